@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "confab",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "confab", targets: ["confab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // libuv, through Debian's libuv1-dev. Only ConfabReactor imports it.
+        .systemLibrary(
+            name: "CLibUV",
+            pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"])]
+        ),
+        // Pure: HTTP/1.1 request parsing, RFC 6455 handshake and frames. No I/O.
+        .target(name: "ConfabCodec"),
+        // Pure: the room state machine and protocol v1. No sockets, clocks or randomness.
+        .target(name: "ConfabChat"),
+        // Pure: configuration value, YAML/env/flag layering and validation.
+        .target(name: "ConfabConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The only code that calls libuv: loop, TCP, upgrade, WebSocket I/O, timers, signals.
+        .target(name: "ConfabReactor", dependencies: [
+            "CLibUV", "ConfabCodec",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Wiring: config -> reactor -> room state machine; static files; health.
+        .target(name: "ConfabServer", dependencies: [
+            "ConfabReactor", "ConfabCodec", "ConfabChat", "ConfabConfig",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "confab", dependencies: [
+            "ConfabServer", "ConfabConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Micro-benchmarks: `swift run -c release confab-bench`.
+        .executableTarget(name: "ConfabBench", dependencies: ["ConfabCodec", "ConfabChat"]),
+        .testTarget(name: "ConfabCodecTests", dependencies: ["ConfabCodec"]),
+        .testTarget(name: "ConfabChatTests", dependencies: ["ConfabChat"]),
+        .testTarget(name: "ConfabConfigTests", dependencies: ["ConfabConfig"]),
+    ]
+)

@@ -1,0 +1,4 @@
+#ifndef CONFAB_CLIBUV_SHIM_H
+#define CONFAB_CLIBUV_SHIM_H
+#include <uv.h>
+#endif

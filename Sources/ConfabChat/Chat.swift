@@ -1,0 +1,1 @@
+// The room state machine: events in, effects out. No sockets, clocks or randomness.

@@ -1,0 +1,1 @@
+// Configuration: defaults < YAML file < environment < flags, validated with precise errors.

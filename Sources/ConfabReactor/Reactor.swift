@@ -1,0 +1,1 @@
+// The reactor: the only code that calls libuv.

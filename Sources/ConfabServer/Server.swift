@@ -1,0 +1,1 @@
+// Server wiring: config -> reactor -> room state machine; static files; health.

@@ -1,0 +1,1 @@
+print("confab: not built yet")
