@@ -1,1 +1,3 @@
-print("confab: not built yet")
+import ArgumentParser
+
+Confab.main()

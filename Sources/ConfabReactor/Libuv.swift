@@ -1,0 +1,53 @@
+import CLibUV
+
+// Small helpers over libuv's C API: error text, handle casts, and
+// getting a Swift object back from `handle.data` without retain/release.
+
+/// A libuv error code as a readable string, e.g. "ECONNRESET: connection reset by peer".
+func uvErrorDescription(_ code: Int32) -> String {
+    let name = uv_err_name(code).map { String(cString: $0) } ?? "E\(code)"
+    let message = uv_strerror(code).map { String(cString: $0) } ?? "unknown error"
+    return "\(name): \(message)"
+}
+
+struct LibuvError: Error, CustomStringConvertible {
+    let operation: String
+    let code: Int32
+    var description: String { "\(operation) failed: \(uvErrorDescription(code))" }
+}
+
+@inline(__always)
+func check(_ code: Int32, _ operation: String) throws {
+    if code < 0 { throw LibuvError(operation: operation, code: code) }
+}
+
+extension UnsafeMutablePointer {
+    /// Views a concrete libuv handle (uv_tcp_t, uv_timer_t…) as one of its C "base classes".
+    @inline(__always)
+    func cast<T>(to _: T.Type) -> UnsafeMutablePointer<T> {
+        UnsafeMutableRawPointer(self).assumingMemoryBound(to: T.self)
+    }
+}
+
+/// Stores an unretained reference to `object` in a handle's `data` slot.
+@inline(__always)
+func setContext<T: AnyObject>(_ handle: UnsafeMutablePointer<uv_handle_t>, _ object: T) {
+    handle.pointee.data = Unmanaged.passUnretained(object).toOpaque()
+}
+
+/// The object stored by `setContext`, or nil once it has been cleared.
+@inline(__always)
+func context<T: AnyObject>(_ handle: UnsafeMutablePointer<uv_handle_t>?, as _: T.Type) -> T? {
+    guard let data = handle?.pointee.data else { return nil }
+    return Unmanaged<T>.fromOpaque(data).takeUnretainedValue()
+}
+
+/// Frees a handle's memory in its close callback, the only safe moment (libuv handle.rst).
+func closeAndFree<Handle>(_ handle: UnsafeMutablePointer<Handle>) {
+    let base = handle.cast(to: uv_handle_t.self)
+    base.pointee.data = nil
+    if uv_is_closing(base) != 0 { return }
+    uv_close(base) { closed in
+        closed?.deallocate()
+    }
+}

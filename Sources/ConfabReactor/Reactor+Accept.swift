@@ -1,0 +1,100 @@
+import CLibUV
+import Glibc
+
+extension Reactor {
+    /// Binds and listens; returns the address actually bound (port 0 picks a free one).
+    public func listen(host: String, port: Int, backlog: Int32 = 1024) throws -> (host: String, port: Int) {
+        var address = sockaddr_storage()
+        try withUnsafeMutablePointer(to: &address) { storage in
+            if host.contains(":") {
+                try check(uv_ip6_addr(host, Int32(port), storage.cast(to: sockaddr_in6.self)), "address \(host)")
+            } else {
+                try check(uv_ip4_addr(host, Int32(port), storage.cast(to: sockaddr_in.self)), "address \(host)")
+            }
+        }
+        let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
+        uv_tcp_init(loop, tcp)
+        setContext(tcp.cast(to: uv_handle_t.self), self)
+        listener = tcp
+        try withUnsafePointer(to: &address) { storage in
+            try check(uv_tcp_bind(tcp, UnsafeRawPointer(storage).assumingMemoryBound(to: sockaddr.self), 0), "bind \(host):\(port)")
+        }
+        try check(uv_listen(tcp.cast(to: uv_stream_t.self), backlog) { server, status in
+            context(server?.cast(to: uv_handle_t.self), as: Reactor.self)?.accept(status: status)
+        }, "listen on \(host):\(port)")
+        return try localAddress(of: tcp)
+    }
+
+    /// Stops accepting new connections; existing ones carry on.
+    public func stopAccepting() {
+        guard let tcp = listener else { return }
+        listener = nil
+        closeAndFree(tcp)
+    }
+
+    func accept(status: Int32) {
+        guard status == 0, let listener else {
+            logger.warning("accept failed", metadata: ["error": "\(uvErrorDescription(status))"])
+            return
+        }
+        let connection = makeConnection()
+        uv_tcp_init(loop, connection.tcp)
+        setContext(connection.tcp.cast(to: uv_handle_t.self), connection)
+        let result = uv_accept(listener.cast(to: uv_stream_t.self), connection.stream)
+        guard result == 0 else {
+            logger.warning("accept failed", metadata: ["error": "\(uvErrorDescription(result))"])
+            closeHandle(of: connection)
+            return
+        }
+        uv_tcp_nodelay(connection.tcp, 1)
+        connection.peer = peerAddress(of: connection.tcp)
+        logger.debug("connection accepted", metadata: ["peer": "\(connection.peer)", "conn": "\(connection.id)"])
+        uv_read_start(connection.stream, { handle, _, buffer in
+            // Every connection reads into the loop's one slab: its bytes are consumed
+            // before the callback returns, so nothing is allocated per read.
+            guard let connection = context(handle, as: Connection.self), let buffer else { return }
+            buffer.pointee = uv_buf_init(connection.reactor.readSlab.assumingMemoryBound(to: CChar.self),
+                                         UInt32(connection.reactor.settings.readBufferBytes))
+        }, { stream, nread, _ in
+            guard let connection = context(stream?.cast(to: uv_handle_t.self), as: Connection.self) else { return }
+            connection.reactor.didRead(connection, count: nread)
+        })
+    }
+
+    private func localAddress(of tcp: UnsafeMutablePointer<uv_tcp_t>) throws -> (host: String, port: Int) {
+        var storage = sockaddr_storage()
+        var length = Int32(MemoryLayout<sockaddr_storage>.size)
+        try withUnsafeMutablePointer(to: &storage) { pointer in
+            try check(uv_tcp_getsockname(tcp, pointer.cast(to: sockaddr.self), &length), "getsockname")
+        }
+        return describe(storage)
+    }
+
+    private func peerAddress(of tcp: UnsafeMutablePointer<uv_tcp_t>) -> String {
+        var storage = sockaddr_storage()
+        var length = Int32(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) { pointer in
+            uv_tcp_getpeername(tcp, pointer.cast(to: sockaddr.self), &length)
+        }
+        guard result == 0 else { return "?" }
+        let (host, port) = describe(storage)
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    private func describe(_ storage: sockaddr_storage) -> (host: String, port: Int) {
+        var copy = storage
+        var name = [CChar](repeating: 0, count: 64)
+        return withUnsafePointer(to: &copy) { pointer in
+            let address = UnsafeRawPointer(pointer).assumingMemoryBound(to: sockaddr.self)
+            _ = uv_ip_name(address, &name, name.count)
+            let host = String(cString: name)
+            let port: UInt16
+            if Int32(storage.ss_family) == AF_INET6 {
+                port = UnsafeRawPointer(pointer).assumingMemoryBound(to: sockaddr_in6.self).pointee.sin6_port
+            } else {
+                port = UnsafeRawPointer(pointer).assumingMemoryBound(to: sockaddr_in.self).pointee.sin_port
+            }
+            return (host, Int(UInt16(bigEndian: port)))
+        }
+    }
+}

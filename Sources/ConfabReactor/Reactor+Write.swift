@@ -1,0 +1,143 @@
+import CLibUV
+import ConfabCodec
+
+/// One `uv_write` in flight: the request and the frames whose bytes it points at,
+/// kept alive until libuv calls back.
+private final class WriteRequest {
+    let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
+    var frames: [OutboundFrame] = []
+    unowned(unsafe) let connection: Connection
+
+    init(connection: Connection) { self.connection = connection }
+    deinit { request.deallocate() }
+}
+
+extension Reactor {
+    // MARK: Public sending API (loop thread only)
+
+    /// Queues a frame for one connection. Unknown or closing connections are skipped.
+    public func send(_ frame: OutboundFrame, to id: ConnectionID) {
+        guard let connection = connection(id), connection.phase == .webSocket else { return }
+        enqueue(frame, on: connection)
+    }
+
+    /// Queues the same frame for many connections: no copy and no allocation per recipient
+    /// beyond a reference in each one's queue.
+    public func send(_ frame: OutboundFrame, to ids: [ConnectionID], except: ConnectionID? = nil) {
+        for id in ids where id != except {
+            guard let connection = connection(id), connection.phase == .webSocket else { continue }
+            enqueue(frame, on: connection)
+        }
+    }
+
+    // MARK: Queue and flush
+
+    func enqueue(_ frame: OutboundFrame, on connection: Connection) {
+        connection.pending.append(frame)
+        connection.pendingBytes += frame.count
+        if !connection.isQueuedForFlush {
+            connection.isQueuedForFlush = true
+            flushQueue.append(connection)
+        }
+        if connection.phase == .webSocket, connection.queuedBytes > settings.maxOutboundBytes {
+            slowConsumer(connection)
+        }
+    }
+
+    /// Runs once per loop turn (uv_check): every connection with queued frames gets one
+    /// write carrying all of them.
+    func flushAll() {
+        while !flushQueue.isEmpty {
+            let queue = flushQueue
+            flushQueue.removeAll(keepingCapacity: true)
+            for connection in queue {
+                connection.isQueuedForFlush = false
+                flush(connection)
+            }
+        }
+    }
+
+    private func flush(_ connection: Connection) {
+        guard connection.phase != .closed else { return }
+        if !connection.pending.isEmpty {
+            write(connection)
+        }
+        if connection.shutdownWhenFlushed, connection.pending.isEmpty, connection.writesInFlight == 0 {
+            connection.shutdownWhenFlushed = false
+            shutdown(connection)
+        }
+    }
+
+    private func write(_ connection: Connection) {
+        bufferScratch.removeAll(keepingCapacity: true)
+        for frame in connection.pending {
+            bufferScratch.append(uv_buf_init(frame.base.assumingMemoryBound(to: CChar.self), UInt32(frame.count)))
+        }
+        var written = 0
+        if connection.writesInFlight == 0 {
+            // Fast path: most writes fit in the socket buffer and need no request at all.
+            let result = uv_try_write(connection.stream, bufferScratch, UInt32(bufferScratch.count))
+            if result >= 0 {
+                written = Int(result)
+            } else if result != UV_EAGAIN.rawValue {
+                failWrite(connection, code: result)
+                return
+            }
+        }
+        if written == connection.pendingBytes {
+            connection.pending.removeAll(keepingCapacity: connection.pending.count <= 16)
+            connection.pendingBytes = 0
+            return
+        }
+        // Queue what is left as one uv_write, starting inside the first unwritten frame.
+        let request = WriteRequest(connection: connection)
+        var skip = written
+        var first = 0
+        while skip >= connection.pending[first].count {
+            skip -= connection.pending[first].count
+            first += 1
+        }
+        request.frames = Array(connection.pending[first...])
+        var buffers = Array(bufferScratch[first...])
+        buffers[0].base += skip
+        buffers[0].len -= UInt32(skip)
+        connection.pending.removeAll(keepingCapacity: false)
+        connection.pendingBytes = 0
+        request.request.pointee.data = Unmanaged.passRetained(request).toOpaque()
+        let result = uv_write(request.request, connection.stream, buffers, UInt32(buffers.count)) { request, status in
+            guard let data = request?.pointee.data else { return }
+            let write = Unmanaged<WriteRequest>.fromOpaque(data).takeRetainedValue()
+            write.connection.reactor.didWrite(write.connection, status: status)
+        }
+        if result < 0 {
+            Unmanaged<WriteRequest>.fromOpaque(UnsafeRawPointer(request.request.pointee.data!)).release()
+            failWrite(connection, code: result)
+            return
+        }
+        connection.writesInFlight += 1
+    }
+
+    private func didWrite(_ connection: Connection, status: Int32) {
+        connection.writesInFlight -= 1
+        if status < 0 {
+            if status != UV_ECANCELED.rawValue { failWrite(connection, code: status) }
+            return
+        }
+        flush(connection)
+    }
+
+    private func failWrite(_ connection: Connection, code: Int32) {
+        logger.debug("write failed", metadata: ["peer": "\(connection.peer)", "error": "\(uvErrorDescription(code))"])
+        endSession(connection, cause: .transport("write failed: \(uvErrorDescription(code))"))
+        closeHandle(of: connection)
+    }
+
+    /// A peer that does not read while others talk: drop it rather than buffer without bound.
+    private func slowConsumer(_ connection: Connection) {
+        logger.warning("slow consumer dropped", metadata: ["peer": "\(connection.peer)", "queued": "\(connection.queuedBytes)"])
+        let reason = "slow consumer: outbound queue over \(settings.maxOutboundBytes) bytes"
+        endSession(connection, cause: .local(code: CloseCode.policyViolation, reason: reason))
+        // Its queue is already full: cut it instead of queueing a close frame behind it.
+        closeHandle(of: connection)
+    }
+}

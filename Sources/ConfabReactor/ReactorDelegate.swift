@@ -1,0 +1,37 @@
+import ConfabCodec
+
+/// Identifies a connection for its whole life: a slot index in the low 32 bits and
+/// the slot's generation in the high 32, so a stale id never reaches a newer connection.
+public typealias ConnectionID = UInt64
+
+/// What the server wants done with a parsed HTTP request. Policy (paths, origins,
+/// admission) lives in the delegate; the reactor only carries the decision out.
+public enum Route {
+    /// Write this response; keep the connection for the next request or close it.
+    case respond([UInt8], keepAlive: Bool)
+    /// Answer 101 with this `Sec-WebSocket-Accept` value and speak WebSocket from now on.
+    /// `endpoint` is the delegate's own tag (chat, echo…), handed back with every event.
+    case upgrade(accept: String, endpoint: Int, limits: WebSocketLimits)
+}
+
+/// Why a WebSocket session ended, as the delegate needs to know it.
+public enum CloseCause: Sendable, Equatable {
+    /// The peer sent a close frame (code nil when the frame had no payload).
+    case peerClosed(code: UInt16?, reason: String)
+    /// The peer broke RFC 6455; we sent a close with this code.
+    case protocolError(code: UInt16, reason: String)
+    /// We closed it (`Reactor.close`), e.g. 1001 on shutdown or 1008 on abuse.
+    case local(code: UInt16, reason: String)
+    /// The TCP connection ended or failed without a close handshake.
+    case transport(String)
+    /// The peer went silent past the idle timeout.
+    case timeout(String)
+}
+
+/// The server side of the reactor. Called on the loop thread only.
+public protocol ReactorDelegate: AnyObject {
+    func route(_ request: HTTPRequest, connection: ConnectionID, peer: String) -> Route
+    func opened(_ connection: ConnectionID, endpoint: Int)
+    func received(_ message: [UInt8], binary: Bool, connection: ConnectionID, endpoint: Int)
+    func closed(_ connection: ConnectionID, endpoint: Int, cause: CloseCause)
+}

@@ -1,0 +1,77 @@
+import ConfabChat
+import ConfabCodec
+import ConfabReactor
+
+extension ConfabServer {
+    /// The page may run only its own scripts and styles and talk only to this server.
+    static let pageSecurityHeaders: [(String, String)] = [
+        ("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+            + "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Cache-Control", "no-cache"),
+    ]
+
+    func routeRequest(_ request: HTTPRequest, connection: ConnectionID) -> Route {
+        let path = request.path
+        let isRead = request.method == "GET" || request.method == "HEAD"
+        if path == config.server.wsPath || (config.diagnostics.echoPath.map { path == $0 } ?? false) {
+            guard request.method == "GET" else { return methodNotAllowed(allow: "GET") }
+            return upgrade(request, connection: connection, endpoint: path == config.server.wsPath ? .chat : .echo)
+        }
+        let known = path == "/" || path == "/index.html" || path == "/healthz" || path.hasPrefix("/static/")
+        guard known else { return plain(404, "not found", request) }
+        guard isRead else { return methodNotAllowed(allow: "GET, HEAD") }
+        if path == "/healthz" {
+            return respond(200, contentType: "application/json", body: healthJSON(), request, headers: [("Cache-Control", "no-store")])
+        }
+        let relative = path.hasPrefix("/static/") ? String(path.dropFirst("/static/".count)) : "index.html"
+        guard let file = files.file(relative) else { return plain(404, "not found", request) }
+        let headers = relative.hasSuffix(".html") ? Self.pageSecurityHeaders : [("Cache-Control", "no-cache"), ("X-Content-Type-Options", "nosniff")]
+        return respond(200, contentType: file.contentType, body: file.body, request, headers: headers)
+    }
+
+    private func upgrade(_ request: HTTPRequest, connection: ConnectionID, endpoint: Endpoint) -> Route {
+        let accept: String
+        switch WebSocketHandshake.validate(request) {
+        case .failure(let error):
+            logger.info("handshake refused", metadata: ["status": "\(error.status)", "reason": "\(error.reason)"])
+            return .respond(HTTPResponse(status: error.status, headers: error.headers + [("Content-Type", "text/plain; charset=utf-8")],
+                                         body: Array((error.reason + "\n").utf8)).encode(), keepAlive: false)
+        case .success(let value):
+            accept = value
+        }
+        if endpoint == .chat {
+            let connect = ConnectRequest(name: request.query["name"], resumeToken: request.query["resume"])
+            if let refusal = chat.admissionError(for: connect) {
+                logger.info("upgrade refused", metadata: ["code": "\(refusal.code)", "reason": "\(refusal.message)"])
+                return .respond(HTTPResponse(status: 400, headers: [("Content-Type", "text/plain; charset=utf-8")],
+                                             body: Array("\(refusal.code): \(refusal.message)\n".utf8)).encode(), keepAlive: false)
+            }
+            pendingConnects[connection] = connect
+        }
+        return .upgrade(accept: accept, endpoint: endpoint.rawValue, limits: wsLimits)
+    }
+
+    private func healthJSON() -> [UInt8] {
+        let uptime = (WallClock.unixMillis() - startedAt) / 1000
+        return Array(#"{"status":"ok","version":"\#(ConfabVersion.current)","uptimeSeconds":\#(uptime),"connections":\#(reactor.webSocketCount),"rooms":\#(chat.roomCount)}"#.utf8)
+    }
+
+    private func methodNotAllowed(allow: String) -> Route {
+        .respond(HTTPResponse(status: 405, headers: [("Allow", allow), ("Content-Type", "text/plain; charset=utf-8")],
+                              body: Array("method not allowed\n".utf8)).encode(), keepAlive: false)
+    }
+
+    private func plain(_ status: Int, _ text: String, _ request: HTTPRequest) -> Route {
+        respond(status, contentType: "text/plain; charset=utf-8", body: Array((text + "\n").utf8), request)
+    }
+
+    /// A response for GET or HEAD (same headers, no body for HEAD), keeping the connection
+    /// open when the client allows it.
+    private func respond(_ status: Int, contentType: String, body: [UInt8], _ request: HTTPRequest, headers: [(String, String)] = []) -> Route {
+        var response = HTTPResponse(status: status, headers: [("Content-Type", contentType)] + headers, body: body)
+        response.omitsBody = request.method == "HEAD"
+        return .respond(response.encode(), keepAlive: request.keepAlive)
+    }
+}

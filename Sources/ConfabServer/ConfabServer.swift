@@ -1,0 +1,190 @@
+import ConfabChat
+import ConfabCodec
+import ConfabConfig
+import ConfabReactor
+import Glibc
+import Logging
+
+/// Wires configuration, the reactor and the room state machine together.
+/// Lives on the loop thread: every method here runs inside a reactor callback.
+public final class ConfabServer: ReactorDelegate {
+    let config: ConfabConfig
+    let logger: Logger
+    let reactor: Reactor
+    let files: StaticFiles
+    var chat: ChatMachine<SystemRandomNumberGenerator>
+    let startedAt: Int64
+    let wsLimits: WebSocketLimits
+
+    /// What a chat upgrade asked for (`?name=`, `?resume=`), kept from routing to `opened`.
+    var pendingConnects: [ConnectionID: ConnectRequest] = [:]
+    /// Effects are applied outside the machine; events raised while applying them wait here.
+    var effects: [ChatEffect] = []
+    var batch: [ChatEffect] = []
+    var deferredEvents: [ChatEvent] = []
+    var isApplying = false
+    var shuttingDown = false
+
+    public init(config: ConfabConfig, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        var settings = ReactorSettings()
+        settings.maxHeaderBytes = config.http.maxHeaderBytes
+        settings.handshakeTimeoutMs = UInt64(config.http.handshakeTimeoutSeconds * 1000)
+        settings.pingIntervalMs = UInt64(config.websocket.pingIntervalSeconds * 1000)
+        settings.idleTimeoutMs = UInt64(config.websocket.idleTimeoutSeconds * 1000)
+        settings.closeTimeoutMs = UInt64(config.websocket.closeTimeoutSeconds * 1000)
+        settings.maxOutboundBytes = config.websocket.maxOutboundBytes
+        reactor = try Reactor(settings: settings, logger: logger)
+        files = StaticFiles(root: config.web.root)
+        chat = ChatMachine(config: ChatConfig(config.chat), random: SystemRandomNumberGenerator())
+        startedAt = WallClock.unixMillis()
+        wsLimits = WebSocketLimits(
+            maxFrameBytes: config.websocket.maxFrameBytes,
+            maxMessageBytes: config.websocket.maxMessageBytes,
+            maxFragments: config.websocket.maxFragments,
+            requireMaskedFrames: true)
+        reactor.delegate = self
+    }
+
+    /// Binds the listener and installs timers and signal handlers; returns the bound address.
+    public func start() throws -> (host: String, port: Int) {
+        let address = try reactor.listen(host: config.server.host, port: config.server.port)
+        reactor.every(milliseconds: 1000) { [unowned self] in
+            self.handle(.tick(now: WallClock.unixMillis()))
+        }
+        reactor.every(milliseconds: 60_000) { [unowned self] in
+            logger.info("active connections", metadata: ["connections": "\(reactor.webSocketCount)", "users": "\(chat.userCount)", "rooms": "\(chat.roomCount)"])
+        }
+        for signal in [SIGINT, SIGTERM] {
+            reactor.onSignal(signal) { [unowned self] signum in self.signalled(signum) }
+        }
+        return address
+    }
+
+    /// Runs until shutdown completes.
+    public func run() {
+        reactor.run()
+        logger.info("stopped")
+    }
+
+    // MARK: Shutdown
+
+    private func signalled(_ signum: Int32) {
+        if shuttingDown {
+            logger.warning("second signal: exiting now", metadata: ["signal": "\(signum)"])
+            exit(128 + signum)
+        }
+        shuttingDown = true
+        logger.notice("shutting down", metadata: ["signal": "\(signum)", "connections": "\(reactor.connectionCount)"])
+        reactor.stopAccepting()
+        reactor.closeAll(code: CloseCode.goingAway, reason: "server shutting down")
+        let deadline = reactor.now + UInt64(config.server.shutdownTimeoutSeconds * 1000)
+        // Check often: the process should exit as soon as the last client has answered.
+        reactor.every(milliseconds: 20, keepsLoopAlive: true) { [unowned self] in
+            if reactor.connectionCount == 0 {
+                reactor.stop()
+            } else if reactor.now >= deadline {
+                logger.warning("shutdown timeout: closing remaining connections", metadata: ["connections": "\(reactor.connectionCount)"])
+                reactor.stop()
+            }
+        }
+    }
+
+    // MARK: ReactorDelegate
+
+    public func route(_ request: HTTPRequest, connection: ConnectionID, peer: String) -> Route {
+        let route = routeRequest(request, connection: connection)
+        logger.debug("http", metadata: ["peer": "\(peer)", "method": "\(request.method)", "path": "\(request.rawPath)"])
+        return route
+    }
+
+    public func opened(_ connection: ConnectionID, endpoint: Int) {
+        guard Endpoint(rawValue: endpoint) == .chat else { return }
+        let request = pendingConnects.removeValue(forKey: connection) ?? ConnectRequest()
+        logger.info("websocket open", metadata: ["peer": "\(reactor.peer(of: connection) ?? "?")", "conn": "\(connection)"])
+        logger.debug("connections changed", metadata: ["connections": "\(reactor.webSocketCount)"])
+        handle(.connected(connection, request, now: WallClock.unixMillis()))
+    }
+
+    public func received(_ message: [UInt8], binary: Bool, connection: ConnectionID, endpoint: Int) {
+        switch Endpoint(rawValue: endpoint) {
+        case .chat:
+            if binary {
+                reactor.close(connection, code: CloseCode.unsupportedData, reason: "binary messages are not supported")
+                return
+            }
+            handle(.received(connection, text: String(decoding: message, as: UTF8.self), now: WallClock.unixMillis()))
+        case .echo:
+            let opcode: WebSocketOpcode = binary ? .binary : .text
+            reactor.send(OutboundFrame(FrameEncoder.encode(opcode: opcode, payload: message, fin: true, mask: nil)), to: connection)
+        case nil:
+            break
+        }
+    }
+
+    public func closed(_ connection: ConnectionID, endpoint: Int, cause: CloseCause) {
+        pendingConnects.removeValue(forKey: connection)
+        logger.debug("connections changed", metadata: ["connections": "\(reactor.webSocketCount)"])
+        guard Endpoint(rawValue: endpoint) == .chat else { return }
+        let disconnect: DisconnectCause
+        switch cause {
+        case .peerClosed(let code, _) where code == CloseCode.normalClosure:
+            disconnect = .goodbye
+        default:
+            disconnect = .dropped("\(cause)")
+        }
+        handle(.disconnected(connection, disconnect, now: WallClock.unixMillis()))
+    }
+
+    // MARK: Chat effects
+
+    /// Runs one event through the machine and carries out its effects. Effects can raise
+    /// events (closing a connection reports its end); those wait for the current batch.
+    func handle(_ event: ChatEvent) {
+        if isApplying {
+            deferredEvents.append(event)
+            return
+        }
+        isApplying = true
+        defer { isApplying = false }
+        var next: ChatEvent? = event
+        while let event = next {
+            chat.handle(event, into: &effects)
+            swap(&effects, &batch)
+            for effect in batch { apply(effect) }
+            batch.removeAll(keepingCapacity: true)
+            next = deferredEvents.isEmpty ? nil : deferredEvents.removeFirst()
+        }
+    }
+
+    private func apply(_ effect: ChatEffect) {
+        switch effect {
+        case .send(let connection, let message):
+            reactor.send(Self.frame(message), to: connection)
+        case .broadcast(let recipients, let except, let message):
+            // One frame, encoded once, shared by every recipient.
+            reactor.send(Self.frame(message), to: recipients, except: except)
+        case .close(let connection, let code, let reason):
+            reactor.close(connection, code: code, reason: reason)
+        case .log(let level, let text):
+            logger.log(level: Logger.Level(level), "\(text)")
+        }
+    }
+
+    static func frame(_ message: OutboundMessage) -> OutboundFrame {
+        OutboundFrame(FrameEncoder.serverText(message.json))
+    }
+}
+
+extension Logger.Level {
+    init(_ level: ChatLogLevel) {
+        switch level {
+        case .debug: self = .debug
+        case .info: self = .info
+        case .notice: self = .notice
+        case .warning: self = .warning
+        case .error: self = .error
+        }
+    }
+}

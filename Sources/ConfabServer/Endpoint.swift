@@ -1,0 +1,7 @@
+/// The WebSocket endpoints the server speaks, as tags the reactor hands back.
+enum Endpoint: Int {
+    /// `server.wsPath`: protocol v1 chat.
+    case chat = 0
+    /// `diagnostics.echoPath`: echoes every message through the same codec and limits.
+    case echo = 1
+}

@@ -1,1 +1,0 @@
-// Server wiring: config -> reactor -> room state machine; static files; health.

@@ -1,0 +1,67 @@
+import ArgumentParser
+import ConfabConfig
+import ConfabServer
+import Foundation
+import Logging
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the chat server.",
+        discussion: """
+            Configuration comes from defaults < the YAML file < environment (PORT, CONFAB_*) < flags.
+            Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 64 bad flags, 69 cannot listen,
+            78 invalid configuration, 128+N when a second signal N forces an immediate exit.
+
+            \(ConfigReference.text)
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("YAML config file (default: $CONFAB_CONFIG, else built-in defaults).", valueName: "path"))
+    var config: String?
+
+    @Option(name: .long, help: "Address to listen on (server.host).")
+    var host: String?
+
+    @Option(name: .long, help: "TCP port, 0 for any free port (server.port).")
+    var port: Int?
+
+    @Option(name: .customLong("log-level"), help: "trace|debug|info|notice|warning|error|critical (log.level).")
+    var logLevel: String?
+
+    @Option(name: .customLong("web-root"), help: "Directory of the chat page (web.root).")
+    var webRoot: String?
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let file = config ?? environment["CONFAB_CONFIG"]
+        let settings: ConfabConfig
+        do {
+            settings = try ConfigLoader.load(
+                file: file, environment: environment,
+                overrides: ConfigOverrides(host: host, port: port, logLevel: logLevel, webRoot: webRoot))
+        } catch {
+            FileHandle.standardError.write(Data("confab: invalid configuration: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.config)
+        }
+        let level = Logger.Level(rawValue: settings.log.level) ?? .info
+        let format = ConfabLogHandler.Format(rawValue: settings.log.format) ?? .text
+        LoggingSystem.bootstrap { label in ConfabLogHandler(label: label, level: level, format: format) }
+        let logger = Logger(label: "confab")
+
+        let server: ConfabServer
+        let address: (host: String, port: Int)
+        do {
+            server = try ConfabServer(config: settings, logger: logger)
+            address = try server.start()
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            FileHandle.standardError.write(Data("confab: cannot start: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.unavailable)
+        }
+        let host = address.host.contains(":") ? "[\(address.host)]" : address.host
+        // This line is the contract with scripts and tests: they read the port from it.
+        print("confab \(ConfabVersion.current) listening on http://\(host):\(address.port) (WebSocket at \(settings.server.wsPath))")
+        fflush(stdout)
+        logger.info("started", metadata: ["address": "\(host):\(address.port)", "config": "\(file ?? "(defaults)")", "webRoot": "\(settings.web.root)"])
+        server.run()
+    }
+}
