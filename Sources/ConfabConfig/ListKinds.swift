@@ -2,13 +2,13 @@
 extension ValueKind where Value == [String] {
     /// A list whose items each satisfy `rule`, with at least `minCount` items and no
     /// duplicates ignoring case (names are case-insensitive identities).
-    static func list(of item: String, minCount: Int,
+    static func list(of item: String, allowed: String, minCount: Int,
                      _ rule: @escaping @Sendable (String) -> Bool) -> ValueKind {
         let expected = minCount > 0
             ? "a list of at least \(minCount) distinct \(item)"
             : "a list of distinct \(item)"
         return ValueKind(
-            typeName: "list of strings", allowed: item, expected: expected,
+            typeName: "list of strings", allowed: allowed, expected: expected,
             splitsEnvironment: { _ in true },
             parse: { (raw) throws(ValueProblem) -> [String] in
                 guard case .list(let items) = raw else {
@@ -26,12 +26,13 @@ extension ValueKind where Value == [String] {
 
     /// Room names as the chat layer accepts them: 1–32 ASCII letters, digits, "-" or "_".
     static var roomNames: ValueKind {
-        list(of: "room names (1-32 letters, digits, - or _)", minCount: 1, isRoomName)
+        list(of: "room names (1-32 letters, digits, - or _)", allowed: "each 1-32 letters, digits, - or _",
+             minCount: 1, isRoomName)
     }
 
     /// User names nobody may take, compared case-insensitively by the chat layer.
     static var userNames: ValueKind {
-        list(of: "names (1-24 characters)", minCount: 0) { name in
+        list(of: "names (1-24 characters)", allowed: "each 1-24 characters", minCount: 0) { name in
             let trimmed = trimmed(name)
             return !trimmed.isEmpty && trimmed.count <= 24
         }
@@ -57,6 +58,8 @@ extension ValueKind where Value == AllowedOrigins {
                 switch raw {
                 case .scalar("any"): return .any
                 case .scalar("same-origin"): return .sameOrigin
+                case .scalar(let origin) where isOrigin(origin):  // one origin needs no brackets
+                    return .list([origin.lowercased()])
                 case .list(let items) where !items.isEmpty && items.allSatisfy(isOrigin):
                     return .list(items.map { $0.lowercased() })
                 case .scalar, .list:

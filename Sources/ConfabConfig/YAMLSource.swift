@@ -100,7 +100,7 @@ enum YAMLSource {
         case let .scanner(context, text, mark, _), let .parser(context, text, mark, _),
              let .composer(context, text, mark, _):
             line = mark.line
-            problem = [context?.text, text].compactMap { $0 }.joined(separator: " ")
+            problem = [context?.text, text].compactMap { $0 }.joined(separator: ": ")
         case let .reader(text, _, _, _):
             line = nil
             problem = text

@@ -136,13 +136,18 @@ func loadError(_ yaml: String?, environment: [String: String] = [:],
         let error = try #require(loadError("server:\n  port: 8080\n  host: [unclosed\nweb:\n  root: web\n"))
         #expect(error.kind == .syntax)
         #expect(error.line != nil)
-        #expect(error.description.hasPrefix("config/confab.yaml:\(error.line ?? 0): YAML syntax error: "))
+        #expect(error.description == """
+            config/confab.yaml:4: YAML syntax error: while parsing a flow sequence: \
+            did not find expected ',' or ']'
+            """)
     }
 
     @Test func badIndentationIsASyntaxError() throws {
         let error = try #require(loadError("server:\n  port: 8080\n   host: x\n"))
         #expect(error.kind == .syntax)
         #expect(error.line == 3)
+        #expect(error.description
+            == "config/confab.yaml:3: YAML syntax error: mapping values are not allowed in this context")
     }
 
     @Test func duplicateKeyIsASyntaxError() throws {

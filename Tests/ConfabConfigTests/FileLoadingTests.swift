@@ -111,6 +111,8 @@ func load(_ yaml: String, environment: [String: String] = [:],
     @Test func allowedOriginsAcceptsItsKeywords() throws {
         #expect(try load("server:\n  allowedOrigins: same-origin\n").server.allowedOrigins == .sameOrigin)
         #expect(try load("server:\n  allowedOrigins: any\n").server.allowedOrigins == .any)
+        #expect(try load("server:\n  allowedOrigins: https://Chat.example.com\n").server.allowedOrigins
+            == .list(["https://chat.example.com"]))
     }
 
     @Test func echoPathNullIsOff() throws {
