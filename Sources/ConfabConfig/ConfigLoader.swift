@@ -15,7 +15,7 @@ public enum ConfigLoader {
     ///   - overrides: command-line flags, the highest layer.
     public static func load(file: String?, environment: [String: String],
                             overrides: ConfigOverrides = ConfigOverrides()) throws(ConfigError) -> ConfabConfig {
-        let path = file ?? environment[configFileVariable]
+        let path = file ?? environment[configFileVariable].flatMap { $0.isEmpty ? nil : $0 }
         let yaml = try path.map { (path) throws(ConfigError) in (path, try read(path)) }
         return try load(yaml: yaml, environment: environment, overrides: overrides)
     }

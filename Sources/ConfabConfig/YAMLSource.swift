@@ -1,7 +1,7 @@
 import Yams
 
 /// One key's value as found in a YAML document, with its 1-based line.
-struct YAMLEntry: Equatable {
+struct YAMLEntry: Sendable, Equatable {
     var path: String
     var value: RawValue
     var line: Int?

@@ -98,6 +98,11 @@ import Testing
         #expect(explicit.chat.historySize == 50)
     }
 
+    @Test func emptyConfigVariableMeansNoFile() throws {
+        #expect(try ConfigLoader.load(file: nil, environment: ["CONFAB_CONFIG": ""], overrides: ConfigOverrides())
+            == ConfabConfig())
+    }
+
     @Test func missingFileNamedByConfigVariableIsAnError() throws {
         let error = try #require(throws: ConfigError.self) {
             try ConfigLoader.load(file: nil, environment: ["CONFAB_CONFIG": "/nope.yaml"], overrides: ConfigOverrides())
