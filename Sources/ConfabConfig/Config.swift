@@ -1,1 +1,0 @@
-// Configuration: defaults < YAML file < environment < flags, validated with precise errors.

@@ -1,0 +1,32 @@
+/// `server.*`: where Confab listens and who may connect.
+public struct ServerConfig: Sendable, Equatable {
+    /// Loopback only: a fresh install is not exposed to the network until someone says so.
+    public var host = "127.0.0.1"
+    /// A common unprivileged HTTP port; 0 asks the OS for an ephemeral one (tests use that).
+    public var port = 8080
+    /// Conventional WebSocket path, kept apart from the page and static files.
+    public var wsPath = "/ws"
+    /// The product name; the web page shows it as its title.
+    public var name = "Confab"
+    /// Far above a small deployment yet below typical descriptor limits (ulimit -n is often 1M+).
+    public var maxConnections = 10_000
+    /// Lets a NAT or office share one address while stopping one host from taking everything.
+    public var maxConnectionsPerIP = 1_000
+    /// `any` so that a first start works from any page; production should list its origins.
+    public var allowedOrigins = AllowedOrigins.any
+    /// Long enough to flush close frames, short enough for a supervisor's stop timeout (often 10 s).
+    public var shutdownTimeoutSeconds = 5
+
+    public init() {}
+}
+
+/// Which browser `Origin` values may open a WebSocket (cross-site WebSocket hijacking defence).
+/// A request without `Origin` is not from a browser and is always allowed.
+public enum AllowedOrigins: Sendable, Equatable {
+    /// Every origin.
+    case any
+    /// Only an `Origin` whose host and port equal the request's `Host`.
+    case sameOrigin
+    /// Exactly these origins, lowercased, like `https://chat.example.com`.
+    case list([String])
+}
