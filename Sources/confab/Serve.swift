@@ -12,7 +12,7 @@ struct Serve: ParsableCommand {
             Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 64 bad flags, 69 cannot listen,
             78 invalid configuration, 128+N when a second signal N forces an immediate exit.
 
-            \(ConfigReference.text)
+            \(ConfabConfig.reference)
             """)
 
     @Option(name: .long, help: ArgumentHelp("YAML config file (default: $CONFAB_CONFIG, else built-in defaults).", valueName: "path"))
@@ -32,18 +32,18 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
-        let file = config ?? environment["CONFAB_CONFIG"]
+        let file = config ?? environment[ConfigLoader.configFileVariable].flatMap { $0.isEmpty ? nil : $0 }
         let settings: ConfabConfig
         do {
             settings = try ConfigLoader.load(
-                file: file, environment: environment,
+                file: config, environment: environment,
                 overrides: ConfigOverrides(host: host, port: port, logLevel: logLevel, webRoot: webRoot))
         } catch {
             FileHandle.standardError.write(Data("confab: invalid configuration: \(error)\n".utf8))
             throw ExitCode(ExitStatus.config)
         }
-        let level = Logger.Level(rawValue: settings.log.level) ?? .info
-        let format = ConfabLogHandler.Format(rawValue: settings.log.format) ?? .text
+        let level = Logger.Level(rawValue: settings.log.level.rawValue) ?? .info
+        let format = ConfabLogHandler.Format(rawValue: settings.log.format.rawValue) ?? .text
         LoggingSystem.bootstrap { label in ConfabLogHandler(label: label, level: level, format: format) }
         let logger = Logger(label: "confab")
 
