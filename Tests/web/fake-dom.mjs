@@ -72,16 +72,48 @@ class Element extends Node {
   }
   /** supports "tag", ".cls", "tag.cls" */
   querySelectorAll(sel) {
-    const m = /^([a-z0-9]*)((?:\.[\w-]+)*)$/i.exec(sel);
-    if (!m) throw new Error(`unsupported selector ${sel}`);
-    const tag = m[1].toUpperCase();
-    const classes = m[2].split('.').filter(Boolean);
-    return this.descendants().filter((e) => (!tag || e.tagName === tag) && classes.every((c) => e.classList.contains(c)));
+    return this.descendants().filter((e) => e.matches(sel));
   }
   querySelector(sel) { return this.querySelectorAll(sel)[0] ?? null; }
-  addEventListener() {}
+  addEventListener(type, fn) {
+    (this.listeners ??= new Map());
+    if (!this.listeners.has(type)) this.listeners.set(type, []);
+    this.listeners.get(type).push(fn);
+  }
+  /** dispatch a fake event to this element and its ancestors (bubbling) */
+  dispatch(type, props = {}) {
+    let stopped = false;
+    const ev = {
+      type, target: this, defaultPrevented: false, ...props,
+      preventDefault() { this.defaultPrevented = true; },
+      stopPropagation() { stopped = true; },
+    };
+    for (let n = this; n && !stopped; n = n.parentNode) {
+      for (const fn of n.listeners?.get(type) ?? []) fn(ev);
+    }
+    for (const fn of this.ownerDocument.listeners?.get(type) ?? []) if (!stopped) fn(ev);
+    return ev;
+  }
+  matches(sel) {
+    return sel.split(',').map((x) => x.trim()).some((one) => {
+      if (one.startsWith('#')) return this.id === one.slice(1);
+      const m = /^([a-z0-9]*)((?:\.[\w-]+)*)$/i.exec(one);
+      if (!m) throw new Error(`unsupported selector ${one}`);
+      const tag = m[1].toUpperCase();
+      return (!tag || this.tagName === tag) && m[2].split('.').filter(Boolean).every((c) => this.classList.contains(c));
+    });
+  }
+  contains(node) {
+    for (let n = node; n; n = n.parentNode) if (n === this) return true;
+    return false;
+  }
   focus() { this.ownerDocument.activeElement = this; }
-  closest() { return null; }
+  select() {}
+  setSelectionRange() {}
+  closest(sel) {
+    for (let n = this; n && n instanceof Element; n = n.parentNode) if (n.matches(sel)) return n;
+    return null;
+  }
 }
 
 class Fragment extends Node {
@@ -95,6 +127,40 @@ export function createDocument() {
     createElement: (tag) => new Element(doc, tag),
     createTextNode: (t) => new Text(doc, t),
     createDocumentFragment: () => new Fragment(doc),
+    addEventListener(type, fn) {
+      (doc.listeners ??= new Map());
+      if (!doc.listeners.has(type)) doc.listeners.set(type, []);
+      doc.listeners.get(type).push(fn);
+    },
   };
+  doc.body = new Element(doc, 'body');
+  doc.getElementById = (id) => doc.body.descendants().find((e) => e.id === id) ?? null;
+  doc.querySelector = (sel) => doc.metas?.[sel] ?? null;
+  return doc;
+}
+
+/**
+ * A document with one element per id="" found in an HTML file, all direct
+ * children of body, plus nested structure for forms (enough for app.js).
+ */
+export function documentFromHtml(html) {
+  const doc = createDocument();
+  const re = /<([a-z0-9]+)\b([^>]*)\bid="([^"]+)"([^>]*)>/gi;
+  let m;
+  while ((m = re.exec(html)) !== null) {
+    const e = doc.createElement(m[1]);
+    e.id = m[3];
+    const attrs = m[2] + m[4];
+    if (/\bhidden\b/.test(attrs)) e.hidden = true;
+    e.value = '';
+    e.scrollTop = 0;
+    e.scrollHeight = 0;
+    e.clientHeight = 0;
+    doc.body.appendChild(e);
+  }
+  const meta = /<meta name="confab-ws-path" content="([^"]*)"/.exec(html);
+  doc.metas = { 'meta[name="confab-ws-path"]': { getAttribute: () => (meta ? meta[1] : null) } };
+  const title = /<title>([^<]*)<\/title>/.exec(html);
+  doc.title = title ? title[1] : '';
   return doc;
 }
