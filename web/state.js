@@ -239,6 +239,8 @@ export function applyServerMessage(state, msg, ctx = {}) {
       return { room: msg.room, added };
     }
     case 'message': {
+      // a late message for a room already left must not bring it back
+      if (!getRoom(state, msg.room)) return { room: msg.room, added: false };
       const added = addMessage(state, msg, { live: true });
       const own = !!(state.me && msg.from.id === state.me.id);
       return { room: msg.room, added, own, clearError: own };

@@ -221,3 +221,12 @@ test('grouping of consecutive messages', () => {
   assert.equal(isGroupedWith({ kind: 'presence' }, a2), false);
   assert.equal(isGroupedWith(undefined, a2), false);
 });
+
+test('a late message for a room already left is ignored', () => {
+  const s = started();
+  applyServerMessage(s, P({ type: 'joined', room: 'dev' }));
+  applyServerMessage(s, P({ type: 'left', room: 'dev', current: 'lobby' }));
+  const r = applyServerMessage(s, msg('dev', 9));
+  assert.equal(r.added, false);
+  assert.equal(getRoom(s, 'dev'), undefined);
+});
