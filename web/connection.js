@@ -8,6 +8,8 @@ export const BACKOFF_MAX_MS = 15000;
 export const BACKOFF_JITTER = 0.3;
 export const TOKEN_KEY = 'confab.token';
 export const NAME_KEY = 'confab.name';
+/** Give up on an attempt that has not produced a welcome after this long. */
+export const CONNECT_TIMEOUT_MS = 10000;
 
 /**
  * Delay before reconnect attempt number `attempt` (0-based):
@@ -58,6 +60,7 @@ export class Connection {
     this.ws = null;
     this.attempt = 0;
     this.timer = null;
+    this.connectTimer = null;
     this.stopped = true;
     this.resumeAttempted = false;
     this.status = 'offline';
@@ -107,7 +110,21 @@ export class Connection {
     this.ws = ws;
     ws.onmessage = (ev) => this._onMessage(ws, ev);
     ws.onclose = (ev) => this._onClose(ws, ev);
-    ws.onerror = () => { /* a close event follows */ };
+    // a close event normally follows an error; do not depend on it
+    ws.onerror = () => { if (ws.readyState === 3) this._onClose(ws, { code: 1006, reason: 'error' }); };
+    this.connectTimer = this._setTimeout(() => {
+      this.connectTimer = null;
+      if (ws !== this.ws || this.status === 'online') return;
+      try { ws.close(); } catch { /* ignore */ }
+      this._onClose(ws, { code: 1006, reason: 'timeout' });
+    }, CONNECT_TIMEOUT_MS);
+  }
+
+  _clearConnectTimer() {
+    if (this.connectTimer !== null) {
+      this._clearTimeout(this.connectTimer);
+      this.connectTimer = null;
+    }
   }
 
   _onMessage(ws, ev) {
@@ -116,6 +133,7 @@ export class Connection {
     if (!msg) return;
     const ctx = { resumeAttempted: this.resumeAttempted };
     if (msg.type === 'welcome') {
+      this._clearConnectTimer();
       if (msg.token) this.token = msg.token;
       this.attempt = 0;
       this.resumeAttempted = false;
@@ -127,6 +145,7 @@ export class Connection {
   _onClose(ws, ev) {
     if (ws !== this.ws) return;
     this.ws = null;
+    this._clearConnectTimer();
     if (this.stopped) {
       this._status({ status: 'offline' });
       return;
@@ -178,6 +197,7 @@ export class Connection {
   leave() {
     this.stopped = true;
     this._clearTimer();
+    this._clearConnectTimer();
     this.token = null;
     const ws = this.ws;
     if (ws) {

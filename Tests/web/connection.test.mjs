@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Connection, backoffDelay, TOKEN_KEY, NAME_KEY } from '../../web/connection.js';
+import { Connection, backoffDelay, TOKEN_KEY, NAME_KEY, CONNECT_TIMEOUT_MS } from '../../web/connection.js';
 
 class MemStorage {
   constructor() { this.m = new Map(); }
@@ -161,7 +161,32 @@ test('retryNow skips the wait', () => {
   h.sockets[0].drop();
   h.conn.retryNow();
   assert.equal(h.sockets.length, 2);
-  assert.equal(h.pendingTimers().length, 0);
+  assert.deepEqual(h.pendingTimers().map((t) => t.ms), [CONNECT_TIMEOUT_MS], 'only the connect timeout');
+});
+
+test('an error without a close event still leads to a retry', () => {
+  const h = harness();
+  h.conn.start();
+  h.sockets[0].readyState = 3;
+  h.sockets[0].onerror({});
+  assert.equal(h.statuses.at(-1).status, 'reconnecting');
+  h.sockets[0].onclose({ code: 1006 }); // a late close is ignored
+  assert.equal(h.pendingTimers().length, 1);
+  h.fire();
+  assert.equal(h.sockets.length, 2);
+});
+
+test('an attempt with no welcome in time is abandoned and retried', () => {
+  const h = harness();
+  h.conn.start();
+  h.sockets[0].open();
+  assert.equal(h.fire(), CONNECT_TIMEOUT_MS);
+  assert.equal(h.sockets[0].readyState, 3);
+  assert.equal(h.statuses.at(-1).status, 'reconnecting');
+  h.fire();
+  h.sockets[1].open();
+  h.sockets[1].recv(W());
+  assert.equal(h.pendingTimers().length, 0, 'connect timeout cleared by the welcome');
 });
 
 test('rememberName stores the chosen name for the next fresh session', () => {
