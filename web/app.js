@@ -338,6 +338,9 @@ els.sidebarToggle.addEventListener('click', () => {
   setSidebar(open);
   if (open) els.sidebar.querySelector('button, input')?.focus();
 });
+doc.querySelector('main')?.addEventListener('click', () => {
+  if (doc.body.classList.contains('sidebar-open')) closeSidebarOnSmallScreens();
+});
 doc.addEventListener('keydown', (ev) => {
   if (ev.key === 'Escape' && doc.body.classList.contains('sidebar-open') && small.matches) {
     setSidebar(false);
