@@ -112,6 +112,7 @@ let errorText = '';
 function showError(text) {
   errorText = text || '';
   renderError(els.error, errorText);
+  if (!errorText) delete els.error.dataset.code;
 }
 
 function updateCounter() {
@@ -127,7 +128,7 @@ function onMessage(msg, ctx) {
   if (p) pending.delete(msg.re);
   const ctx2 = { ...ctx };
   if (msg.type === 'users' && p && p.kind === 'send') ctx2.requested = true;
-  if (msg.type === 'joined' && p && p.kind === 'switch' && msg.re !== lastSwitchId) ctx2.keepCurrent = true;
+  if (msg.type === 'joined' && p && (p.kind === 'switch' || p.kind === 'join') && msg.re !== lastSwitchId) ctx2.keepCurrent = true;
   if (msg.type === 'welcome') pending.clear();
 
   const out = applyServerMessage(state, msg, ctx2);
