@@ -21,6 +21,7 @@ const els = {
   serverName: $('server-name'),
   me: $('me'),
   status: $('status'),
+  retry: $('retry'),
   disconnect: $('disconnect'),
   renameForm: $('rename-form'),
   renameInput: $('rename-input'),
@@ -74,6 +75,7 @@ function paintStatus() {
   }
   renderStatus(els.status, statusInfo.status, secs);
   els.disconnect.textContent = statusInfo.status === 'offline' ? 'Connect' : 'Leave chat';
+  els.retry.hidden = statusInfo.status !== 'reconnecting';
   const online = statusInfo.status === 'online';
   els.send.disabled = !online;
   doc.body.dataset.status = statusInfo.status;
@@ -322,6 +324,7 @@ els.disconnect.addEventListener('click', () => {
   render();
 });
 
+els.retry.addEventListener('click', () => conn.retryNow());
 window.addEventListener('online', () => conn.retryNow());
 
 // ---------- sidebar (phones) ----------

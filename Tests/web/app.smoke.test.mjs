@@ -153,6 +153,7 @@ test('the page end to end against a fake server', async () => {
   await tick();
   assert.equal($('status').dataset.status, 'reconnecting');
   assert.match($('status').textContent, /^reconnecting in [01]s$/);
+  assert.equal($('retry').hidden, false);
   await tick(800);
   assert.equal(sockets.length, 2);
   const ws2 = sockets[1];
@@ -165,6 +166,7 @@ test('the page end to end against a fake server', async () => {
   ws2.recv({ type: 'history', room: 'dev', messages: [] });
   await tick();
   assert.equal($('status').dataset.status, 'online');
+  assert.equal($('retry').hidden, true);
   assert.deepEqual(seqsShown(), [1, 2, 3, 4, 5]);
   assert.equal(sessionStorage.getItem('confab.token'), 'tok2');
 
