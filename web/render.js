@@ -38,38 +38,68 @@ export function renderHeader(els, state, defaultTitle) {
   if (els.doc.title !== title) els.doc.title = title;
 }
 
-/** Sidebar room list: li[data-room] > button.room-btn (+ .unread) + button.leave */
+/**
+ * Sidebar room list: li[data-room] > button.room-btn (+ span.unread) + button.leave.
+ * Existing rows are updated in place (keyed by room) so a click or the
+ * keyboard focus is never lost to a re-render.
+ */
 export function renderRooms(doc, ul, state) {
-  const frag = doc.createDocumentFragment();
-  for (const r of roomList(state)) {
-    const li = el(doc, 'li', r.current ? 'room current' : 'room');
-    li.dataset.room = r.name;
-    const btn = el(doc, 'button', 'room-btn');
-    btn.type = 'button';
-    btn.dataset.room = r.name;
-    if (r.current) btn.setAttribute('aria-current', 'true');
-    btn.appendChild(el(doc, 'span', 'room-name', `#${r.name}`));
-    if (r.unread > 0) {
-      const badge = el(doc, 'span', 'unread', String(r.unread > 99 ? '99+' : r.unread));
-      badge.setAttribute('aria-label', `${r.unread} unread`);
+  const rows = new Map();
+  for (const li of [...ul.children]) rows.set(li.dataset.key, li);
+  const wanted = roomList(state);
+  const keep = new Set(wanted.map((r) => r.key));
+  for (const [key, li] of rows) {
+    if (!keep.has(key)) {
+      const hadFocus = li.contains(doc.activeElement);
+      li.remove();
+      rows.delete(key);
+      if (hadFocus) ul.querySelector('button')?.focus();
+    }
+  }
+  wanted.forEach((r, i) => {
+    let li = rows.get(r.key);
+    if (!li) li = roomRow(doc, r);
+    updateRoomRow(doc, li, r);
+    if (ul.children[i] !== li) ul.insertBefore(li, ul.children[i] ?? null);
+  });
+}
+
+function roomRow(doc, r) {
+  const li = el(doc, 'li', 'room');
+  li.dataset.key = r.key;
+  const btn = el(doc, 'button', 'room-btn');
+  btn.type = 'button';
+  btn.appendChild(el(doc, 'span', 'room-name'));
+  const leave = el(doc, 'button', 'leave', '×');
+  leave.type = 'button';
+  li.append(btn, leave);
+  return li;
+}
+
+function updateRoomRow(doc, li, r) {
+  const btn = li.querySelector('button.room-btn');
+  const leave = li.querySelector('button.leave');
+  const cls = r.current ? 'room current' : 'room';
+  if (li.className !== cls) li.className = cls;
+  li.dataset.room = r.name;
+  btn.dataset.room = r.name;
+  leave.dataset.room = r.name;
+  if (r.current) btn.setAttribute('aria-current', 'true'); else btn.removeAttribute('aria-current');
+  const nameEl = btn.querySelector('.room-name');
+  if (nameEl.textContent !== `#${r.name}`) nameEl.textContent = `#${r.name}`;
+  leave.title = `Leave ${r.name}`;
+  leave.setAttribute('aria-label', `Leave room ${r.name}`);
+  let badge = btn.querySelector('.unread');
+  if (r.unread > 0) {
+    if (!badge) {
+      badge = el(doc, 'span', 'unread');
       btn.appendChild(badge);
     }
-    const leave = el(doc, 'button', 'leave', '×');
-    leave.type = 'button';
-    leave.dataset.room = r.name;
-    leave.title = `Leave ${r.name}`;
-    leave.setAttribute('aria-label', `Leave room ${r.name}`);
-    li.append(btn, leave);
-    frag.appendChild(li);
-  }
-  const focusedRoom = doc.activeElement?.closest?.('#rooms') ? {
-    room: doc.activeElement.dataset.room, cls: doc.activeElement.className,
-  } : null;
-  ul.replaceChildren(frag);
-  if (focusedRoom) {
-    const again = [...ul.querySelectorAll('button')].find(
-      (b) => b.dataset.room === focusedRoom.room && b.className === focusedRoom.cls);
-    (again ?? ul.querySelector('button'))?.focus();
+    const text = r.unread > 99 ? '99+' : String(r.unread);
+    if (badge.textContent !== text) badge.textContent = text;
+    badge.setAttribute('aria-label', `${r.unread} unread`);
+  } else if (badge) {
+    btn.removeChild(badge);
   }
 }
 

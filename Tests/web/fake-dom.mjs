@@ -15,6 +15,19 @@ class Node {
     this.childNodes.push(child);
     return child;
   }
+  insertBefore(node, ref) {
+    if (!ref) return this.appendChild(node);
+    if (node.parentNode) node.parentNode.childNodes = node.parentNode.childNodes.filter((c) => c !== node);
+    node.parentNode = this;
+    this.childNodes.splice(this.childNodes.indexOf(ref), 0, node);
+    return node;
+  }
+  removeChild(node) {
+    this.childNodes = this.childNodes.filter((c) => c !== node);
+    node.parentNode = null;
+    return node;
+  }
+  remove() { this.parentNode?.removeChild(this); }
   append(...nodes) { for (const n of nodes) this.appendChild(typeof n === 'string' ? this.ownerDocument.createTextNode(n) : n); }
   replaceChildren(...nodes) {
     for (const c of this.childNodes) c.parentNode = null;
@@ -58,6 +71,7 @@ class Element extends Node {
     };
   }
   setAttribute(k, v) { this.attributes.set(k, String(v)); }
+  removeAttribute(k) { this.attributes.delete(k); }
   getAttribute(k) { return this.attributes.has(k) ? this.attributes.get(k) : null; }
   get innerHTML() { throw new Error('innerHTML used'); }
   set innerHTML(_v) { throw new Error('innerHTML used'); }

@@ -103,3 +103,30 @@ test('status, error and counter', () => {
   renderCounter(c, counterState('hi', 100));
   assert.equal(c.hidden, true);
 });
+
+test('room rows are updated in place, reordered and removed', async () => {
+  const { setCurrent } = await import('../../web/state.js');
+  const doc = createDocument();
+  const s = createState();
+  applyServerMessage(s, P({ type: 'welcome', user: { id: 'me', name: 'Me' }, room: 'lobby', rooms: ['lobby', 'dev'], token: 't' }));
+  applyServerMessage(s, P({ type: 'message', room: 'dev', seq: 1, from: { id: 'a', name: 'A' }, text: 'x' }));
+  const ul = doc.createElement('ul');
+  renderRooms(doc, ul, s);
+  const [lobbyLi, devLi] = ul.children;
+  const devBtn = devLi.querySelector('button.room-btn');
+  assert.equal(devLi.querySelector('.unread').textContent, '1');
+  setCurrent(s, 'dev');
+  renderRooms(doc, ul, s);
+  assert.equal(ul.children[1], devLi, 'same element kept');
+  assert.equal(devLi.querySelector('button.room-btn'), devBtn);
+  assert.equal(devLi.className, 'room current');
+  assert.equal(lobbyLi.className, 'room');
+  assert.equal(devLi.querySelector('.unread'), null, 'badge removed');
+  assert.equal(devBtn.getAttribute('aria-current'), 'true');
+  assert.equal(lobbyLi.querySelector('button.room-btn').getAttribute('aria-current'), null);
+  applyServerMessage(s, P({ type: 'left', room: 'lobby', current: 'dev' }));
+  applyServerMessage(s, P({ type: 'joined', room: 'ops' }));
+  renderRooms(doc, ul, s);
+  assert.deepEqual(ul.children.map((li) => li.dataset.room), ['dev', 'ops']);
+  assert.equal(ul.children[0], devLi);
+});
