@@ -128,7 +128,7 @@ function updateCounter() {
 function onMessage(msg, ctx) {
   const p = msg.re !== undefined ? pending.get(msg.re) : undefined;
   if (p) pending.delete(msg.re);
-  const ctx2 = { ...ctx };
+  const ctx2 = { ...ctx, now: new Date().toISOString() };
   if (msg.type === 'users' && p && p.kind === 'send') ctx2.requested = true;
   if (msg.type === 'joined' && p && (p.kind === 'switch' || p.kind === 'join') && msg.re !== lastSwitchId) ctx2.keepCurrent = true;
   if (msg.type === 'welcome') pending.clear();

@@ -157,7 +157,7 @@ function renameEverywhere(state, id, name) {
 }
 
 /** Apply a presence event to the room's user list and add a quiet line. */
-export function applyPresence(state, p) {
+export function applyPresence(state, p, now = null) {
   const room = getRoom(state, p.room);
   if (!room) return false;
   const u = p.user;
@@ -170,7 +170,7 @@ export function applyPresence(state, p) {
     if (!room.users.some((x) => x.id === u.id)) room.users.push({ id: u.id, name: u.name });
   }
   pushItem(state, room, {
-    kind: 'presence', event: p.event, ts: p.ts ?? null,
+    kind: 'presence', event: p.event, ts: p.ts ?? now,
     text: presenceText(p.event, u.name, p.oldName),
   });
   return true;
@@ -246,7 +246,7 @@ export function applyServerMessage(state, msg, ctx = {}) {
       return { room: msg.room, added, own, clearError: own };
     }
     case 'presence':
-      applyPresence(state, msg);
+      applyPresence(state, msg, ctx.now ?? null);
       return { room: msg.room };
     case 'joined':
       ensureRoom(state, msg.room).name = msg.room;

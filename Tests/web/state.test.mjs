@@ -230,3 +230,11 @@ test('a late message for a room already left is ignored', () => {
   assert.equal(r.added, false);
   assert.equal(getRoom(s, 'dev'), undefined);
 });
+
+test('presence lines take the server ts, else the receipt time given by the caller', () => {
+  const s = started();
+  applyServerMessage(s, P({ type: 'presence', room: 'lobby', event: 'join', user: bob }), { now: '2026-11-22T11:00:00.000Z' });
+  assert.equal(currentRoom(s).items.at(-1).ts, '2026-11-22T11:00:00.000Z');
+  applyServerMessage(s, P({ type: 'presence', room: 'lobby', event: 'leave', user: bob, ts: '2026-11-22T12:00:00.000Z' }), { now: 'x' });
+  assert.equal(currentRoom(s).items.at(-1).ts, '2026-11-22T12:00:00.000Z');
+});
