@@ -1,0 +1,359 @@
+// Wiring: DOM events, connection and state. The only module that touches
+// browser globals at the top level.
+import {
+  buildSend, buildJoin, buildLeave, buildName, isValidRoomName, isValidUserName, roomKey,
+} from './protocol.js';
+import { Connection } from './connection.js';
+import {
+  createState, resetState, applyServerMessage, setCurrent, currentRoom, getRoom, addSystem,
+} from './state.js';
+import {
+  renderStatus, renderHeader, renderRooms, renderUsers, renderError, renderCounter, MessageView,
+} from './render.js';
+import { counterState } from './utf8.js';
+import { InputHistory } from './input-history.js';
+
+const doc = document;
+const $ = (id) => doc.getElementById(id);
+
+const els = {
+  doc,
+  serverName: $('server-name'),
+  me: $('me'),
+  status: $('status'),
+  retry: $('retry'),
+  disconnect: $('disconnect'),
+  renameForm: $('rename-form'),
+  renameInput: $('rename-input'),
+  renameCancel: $('rename-cancel'),
+  sidebar: $('sidebar'),
+  sidebarToggle: $('sidebar-toggle'),
+  rooms: $('rooms'),
+  users: $('users'),
+  userCount: $('user-count'),
+  joinForm: $('join-form'),
+  joinRoom: $('join-room'),
+  roomTitle: $('room-title'),
+  messages: $('messages'),
+  newMessages: $('new-messages'),
+  composer: $('composer'),
+  input: $('input'),
+  send: $('send'),
+  error: $('error'),
+  counter: $('counter'),
+};
+
+const defaultTitle = doc.title || 'Confab';
+const wsPath = doc.querySelector('meta[name="confab-ws-path"]')?.getAttribute('content') || '/ws';
+
+const state = createState();
+const view = new MessageView(doc, els.messages, els.newMessages);
+const inputHistory = new InputHistory();
+
+let nextId = 1;
+/** id -> {kind, text?, room?} for requests awaiting a direct reply */
+const pending = new Map();
+let lastSwitchId = null;
+
+function request(kind, build, extra = {}) {
+  const id = nextId++;
+  if (!conn.send(build(id))) return null;
+  pending.set(id, { kind, ...extra });
+  if (pending.size > 200) pending.delete(pending.keys().next().value);
+  return id;
+}
+
+// ---------- rendering ----------
+
+let statusInfo = { status: 'connecting' };
+let countdown = null;
+
+function paintStatus() {
+  let secs = null;
+  if (statusInfo.status === 'reconnecting') {
+    secs = Math.max(0, Math.ceil((statusInfo.retryAt - Date.now()) / 1000));
+  }
+  renderStatus(els.status, statusInfo.status, secs);
+  els.disconnect.textContent = statusInfo.status === 'offline' ? 'Connect' : 'Leave chat';
+  els.retry.hidden = statusInfo.status !== 'reconnecting';
+  const online = statusInfo.status === 'online';
+  els.send.disabled = !online;
+  doc.body.dataset.status = statusInfo.status;
+}
+
+function onStatus(s) {
+  statusInfo = s;
+  if (countdown) { clearInterval(countdown); countdown = null; }
+  if (s.status === 'reconnecting') countdown = setInterval(paintStatus, 250);
+  paintStatus();
+}
+
+let frame = 0;
+function render() {
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    renderNow();
+  });
+}
+
+function renderNow() {
+  renderHeader(els, state, defaultTitle);
+  renderRooms(doc, els.rooms, state);
+  renderUsers(doc, els.users, els.userCount, state);
+  const room = currentRoom(state);
+  els.roomTitle.textContent = room ? `#${room.name}` : '';
+  els.input.placeholder = room
+    ? `Message #${room.name} (Enter to send, Shift+Enter for a new line, /help for commands)`
+    : 'Not connected';
+  view.sync(room);
+  updateCounter();
+}
+
+let errorText = '';
+function showError(text) {
+  errorText = text || '';
+  renderError(els.error, errorText);
+  if (!errorText) delete els.error.dataset.code;
+}
+
+function updateCounter() {
+  const c = counterState(els.input.value, state.maxMessageBytes ?? NaN);
+  renderCounter(els.counter, c);
+  els.input.setAttribute('aria-invalid', c.over ? 'true' : 'false');
+}
+
+// ---------- server messages ----------
+
+function onMessage(msg, ctx) {
+  const p = msg.re !== undefined ? pending.get(msg.re) : undefined;
+  if (p) pending.delete(msg.re);
+  const ctx2 = { ...ctx, now: new Date().toISOString() };
+  if (msg.type === 'users' && p && p.kind === 'send') ctx2.requested = true;
+  if (msg.type === 'joined' && p && (p.kind === 'switch' || p.kind === 'join') && msg.re !== lastSwitchId) ctx2.keepCurrent = true;
+  if (msg.type === 'welcome') pending.clear();
+
+  const out = applyServerMessage(state, msg, ctx2);
+
+  if (msg.type === 'welcome') {
+    const remembered = conn.rememberedName;
+    // after a refused resume no ?name= was sent: ask for the remembered name
+    if (out.welcome?.restarted && remembered && state.me && remembered !== state.me.name) {
+      request('name', (id) => buildName(remembered, id));
+    }
+  }
+  if (out.error) {
+    let text = out.error.message;
+    if (out.error.code === 'rate_limited' && out.error.retryAfterMs) {
+      text += ` (try again in ${Math.ceil(out.error.retryAfterMs / 1000)}s)`;
+    }
+    showError(text);
+    els.error.dataset.code = out.error.code;
+  } else if (out.clearError || (p && msg.type !== 'error')) {
+    showError('');
+  }
+  if (out.renamed && p && (p.kind === 'name' || p.kind === 'send')) {
+    conn.rememberName(out.renamed);
+    hideRename();
+  }
+  if (msg.type === 'joined' && p && p.kind === 'join') els.joinRoom.value = '';
+  render();
+}
+
+const conn = new Connection({
+  protocol: location.protocol,
+  host: location.host,
+  path: wsPath,
+  WebSocket,
+  session: sessionStorage,
+  local: localStorage,
+  onMessage,
+  onStatus,
+});
+
+// ---------- input ----------
+
+function submitMessage() {
+  const text = els.input.value;
+  if (text.trim() === '') return;
+  const c = counterState(text, state.maxMessageBytes ?? NaN);
+  if (c.over) {
+    showError(`Message too long: ${c.bytes} of ${c.max} bytes.`);
+    return;
+  }
+  const isCommand = text.startsWith('/');
+  const room = currentRoom(state);
+  const id = request('send', (rid) => buildSend(text, { room: isCommand ? undefined : room?.name, id: rid }), { text });
+  if (id === null) {
+    showError('Not connected: your message was not sent.');
+    return;
+  }
+  inputHistory.push(text);
+  els.input.value = '';
+  autosize();
+  updateCounter();
+}
+
+function autosize() {
+  els.input.rows = Math.min(6, Math.max(1, els.input.value.split('\n').length));
+}
+
+els.composer.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  submitMessage();
+  els.input.focus();
+});
+
+els.input.addEventListener('keydown', (ev) => {
+  if (ev.isComposing || ev.keyCode === 229) return;
+  if (ev.key === 'Enter' && !ev.shiftKey && !ev.altKey && !ev.ctrlKey && !ev.metaKey) {
+    ev.preventDefault();
+    submitMessage();
+  } else if (ev.key === 'ArrowUp' && !ev.shiftKey) {
+    const t = inputHistory.up(els.input.value);
+    if (t !== null) {
+      ev.preventDefault();
+      els.input.value = t;
+      autosize();
+      updateCounter();
+      els.input.setSelectionRange(t.length, t.length);
+    }
+  } else if (ev.key === 'ArrowDown' && !ev.shiftKey) {
+    const t = inputHistory.down(els.input.value);
+    if (t !== null) {
+      ev.preventDefault();
+      els.input.value = t;
+      autosize();
+      updateCounter();
+    }
+  } else if (ev.key === 'Escape' && errorText) {
+    showError('');
+  }
+});
+
+els.input.addEventListener('input', () => {
+  autosize();
+  updateCounter();
+});
+
+// ---------- rooms ----------
+
+els.rooms.addEventListener('click', (ev) => {
+  const btn = ev.target.closest('button');
+  if (!btn || !els.rooms.contains(btn)) return;
+  const room = btn.dataset.room;
+  if (btn.classList.contains('leave')) {
+    if (request('leave', (id) => buildLeave(room, id), { room }) === null) showError('Not connected.');
+    return;
+  }
+  if (roomKey(room) !== state.current) {
+    setCurrent(state, room);
+    // keep the server's current room in step (join is idempotent)
+    lastSwitchId = request('switch', (id) => buildJoin(room, id), { room });
+    render();
+  }
+  closeSidebarOnSmallScreens();
+  els.input.focus();
+});
+
+els.joinForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const room = els.joinRoom.value.trim().replace(/^#/, '');
+  if (!isValidRoomName(room)) {
+    showError('Room names are 1 to 32 letters, digits, "-" or "_".');
+    els.joinRoom.focus();
+    return;
+  }
+  const existing = getRoom(state, room);
+  if (existing) {
+    setCurrent(state, existing.name);
+    els.joinRoom.value = '';
+    render();
+  }
+  lastSwitchId = request('join', (id) => buildJoin(room, id), { room });
+  if (lastSwitchId === null) showError('Not connected.');
+  closeSidebarOnSmallScreens();
+});
+
+// ---------- rename ----------
+
+function showRename() {
+  els.renameForm.hidden = false;
+  els.me.setAttribute('aria-expanded', 'true');
+  els.renameInput.value = state.me?.name ?? '';
+  els.renameInput.focus();
+  els.renameInput.select();
+}
+function hideRename(focusMe = false) {
+  if (els.renameForm.hidden) return;
+  els.renameForm.hidden = true;
+  els.me.setAttribute('aria-expanded', 'false');
+  if (focusMe) els.me.focus();
+}
+
+els.me.addEventListener('click', () => {
+  if (els.renameForm.hidden) showRename(); else hideRename(true);
+});
+els.renameCancel.addEventListener('click', () => hideRename(true));
+els.renameForm.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape') hideRename(true);
+});
+els.renameForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const name = els.renameInput.value.trim();
+  if (name === state.me?.name) { hideRename(true); return; }
+  if (!isValidUserName(name)) {
+    showError('Names are 1 to 24 letters, digits, spaces, ".", "-" or "_".');
+    return;
+  }
+  if (request('name', (id) => buildName(name, id), { name }) === null) showError('Not connected.');
+});
+
+// ---------- connection controls ----------
+
+els.disconnect.addEventListener('click', () => {
+  if (statusInfo.status === 'offline') {
+    resetState(state);
+    pending.clear();
+    view.sync(undefined);
+    conn.start();
+  } else {
+    conn.leave();
+    addSystem(state, 'you left the chat');
+  }
+  render();
+});
+
+els.retry.addEventListener('click', () => conn.retryNow());
+window.addEventListener('online', () => conn.retryNow());
+
+// ---------- sidebar (phones) ----------
+
+const small = window.matchMedia('(max-width: 720px)');
+function setSidebar(open) {
+  doc.body.classList.toggle('sidebar-open', open);
+  els.sidebarToggle.setAttribute('aria-expanded', String(open));
+}
+function closeSidebarOnSmallScreens() {
+  if (small.matches) setSidebar(false);
+}
+els.sidebarToggle.addEventListener('click', () => {
+  const open = !doc.body.classList.contains('sidebar-open');
+  setSidebar(open);
+  if (open) els.sidebar.querySelector('button, input')?.focus();
+});
+doc.querySelector('main')?.addEventListener('click', () => {
+  if (doc.body.classList.contains('sidebar-open')) closeSidebarOnSmallScreens();
+});
+doc.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape' && doc.body.classList.contains('sidebar-open') && small.matches) {
+    setSidebar(false);
+    els.sidebarToggle.focus();
+  }
+});
+
+// ---------- start ----------
+
+paintStatus();
+renderNow();
+conn.start();

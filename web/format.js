@@ -1,0 +1,30 @@
+// Small pure formatting helpers.
+
+/** Local time as HH:MM for an ISO timestamp (or a Date). '' when invalid. */
+export function formatTime(ts) {
+  const d = ts instanceof Date ? ts : new Date(ts);
+  if (Number.isNaN(d.getTime())) return '';
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+/** Full local date and time, for a title tooltip. */
+export function formatFull(ts) {
+  const d = ts instanceof Date ? ts : new Date(ts);
+  if (Number.isNaN(d.getTime())) return '';
+  return d.toLocaleString();
+}
+
+/** "1 online" / "N online". */
+export function onlineLabel(n) {
+  return `${n} online`;
+}
+
+/** Text of a presence line. */
+export function presenceText(event, name, oldName) {
+  switch (event) {
+    case 'join': return `${name} joined`;
+    case 'leave': return `${name} left`;
+    case 'rename': return `${oldName ?? '?'} is now ${name}`;
+    default: return `${name}: ${event}`;
+  }
+}

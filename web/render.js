@@ -1,0 +1,266 @@
+// DOM rendering. User text only ever goes through textContent / text nodes
+// (and appendLinkified, which does the same).
+import { appendLinkified } from './linkify.js';
+import { formatTime, formatFull, onlineLabel } from './format.js';
+import { isGroupedWith, roomList, sortedUsers, currentRoom } from './state.js';
+
+const STATUS_TEXT = {
+  connecting: 'connecting',
+  online: 'online',
+  reconnecting: 'reconnecting',
+  offline: 'offline',
+};
+
+function el(doc, tag, className, text) {
+  const e = doc.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+}
+
+/** Connection indicator: data-status plus readable text. */
+export function renderStatus(node, status, secondsLeft = null) {
+  node.dataset.status = status;
+  let text = STATUS_TEXT[status] ?? status;
+  if (status === 'reconnecting' && secondsLeft !== null) text = `reconnecting in ${secondsLeft}s`;
+  if (node.textContent !== text) node.textContent = text;
+}
+
+export function renderHeader(els, state, defaultTitle) {
+  const serverName = state.serverName || defaultTitle;
+  if (els.serverName.textContent !== serverName) els.serverName.textContent = serverName;
+  const name = state.me?.name ?? '…';
+  if (els.me.textContent !== name) els.me.textContent = name;
+  els.me.setAttribute('aria-label', `Your name: ${name}. Click to change it`);
+  let unread = 0;
+  for (const r of state.rooms.values()) unread += r.unread;
+  const title = unread > 0 ? `(${unread}) ${serverName}` : serverName;
+  if (els.doc.title !== title) els.doc.title = title;
+}
+
+/**
+ * Sidebar room list: li[data-room] > button.room-btn (+ span.unread) + button.leave.
+ * Existing rows are updated in place (keyed by room) so a click or the
+ * keyboard focus is never lost to a re-render.
+ */
+export function renderRooms(doc, ul, state) {
+  const rows = new Map();
+  for (const li of [...ul.children]) rows.set(li.dataset.key, li);
+  const wanted = roomList(state);
+  const keep = new Set(wanted.map((r) => r.key));
+  for (const [key, li] of rows) {
+    if (!keep.has(key)) {
+      const hadFocus = li.contains(doc.activeElement);
+      li.remove();
+      rows.delete(key);
+      if (hadFocus) ul.querySelector('button')?.focus();
+    }
+  }
+  wanted.forEach((r, i) => {
+    let li = rows.get(r.key);
+    if (!li) li = roomRow(doc, r);
+    updateRoomRow(doc, li, r);
+    if (ul.children[i] !== li) ul.insertBefore(li, ul.children[i] ?? null);
+  });
+}
+
+function roomRow(doc, r) {
+  const li = el(doc, 'li', 'room');
+  li.dataset.key = r.key;
+  const btn = el(doc, 'button', 'room-btn');
+  btn.type = 'button';
+  btn.appendChild(el(doc, 'span', 'room-name'));
+  const leave = el(doc, 'button', 'leave', '×');
+  leave.type = 'button';
+  li.append(btn, leave);
+  return li;
+}
+
+function updateRoomRow(doc, li, r) {
+  const btn = li.querySelector('button.room-btn');
+  const leave = li.querySelector('button.leave');
+  const cls = r.current ? 'room current' : 'room';
+  if (li.className !== cls) li.className = cls;
+  li.dataset.room = r.name;
+  btn.dataset.room = r.name;
+  leave.dataset.room = r.name;
+  if (r.current) btn.setAttribute('aria-current', 'true'); else btn.removeAttribute('aria-current');
+  const nameEl = btn.querySelector('.room-name');
+  if (nameEl.textContent !== `#${r.name}`) nameEl.textContent = `#${r.name}`;
+  leave.title = `Leave ${r.name}`;
+  leave.setAttribute('aria-label', `Leave room ${r.name}`);
+  let badge = btn.querySelector('.unread');
+  if (r.unread > 0) {
+    if (!badge) {
+      badge = el(doc, 'span', 'unread');
+      btn.appendChild(badge);
+    }
+    const text = r.unread > 99 ? '99+' : String(r.unread);
+    if (badge.textContent !== text) badge.textContent = text;
+    badge.setAttribute('aria-label', `${r.unread} unread`);
+  } else if (badge) {
+    btn.removeChild(badge);
+  }
+}
+
+/** Users of the current room, with the online count. */
+export function renderUsers(doc, ul, countNode, state) {
+  const room = currentRoom(state);
+  const users = room ? sortedUsers(state, room.name) : [];
+  const frag = doc.createDocumentFragment();
+  for (const u of users) {
+    const li = el(doc, 'li', u.id === state.me?.id ? 'user me' : 'user');
+    li.dataset.id = u.id;
+    li.appendChild(el(doc, 'span', 'user-name', u.name));
+    if (u.id === state.me?.id) li.appendChild(el(doc, 'span', 'you', ' (you)'));
+    frag.appendChild(li);
+  }
+  ul.replaceChildren(frag);
+  countNode.textContent = onlineLabel(users.length);
+}
+
+/** One <li> for a state item. `prev` decides grouping. */
+export function renderItem(doc, item, prev) {
+  if (item.kind === 'presence') {
+    const li = el(doc, 'li', `presence presence-${item.event}`);
+    li.appendChild(el(doc, 'span', 'text', item.text));
+    if (item.ts) li.appendChild(timeEl(doc, item.ts));
+    return li;
+  }
+  if (item.kind === 'system') {
+    const li = el(doc, 'li', item.restart ? 'msg system restart' : 'msg system');
+    const text = el(doc, 'span', 'text');
+    appendLinkified(doc, text, item.text);
+    li.appendChild(text);
+    return li;
+  }
+  const classes = ['msg'];
+  if (item.own) classes.push('own');
+  if (item.action) classes.push('action');
+  const grouped = isGroupedWith(prev, item);
+  if (grouped) classes.push('grouped');
+  const li = el(doc, 'li', classes.join(' '));
+  if (item.seq !== null) li.dataset.seq = String(item.seq);
+  li.dataset.from = item.from.id;
+  if (item.action) {
+    li.appendChild(timeEl(doc, item.ts));
+    const text = el(doc, 'span', 'text');
+    text.appendChild(el(doc, 'span', 'star', '* '));
+    text.appendChild(el(doc, 'span', 'name', item.from.name));
+    text.appendChild(doc.createTextNode(' '));
+    appendLinkified(doc, text, item.text);
+    li.appendChild(text);
+    return li;
+  }
+  const meta = el(doc, 'div', 'meta');
+  meta.appendChild(el(doc, 'span', grouped ? 'name visually-hidden' : 'name', item.from.name));
+  meta.appendChild(timeEl(doc, item.ts));
+  const text = el(doc, 'div', 'text');
+  appendLinkified(doc, text, item.text);
+  li.append(meta, text);
+  return li;
+}
+
+function timeEl(doc, ts) {
+  const t = el(doc, 'time', 'time', ts ? formatTime(ts) : '');
+  if (ts) {
+    t.dateTime = ts;
+    t.title = formatFull(ts);
+  }
+  return t;
+}
+
+const BOTTOM_SLACK_PX = 48;
+
+/**
+ * The message list of the current room: appends new items incrementally,
+ * re-renders on room switch or reordering; auto-scrolls only at the bottom.
+ */
+export class MessageView {
+  constructor(doc, list, newButton) {
+    this.doc = doc;
+    this.list = list;
+    this.newButton = newButton;
+    this.room = null;
+    this.rev = -1;
+    this.count = 0;
+    this.firstKey = null;
+    list.addEventListener('scroll', () => {
+      if (this.atBottom()) this.hideNew();
+    });
+    newButton.addEventListener('click', () => {
+      this.scrollToBottom();
+      this.hideNew();
+      list.focus({ preventScroll: true });
+    });
+  }
+
+  atBottom() {
+    const l = this.list;
+    return l.scrollHeight - l.scrollTop - l.clientHeight <= BOTTOM_SLACK_PX;
+  }
+
+  scrollToBottom() {
+    this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  hideNew() { this.newButton.hidden = true; }
+
+  /** Bring the DOM in line with `room` (a state room or undefined). */
+  sync(room) {
+    if (!room) {
+      this.list.replaceChildren();
+      this.room = null;
+      this.count = 0;
+      this.hideNew();
+      return;
+    }
+    const items = room.items;
+    const switched = room !== this.room;
+    const full = switched || room.rev !== this.rev || items.length < this.count ||
+      (items.length > 0 && items[0].key !== this.firstKey);
+    const wasAtBottom = switched || this.atBottom();
+    let ownAdded = false;
+    if (full) {
+      const frag = this.doc.createDocumentFragment();
+      items.forEach((it, i) => frag.appendChild(renderItem(this.doc, it, items[i - 1])));
+      const keepTop = this.list.scrollTop;
+      this.list.replaceChildren(frag);
+      if (!wasAtBottom) this.list.scrollTop = keepTop;
+    } else if (items.length > this.count) {
+      const frag = this.doc.createDocumentFragment();
+      for (let i = this.count; i < items.length; i++) {
+        frag.appendChild(renderItem(this.doc, items[i], items[i - 1]));
+        if (items[i].own) ownAdded = true;
+      }
+      this.list.appendChild(frag);
+    } else {
+      return;
+    }
+    const added = !switched && items.length > this.count;
+    this.room = room;
+    this.rev = room.rev;
+    this.count = items.length;
+    this.firstKey = items[0]?.key ?? null;
+    if (wasAtBottom || ownAdded) {
+      this.scrollToBottom();
+      this.hideNew();
+    } else if (added) {
+      this.newButton.hidden = false;
+    }
+    if (switched) this.hideNew();
+  }
+}
+
+/** Error line next to the input (role="alert"). Empty text clears it. */
+export function renderError(node, text) {
+  const t = text || '';
+  if (node.textContent !== t) node.textContent = t;
+}
+
+/** Character counter near the byte limit. */
+export function renderCounter(node, c) {
+  node.hidden = !c.visible;
+  node.textContent = c.visible ? c.label : '';
+  node.classList.toggle('over', c.over);
+}
