@@ -34,7 +34,8 @@ public struct HTTPResponse: Sendable, Equatable {
         }
         let bodyForbidden = status < 200 || status == 204 || status == 304
         if !bodyForbidden, !headers.contains("Content-Length") {
-            append("Content-Length: \(body.count)\r\n", to: &out)
+            append("Content-Length: \(body.count)", to: &out)
+            out += [.cr, .lf]
         }
         out += [.cr, .lf]
         if !bodyForbidden { out += body }
