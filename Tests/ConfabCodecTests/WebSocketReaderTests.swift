@@ -130,3 +130,72 @@ import Testing
         #expect(result.messages == [.text([UInt8](repeating: 0x61, count: 65_536))])
     }
 }
+
+@Suite struct WebSocketReaderFootprintTests {
+    /// Idle connections must stay far under 1 KiB: no buffers until a frame needs one.
+    @Test func idleStateIsSmall() {
+        #expect(MemoryLayout<WebSocketReader>.size <= 128)
+        #expect(MemoryLayout<HTTPRequestParser>.size <= 64)
+    }
+
+    @Test func buffersAreReleasedAfterAMessage() {
+        var reader = WebSocketReader()
+        let frame = rawFrame(opcode: 1, payload: [UInt8](repeating: 0x61, count: 1000))
+        var count = 0
+        // Split so the payload goes through the reassembly buffer.
+        for piece in [Array(frame[..<500]), Array(frame[500...])] {
+            let error = piece.withUnsafeBytes { reader.feed($0) { _ in count += 1 } }
+            #expect(error == nil)
+        }
+        #expect(count == 1)
+        #expect(reader.bufferedBytes == 0)
+    }
+
+    /// Random frames cut at random places decode exactly like the whole stream.
+    @Test func randomStreamsAtRandomCuts() {
+        var rng = SplitMix64(seed: 42)
+        for _ in 0..<60 {
+            var stream: [UInt8] = []
+            var expected: [WebSocketMessage] = []
+            for _ in 0..<Int(rng.next() % 6 + 1) {
+                let length = Int(rng.next() % 3 == 0 ? rng.next() % 20_000 : rng.next() % 200)
+                let payload = (0..<length).map { _ in UInt8(rng.next() % 95 + 32) }
+                let mask = (0..<4).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                if rng.next() % 2 == 0, length > 1 {
+                    let cut = Int(rng.next() % UInt64(length))
+                    stream += rawFrame(opcode: 1, payload: Array(payload[..<cut]), fin: false, mask: mask)
+                    stream += rawFrame(opcode: 9, payload: [1, 2], mask: mask)
+                    stream += rawFrame(opcode: 0, payload: Array(payload[cut...]), mask: mask)
+                    expected += [.ping([1, 2]), .text(payload)]
+                } else {
+                    stream += rawFrame(opcode: 2, payload: payload, mask: mask)
+                    expected.append(.binary(payload))
+                }
+            }
+            var chunks: [[UInt8]] = []
+            var offset = 0
+            while offset < stream.count {
+                let size = Int(rng.next() % 9000) + 1
+                let end = min(stream.count, offset + size)
+                chunks.append(Array(stream[offset..<end]))
+                offset = end
+            }
+            let result = decode(chunks, limits: WebSocketLimits(maxFrameBytes: 1 << 17, maxMessageBytes: 1 << 17))
+            #expect(result.error == nil)
+            #expect(result.messages == expected)
+        }
+    }
+}
+
+/// Deterministic generator so failures reproduce.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

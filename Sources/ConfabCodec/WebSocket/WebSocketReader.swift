@@ -52,6 +52,10 @@ public struct WebSocketReader: Sendable {
         self.limits = limits
     }
 
+    /// Payload bytes held for unfinished frames and messages (for metrics
+    /// and memory accounting).
+    public var bufferedBytes: Int { message.count + control.count }
+
     /// True once a close frame has been delivered.
     public var isClosed: Bool {
         if case .closed = state { return true }
