@@ -7,6 +7,7 @@ func runCodecBenchmarks(filter: String?) {
         ("codec.decode.masked1k", { decodeMasked(payloadBytes: 1024) }),
         ("codec.encode.text64", encodeServerText64),
         ("codec.http.upgrade", parseUpgradeRequest),
+        ("codec.handshake.accept", acceptValue),
     ]
     for (name, run) in benchmarks where filter == nil || name.contains(filter ?? "") {
         let result = run()
@@ -111,6 +112,18 @@ private func parseUpgradeRequest() -> BenchResult {
         return (10_000, 10_000 * head.count)
     }
     if sink == 0 { print("(no request parsed)") }
+    return result
+}
+
+private func acceptValue() -> BenchResult {
+    var sink = 0
+    let result = measure(unit: "keys") {
+        for _ in 0..<10_000 {
+            sink &+= WebSocketHandshake.acceptValue(forKey: "dGhlIHNhbXBsZSBub25jZQ==").utf8.count
+        }
+        return (10_000, 0)
+    }
+    if sink == 0 { print("(nothing hashed)") }
     return result
 }
 
