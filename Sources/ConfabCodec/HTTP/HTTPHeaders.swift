@@ -50,25 +50,31 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     /// Whether any `name` field carries `token` in its comma-separated list
     /// (e.g. `Connection: keep-alive, Upgrade`), compared case-insensitively.
     public func hasToken(_ name: String, _ token: String) -> Bool {
-        for field in fields where Self.namesEqual(field.name, name) {
-            for part in field.value.utf8.split(separator: UInt8(ascii: ",")) {
-                if Self.asciiEqualTrimmed(part, token.utf8) { return true }
+        var token = token
+        return token.withUTF8 { t in
+            for field in fields where Self.namesEqual(field.name, name) {
+                var value = field.value
+                let found = value.withUTF8 { v in
+                    for part in v.split(separator: UInt8(ascii: ",")) {
+                        var lo = part.startIndex, hi = part.endIndex
+                        while lo < hi, v[lo] == .sp || v[lo] == .ht { lo += 1 }
+                        while hi > lo, v[hi - 1] == .sp || v[hi - 1] == .ht { hi -= 1 }
+                        if asciiCaseInsensitiveEqual(UnsafeBufferPointer(rebasing: v[lo..<hi]), t) { return true }
+                    }
+                    return false
+                }
+                if found { return true }
             }
+            return false
         }
-        return false
     }
 
     public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
 
     static func namesEqual(_ a: String, _ b: String) -> Bool {
-        asciiCaseInsensitiveEqual(a.utf8, b.utf8)
-    }
-
-    private static func asciiEqualTrimmed(_ part: Substring.UTF8View, _ token: String.UTF8View) -> Bool {
-        var slice = part[...]
-        while let f = slice.first, f == 0x20 || f == 0x09 { slice = slice.dropFirst() }
-        while let l = slice.last, l == 0x20 || l == 0x09 { slice = slice.dropLast() }
-        return asciiCaseInsensitiveEqual(slice, token)
+        guard a.utf8.count == b.utf8.count else { return false }
+        var a = a, b = b
+        return a.withUTF8 { pa in b.withUTF8 { pb in asciiCaseInsensitiveEqual(pa, pb) } }
     }
 }
 
@@ -77,8 +83,8 @@ func asciiLower(_ b: UInt8) -> UInt8 {
     (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
 }
 
-func asciiCaseInsensitiveEqual<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
+func asciiCaseInsensitiveEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
     guard a.count == b.count else { return false }
-    for (x, y) in zip(a, b) where asciiLower(x) != asciiLower(y) { return false }
+    for i in 0..<a.count where asciiLower(a[i]) != asciiLower(b[i]) { return false }
     return true
 }
