@@ -10,11 +10,10 @@ public enum FrameEncoder {
     /// Just the header of an unmasked frame: for writing a header and a shared
     /// payload as two buffers of one write.
     public static func header(opcode: WebSocketOpcode, payloadLength: Int, fin: Bool = true) -> [UInt8] {
-        let n = headerLength(payloadLength: payloadLength)
-        return [UInt8](unsafeUninitializedCapacity: n) { buffer, count in
-            if let base = buffer.baseAddress {
-                count = writeHeader(UnsafeMutableRawPointer(base), opcode: opcode, fin: fin, length: payloadLength, mask: nil)
-            }
+        withUnsafeTemporaryAllocation(byteCount: 14, alignment: 1) { header in
+            guard let base = header.baseAddress else { return [] }
+            let n = writeHeader(base, opcode: opcode, fin: fin, length: payloadLength, mask: nil)
+            return [UInt8](UnsafeRawBufferPointer(start: base, count: n))
         }
     }
 
@@ -25,20 +24,24 @@ public enum FrameEncoder {
         opcode: WebSocketOpcode, payload: [UInt8], fin: Bool = true, mask: UInt32? = nil
     ) -> [UInt8] {
         let headerBytes = headerLength(payloadLength: payload.count, masked: mask != nil)
-        let total = headerBytes + payload.count
-        return [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
-            guard let base = buffer.baseAddress.map(UnsafeMutableRawPointer.init) else { return }
-            let h = writeHeader(base, opcode: opcode, fin: fin, length: payload.count, mask: mask)
-            payload.withUnsafeBytes { src in
-                guard let s = src.baseAddress else { return }
-                if let mask {
-                    Masking.apply(key: Masking.packed(wireOrder: mask), offset: 0, from: s, to: base + h, count: src.count)
-                } else {
-                    (base + h).copyMemory(from: s, byteCount: src.count)
-                }
-            }
-            count = total
+        // reserve + append measured faster than Array(unsafeUninitializedCapacity:)
+        // for small frames (no generic metadata lookup per call).
+        var out: [UInt8] = []
+        out.reserveCapacity(headerBytes + payload.count)
+        withUnsafeTemporaryAllocation(byteCount: 14, alignment: 1) { header in
+            guard let base = header.baseAddress else { return }
+            let n = writeHeader(base, opcode: opcode, fin: fin, length: payload.count, mask: mask)
+            out.append(contentsOf: UnsafeRawBufferPointer(start: base, count: n))
         }
+        out.append(contentsOf: payload)
+        if let mask {
+            out.withUnsafeMutableBytes { p in
+                guard let base = p.baseAddress else { return }
+                Masking.apply(key: Masking.packed(wireOrder: mask), offset: 0,
+                              from: UnsafeRawPointer(base + headerBytes), to: base + headerBytes, count: payload.count)
+            }
+        }
+        return out
     }
 
     /// The broadcast fast path: one unmasked final text frame.

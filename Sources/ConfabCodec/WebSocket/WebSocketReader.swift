@@ -271,10 +271,15 @@ public struct WebSocketReader: Sendable {
         let startsMessage = header.opcode != .continuation
         // Whole payload here and nothing to join it to: one copy, straight into the message.
         if count == header.length, header.fin, startsMessage {
-            let payload = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-                guard let dst = buffer.baseAddress else { return }
-                copy(header, offset: 0, from: src, to: UnsafeMutableRawPointer(dst), count: count)
-                initialized = count
+            // Array(UnsafeRawBufferPointer) allocates faster than
+            // Array(unsafeUninitializedCapacity:), which looks up generic
+            // metadata on every call; unmasking in place right after is cache-hot.
+            var payload = [UInt8](UnsafeRawBufferPointer(start: src, count: count))
+            if let key = header.maskKey {
+                payload.withUnsafeMutableBytes { p in
+                    guard let base = p.baseAddress else { return }
+                    Masking.apply(key: key, offset: 0, from: UnsafeRawPointer(base), to: base, count: count)
+                }
             }
             state = .waitingForHeader
             return deliverFrame(header, payload, deliver)
@@ -357,18 +362,6 @@ public struct WebSocketReader: Sendable {
     private mutating func endMessage() {
         messageOpcode = nil
         fragments = 0
-    }
-
-    @inline(__always)
-    private func copy(
-        _ header: FrameHeader, offset: Int,
-        from src: UnsafeRawPointer, to dst: UnsafeMutableRawPointer, count: Int
-    ) {
-        if let key = header.maskKey {
-            Masking.apply(key: key, offset: offset, from: src, to: dst, count: count)
-        } else {
-            dst.copyMemory(from: src, byteCount: count)
-        }
     }
 
     /// Appends `count` payload bytes, unmasking them in place after the append.
