@@ -29,7 +29,9 @@ extension Reactor {
                 return
             case .failure(let error):
                 logger.info("bad request", metadata: ["peer": "\(connection.peer)", "status": "\(error.status)", "reason": "\(error.reason)"])
-                respondAndClose(connection, HTTPResponse.plain(status: error.status, error.reason))
+                let response = HTTPResponse(status: error.status, headers: ["Content-Type": "text/plain; charset=utf-8", "Connection": "close"],
+                                            text: error.reason + "\n")
+                respondAndClose(connection, response.encode())
                 return
             case .request(let request, let consumed):
                 remaining = UnsafeRawBufferPointer(rebasing: remaining[consumed...])

@@ -100,7 +100,7 @@ extension Reactor {
         request.frames = Array(connection.pending[first...])
         var buffers = Array(bufferScratch[first...])
         buffers[0].base += skip
-        buffers[0].len -= UInt32(skip)
+        buffers[0].len -= skip
         connection.pending.removeAll(keepingCapacity: false)
         connection.pendingBytes = 0
         request.request.pointee.data = Unmanaged.passRetained(request).toOpaque()

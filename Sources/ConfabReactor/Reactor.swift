@@ -16,8 +16,8 @@ public final class Reactor {
     var slots: [Connection?] = []
     var generations: [UInt32] = []
     var freeSlots: [Int] = []
-    public private(set) var connectionCount = 0
-    public private(set) var webSocketCount = 0
+    public internal(set) var connectionCount = 0
+    public internal(set) var webSocketCount = 0
 
     // Connections with frames queued this loop turn; flushed once each in the check phase.
     var flushQueue: [Connection] = []

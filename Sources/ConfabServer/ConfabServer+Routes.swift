@@ -36,8 +36,7 @@ extension ConfabServer {
         switch WebSocketHandshake.validate(request) {
         case .failure(let error):
             logger.info("handshake refused", metadata: ["status": "\(error.status)", "reason": "\(error.reason)"])
-            return .respond(HTTPResponse(status: error.status, headers: error.headers + [("Content-Type", "text/plain; charset=utf-8")],
-                                         body: Array((error.reason + "\n").utf8)).encode(), keepAlive: false)
+            return .respond(error.response.encode(), keepAlive: false)
         case .success(let value):
             accept = value
         }
@@ -45,8 +44,8 @@ extension ConfabServer {
             let connect = ConnectRequest(name: request.query["name"], resumeToken: request.query["resume"])
             if let refusal = chat.admissionError(for: connect) {
                 logger.info("upgrade refused", metadata: ["code": "\(refusal.code)", "reason": "\(refusal.message)"])
-                return .respond(HTTPResponse(status: 400, headers: [("Content-Type", "text/plain; charset=utf-8")],
-                                             body: Array("\(refusal.code): \(refusal.message)\n".utf8)).encode(), keepAlive: false)
+                return .respond(HTTPResponse(status: 400, headers: ["Content-Type": "text/plain; charset=utf-8"],
+                                             text: "\(refusal.code): \(refusal.message)\n").encode(), keepAlive: false)
             }
             pendingConnects[connection] = connect
         }
@@ -59,8 +58,8 @@ extension ConfabServer {
     }
 
     private func methodNotAllowed(allow: String) -> Route {
-        .respond(HTTPResponse(status: 405, headers: [("Allow", allow), ("Content-Type", "text/plain; charset=utf-8")],
-                              body: Array("method not allowed\n".utf8)).encode(), keepAlive: false)
+        .respond(HTTPResponse(status: 405, headers: ["Allow": allow, "Content-Type": "text/plain; charset=utf-8"],
+                              text: "method not allowed\n").encode(), keepAlive: false)
     }
 
     private func plain(_ status: Int, _ text: String, _ request: HTTPRequest) -> Route {
@@ -70,8 +69,12 @@ extension ConfabServer {
     /// A response for GET or HEAD (same headers, no body for HEAD), keeping the connection
     /// open when the client allows it.
     private func respond(_ status: Int, contentType: String, body: [UInt8], _ request: HTTPRequest, headers: [(String, String)] = []) -> Route {
-        var response = HTTPResponse(status: status, headers: [("Content-Type", contentType)] + headers, body: body)
-        response.omitsBody = request.method == "HEAD"
-        return .respond(response.encode(), keepAlive: request.keepAlive)
+        var fields = HTTPHeaders([("Content-Type", contentType)] + headers)
+        var payload = body
+        if request.method == "HEAD" {
+            fields.add(name: "Content-Length", value: "\(body.count)")
+            payload = []
+        }
+        return .respond(HTTPResponse(status: status, headers: fields, body: payload).encode(), keepAlive: request.keepAlive)
     }
 }
