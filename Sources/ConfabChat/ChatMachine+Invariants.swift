@@ -72,3 +72,11 @@ extension ChatMachine {
         return rooms[id]?.history.count
     }
 }
+
+extension ChatMachine {
+    /// User ids listed in a room (grace-period sessions included).
+    func roomUserIDs(named name: String) -> Set<String>? {
+        guard let id = roomByKey[Names.key(name)], let room = rooms[id] else { return nil }
+        return Set(room.users.compactMap { sessions[$0]?.userID })
+    }
+}

@@ -86,13 +86,22 @@ struct JSONWriter {
     mutating func double(_ value: Double) {
         if !value.isFinite {
             int(0)
-        } else if value == value.rounded(.towardZero) && value.magnitude < 1e15 {
+        } else if value.magnitude < 1e15 && value == Double(Int64(value)) {
             int(Int64(value))
         } else {
             separate()
             bytes.append(contentsOf: value.description.utf8)
             needsComma = true
         }
+    }
+
+    /// An ISO-8601 timestamp string, formatted straight into the buffer.
+    mutating func timestamp(epochMilliseconds ms: Int64) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        Timestamp.append(epochMilliseconds: ms, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
     }
 
     /// Already-encoded JSON (a cached user object, a history message, an echoed id).

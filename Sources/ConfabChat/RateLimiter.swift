@@ -21,7 +21,8 @@ struct RateLimiter: Sendable {
         let capacity = Int64(max(1, burst)) * 1000
         // milli-tokens per millisecond = perSecond; clamp elapsed so a clock jump cannot overflow.
         let elapsed = min(max(0, now - lastRefill), 86_400_000)
-        let refill = Int64((Double(elapsed) * perSecond).rounded(.down))
+        // Int64(_:) truncates, which is floor for these non-negative values (and needs no libm).
+        let refill = Int64(min(Double(elapsed) * perSecond, 1e15))
         if refill > 0 {
             milliTokens = min(capacity, milliTokens + refill)
             lastRefill = now
@@ -35,7 +36,9 @@ struct RateLimiter: Sendable {
         }
         refusalsInRow += 1
         let missing = Double(1000 - milliTokens)
-        let retry = Int64((missing / perSecond).rounded(.up))
+        let wait = min(missing / perSecond, 1e12)
+        var retry = Int64(wait)
+        if Double(retry) < wait { retry += 1 }
         return .refused(retryAfterMs: max(1, retry), refusalsInRow: refusalsInRow)
     }
 }

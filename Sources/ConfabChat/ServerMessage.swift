@@ -57,10 +57,7 @@ enum ServerMessage {
         w.key("type"); w.string("message")
         w.key("room"); w.raw(room)
         w.key("seq"); w.uint(seq)
-        w.key("ts")
-        w.bytes.append(UInt8(ascii: "\""))
-        Timestamp.append(epochMilliseconds: now, to: &w.bytes)
-        w.bytes.append(UInt8(ascii: "\""))
+        w.key("ts"); w.timestamp(epochMilliseconds: now)
         w.key("from"); w.raw(user)
         w.key("text"); w.string(text)
         if action { w.key("action"); w.bool(true) }
