@@ -1,192 +1,48 @@
 /// The whole chat brain: rooms, names, history, presence, rate limits and session resume.
 /// A value type driven by `handle(_:into:)`; time and randomness come in from outside, effects
 /// go out as a list the reactor carries out. See docs/PROTOCOL.md for the wire protocol.
+///
+/// Names, user ids and resume tokens (192 bits, URL-safe) are drawn from `random`: tests pass a
+/// seeded `SplitMix64`, the server `SystemRandomNumberGenerator`.
 public struct ChatMachine<Random: RandomNumberGenerator> {
-    public let config: ChatConfig
-    var random: Random
-
-    var sessions: [SessionKey: Session] = [:]
-    var connections: [ConnectionID: SessionKey] = [:]
-    var nameOwners: [String: SessionKey] = [:]
-    var tokenOwners: [String: SessionKey] = [:]
-    var userIDs: Set<String> = []
-    var rooms: [RoomID: Room] = [:]
-    var roomByKey: [String: RoomID] = [:]
-    /// Sessions in their resume grace period, so `tick` scans only them.
-    var graceDeadlines: [SessionKey: Int64] = [:]
-    let reservedKeys: Set<String>
-    /// Where every new session starts: the first configured room.
-    let homeRoom: RoomID
-    var nextSessionKey: SessionKey = 1
-    var nextRoomID: RoomID = 1
+    var core: ChatCore
 
     public init(config: ChatConfig, random: Random) {
-        // Clamp instead of trapping; ConfabConfig reports out-of-range values to the operator.
-        var config = config
-        config.historySize = min(max(0, config.historySize), 100_000)
-        config.maxMessageBytes = min(max(1, config.maxMessageBytes), 1 << 20)
-        config.maxRoomsPerUser = max(1, config.maxRoomsPerUser)
-        config.roomCapacity = max(1, config.roomCapacity)
-        config.resumeGraceSeconds = min(max(0, config.resumeGraceSeconds), 86_400)
-        config.rateBurst = max(1, config.rateBurst)
-        var names: [String] = []
-        var seen: Set<String> = []
-        for name in config.rooms where Names.isValidRoomName(name) && seen.insert(Names.key(name)).inserted {
-            names.append(name)
-        }
-        if names.isEmpty { names = ["lobby"] }
-        config.rooms = names
-        config.maxRooms = max(names.count, config.maxRooms)
-        self.config = config
-        self.random = random
-        self.reservedKeys = Set(config.reservedNames.map(Names.key))
-        self.homeRoom = 1
-        for name in names {
-            let room = Room(id: nextRoomID, name: name, permanent: true, historySize: config.historySize)
-            rooms[room.id] = room
-            roomByKey[room.key] = room.id
-            nextRoomID += 1
-        }
+        core = ChatCore(config: config, random: random)
     }
 
-    /// Sessions, including those in their resume grace period.
-    public var userCount: Int { sessions.count }
-    public var connectionCount: Int { connections.count }
-    public var roomCount: Int { rooms.count }
+    /// The configuration in force, after clamping nonsensical values.
+    public var config: ChatConfig { core.config }
 
     /// Applies one event, appending effects (the caller reuses the array).
     public mutating func handle(_ event: ChatEvent, into effects: inout [ChatEffect]) {
-        switch event {
-        case .connected(let connection, let request, let now):
-            connect(connection, request, now: now, &effects)
-        case .received(let connection, let text, let now):
-            receive(connection, text, now: now, &effects)
-        case .disconnected(let connection, let cause, let now):
-            disconnect(connection, cause, now: now, &effects)
-        case .tick(let now):
-            tick(now: now, &effects)
-        }
+        core.handle(event, into: &effects)
     }
 
+    /// Convenience for tests.
     public mutating func handle(_ event: ChatEvent) -> [ChatEffect] {
         var effects: [ChatEffect] = []
-        handle(event, into: &effects)
+        core.handle(event, into: &effects)
         return effects
     }
 
-    /// With `requireName`, the reason to refuse an upgrade (missing, invalid or taken name)
-    /// so the server can answer 400 before upgrading. A valid resume token needs no name.
+    /// With `requireName`, the reason to refuse an upgrade (missing, invalid or taken name) so the
+    /// server can answer 400 before upgrading; nil otherwise. A valid resume token needs no name.
     public func admissionError(for request: ConnectRequest) -> ChatRefusal? {
-        guard config.requireName else { return nil }
-        if let token = request.resumeToken, tokenOwners[token] != nil { return nil }
-        guard let name = request.name else {
-            return ChatRefusal(code: "name_required", message: "a name is required: connect with ?name=NAME")
-        }
-        if case .failure(let error) = checkName(name, for: nil) {
-            return ChatRefusal(code: error.code.rawValue, message: error.message)
-        }
-        return nil
+        core.admissionError(for: request)
     }
 
-    // MARK: - Helpers shared by the event handlers
+    /// Sessions, including those in their resume grace period.
+    public var userCount: Int { core.sessions.count }
+    public var connectionCount: Int { core.connections.count }
+    public var roomCount: Int { core.rooms.count }
+}
 
-    func log(_ level: ChatLogLevel, _ message: @autoclosure () -> String, _ effects: inout [ChatEffect]) {
-        if level >= config.minimumLogLevel { effects.append(.log(level, message())) }
-    }
-
-    func checkName(_ raw: String, for owner: SessionKey?) -> Result<String, ChatError> {
-        guard let name = Names.validUserName(raw) else {
-            return .failure(ChatError(.invalidName, "a name is 1-24 letters, digits, spaces, '-', '_' or '.'"))
-        }
-        let key = Names.key(name)
-        if reservedKeys.contains(key) {
-            return .failure(ChatError(.invalidName, "the name \(name) is reserved"))
-        }
-        if let current = nameOwners[key], current != owner {
-            return .failure(ChatError(.nameTaken, "the name \(name) is taken"))
-        }
-        return .success(name)
-    }
-
-    mutating func randomName() -> String {
-        for _ in 0..<1000 {
-            let name = Names.random(using: &random)
-            let key = Names.key(name)
-            if nameOwners[key] == nil && !reservedKeys.contains(key) { return name }
-        }
-        // 225,000 combinations all but exhausted: fall back to a long random suffix.
-        while true {
-            let name = "user-" + Tokens.random(words: 1, using: &random)
-            if nameOwners[Names.key(name)] == nil { return name }
-        }
-    }
-
-    mutating func newUserID() -> String {
-        while true {
-            let id = "u" + Tokens.random(words: 1, using: &random)
-            if !userIDs.contains(id) { return id }
-        }
-    }
-
-    /// 192 random bits: unguessable, URL-safe.
-    mutating func newToken() -> String {
-        while true {
-            let token = Tokens.random(words: 3, using: &random)
-            if tokenOwners[token] == nil { return token }
-        }
-    }
-
-    func userObjects(in room: Room) -> [[UInt8]] {
-        room.users.compactMap { sessions[$0]?.userJSON }
-    }
-
-    /// `users` then `history` of one room, to one connection.
-    func sendRoomState(_ roomID: RoomID, to connection: ConnectionID, re: [UInt8]?, _ effects: inout [ChatEffect]) {
-        guard let room = rooms[roomID] else { return }
-        effects.append(.send(connection, ServerMessage.users(room: room.nameJSON, users: userObjects(in: room), re: re)))
-        effects.append(.send(connection, ServerMessage.history(room: room.nameJSON, ring: room.history)))
-    }
-
-    func welcome(_ session: Session, resumed: Bool) -> OutboundMessage {
-        let current = rooms[session.current]?.nameJSON ?? JSONWriter.quoted("")
-        let names = session.rooms.compactMap { rooms[$0]?.nameJSON }
-        return ServerMessage.welcome(user: session.userJSON, room: current, rooms: names, token: session.token,
-                                     resumed: resumed, config: config)
-    }
-
-    func sendError(_ error: ChatError, to connection: ConnectionID, re: [UInt8]?, _ effects: inout [ChatEffect]) {
-        effects.append(.send(connection, ServerMessage.error(error, re: re)))
-    }
-
-    /// Removes a session from one room: presence `leave` to those still connected there,
-    /// and the room itself when it is not configured and nobody is listed any more.
-    mutating func removeFromRoom(_ key: SessionKey, connection: ConnectionID?, roomID: RoomID, user: [UInt8],
-                                 _ effects: inout [ChatEffect]) {
-        rooms[roomID]?.removeUser(key)
-        if let connection { rooms[roomID]?.removeConnection(connection) }
-        guard let room = rooms[roomID] else { return }
-        if room.users.isEmpty && !room.permanent {
-            rooms.removeValue(forKey: roomID)
-            roomByKey.removeValue(forKey: room.key)
-            log(.debug, "room \(room.name) removed", &effects)
-            return
-        }
-        if !room.connections.isEmpty {
-            effects.append(.broadcast(recipients: room.connections, except: nil,
-                                      ServerMessage.presence(room: room.nameJSON, event: .leave, user: user)))
-        }
-    }
-
-    /// Ends a session for good: `leave` presence in each room, name, id and token freed.
-    mutating func endSession(_ key: SessionKey, _ effects: inout [ChatEffect]) {
-        guard let session = sessions.removeValue(forKey: key) else { return }
-        if let connection = session.connection { connections.removeValue(forKey: connection) }
-        if nameOwners[session.nameKey] == key { nameOwners.removeValue(forKey: session.nameKey) }
-        tokenOwners.removeValue(forKey: session.token)
-        userIDs.remove(session.userID)
-        graceDeadlines.removeValue(forKey: key)
-        for roomID in session.rooms {
-            removeFromRoom(key, connection: session.connection, roomID: roomID, user: session.userJSON, &effects)
-        }
-    }
+/// Test hooks, forwarded to the core.
+extension ChatMachine {
+    func invariantViolations() -> [String] { core.invariantViolations() }
+    func roomMembers(named name: String) -> (users: Int, connections: [ConnectionID])? { core.roomMembers(named: name) }
+    func roomNames(of connection: ConnectionID) -> [String] { core.roomNames(of: connection) }
+    func historyCount(of name: String) -> Int? { core.historyCount(of: name) }
+    func roomUserIDs(named name: String) -> Set<String>? { core.roomUserIDs(named: name) }
 }

@@ -52,7 +52,14 @@ enum Names {
     }
 
     static func isBlank(_ text: String) -> Bool {
-        text.unicodeScalars.allSatisfy { $0.properties.isWhitespace }
+        // Fast path: any ASCII byte that is not whitespace settles it without Unicode tables.
+        for byte in text.utf8 where byte < 0x80 {
+            switch byte {
+            case 0x09...0x0D, 0x20: continue
+            default: return false
+            }
+        }
+        return text.unicodeScalars.allSatisfy { $0.properties.isWhitespace }
     }
 
     /// `quiet-otter-42`: 50 × 50 × 90 combinations; the caller retries when one is taken.

@@ -64,12 +64,16 @@ struct Room {
         }
     }
 
-    /// Encodes the next message, stores it in the history and returns it.
-    mutating func post(now: Int64, from user: [UInt8], text: String, action: Bool) -> OutboundMessage {
-        let message = ServerMessage.message(room: nameJSON, seq: nextSeq, now: now, from: user, text: text, action: action)
+    /// Encodes the next message, stores it in the history and returns what a send needs,
+    /// so the caller looks the room up once.
+    mutating func post(now: Int64, from user: [UInt8], text: String, action: Bool)
+        -> (message: OutboundMessage, recipients: [ConnectionID], room: [UInt8], seq: UInt64)
+    {
+        let seq = nextSeq
+        let message = ServerMessage.message(room: nameJSON, seq: seq, now: now, from: user, text: text, action: action)
         nextSeq += 1
         history.append(message)
-        return message
+        return (message, connections, nameJSON, seq)
     }
 
     /// A session taken over by a new connection keeps its slot.

@@ -1,5 +1,5 @@
 /// Connect, resume, disconnect and the grace-period clock.
-extension ChatMachine {
+extension ChatCore {
     mutating func connect(_ connection: ConnectionID, _ request: ConnectRequest, now: Int64,
                           _ effects: inout [ChatEffect]) {
         guard connections[connection] == nil else {

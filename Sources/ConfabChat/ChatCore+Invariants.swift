@@ -1,5 +1,5 @@
 /// Consistency checks for tests (property-based tests call this after every step).
-extension ChatMachine {
+extension ChatCore {
     /// Every broken invariant, described; empty when the state is consistent.
     func invariantViolations() -> [String] {
         var problems: [String] = []
@@ -73,7 +73,7 @@ extension ChatMachine {
     }
 }
 
-extension ChatMachine {
+extension ChatCore {
     /// User ids listed in a room (grace-period sessions included).
     func roomUserIDs(named name: String) -> Set<String>? {
         guard let id = roomByKey[Names.key(name)], let room = rooms[id] else { return nil }

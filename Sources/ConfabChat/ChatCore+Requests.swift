@@ -1,5 +1,5 @@
 /// Client requests: decode, rate-limit, then one handler per request.
-extension ChatMachine {
+extension ChatCore {
     mutating func receive(_ connection: ConnectionID, _ text: String, now: Int64, _ effects: inout [ChatEffect]) {
         guard let key = connections[connection] else {
             log(.debug, "message from unknown connection \(connection) ignored", &effects)
@@ -92,12 +92,10 @@ extension ChatMachine {
             return sendError(ChatError(.messageTooLong, "a message is at most \(config.maxMessageBytes) bytes of UTF-8"),
                              to: connection, re: re, &effects)
         }
-        guard let message = rooms[roomID]?.post(now: now, from: session.userJSON, text: text, action: action),
-              let recipients = rooms[roomID]?.connections
-        else { return }
-        effects.append(.broadcast(recipients: recipients, except: nil, message))
-        if let re, let room = rooms[roomID] {
-            effects.append(.send(connection, ServerMessage.ack(re: re, room: room.nameJSON, seq: room.nextSeq - 1)))
+        guard let posted = rooms[roomID]?.post(now: now, from: session.userJSON, text: text, action: action) else { return }
+        effects.append(.broadcast(recipients: posted.recipients, except: nil, posted.message))
+        if let re {
+            effects.append(.send(connection, ServerMessage.ack(re: re, room: posted.room, seq: posted.seq)))
         }
         log(.debug, "connection \(connection): message in \(rooms[roomID]?.name ?? "?") from \(session.name)", &effects)
     }
