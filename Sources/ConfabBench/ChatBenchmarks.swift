@@ -44,6 +44,7 @@ private func measure(seconds: Double = 1.5, batch: Int, _ body: () -> Void) -> D
 }
 
 private func format(_ rate: Double) -> String {
+    if rate >= 1e9 { return "\(Double(Int(rate / 1e7)) / 100) G" }
     if rate >= 1e6 { return "\(Double(Int(rate / 1e4)) / 100) M" }
     return "\(Int(rate / 1e3)) k"
 }
@@ -63,7 +64,7 @@ private func benchmarkSend(name: String, members: Int) {
         effects.removeAll(keepingCapacity: true)
         machine.handle(.received(1, text: text, now: now), into: &effects)
     }
-    print("\(pad(name)) \(format(rate)) msgs/s  (\(format(rate * Double(members))) deliveries/s)")
+    print("\(pad(name)) \(format(rate)) msgs/s  (\(format(rate * Double(members))) fan-out/s)")
 }
 
 private func benchmarkJoinLeave(name: String, members: Int) {

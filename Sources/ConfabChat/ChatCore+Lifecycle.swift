@@ -33,6 +33,10 @@ extension ChatCore {
         nameOwners[session.nameKey] = key
         tokenOwners[session.token] = key
         userIDs.insert(session.userID)
+        if let home = rooms[homeRoom], home.users.count >= config.roomCapacity {
+            // The server should have asked admissionError first; admit anyway rather than strand the user.
+            log(.warning, "connection \(connection): admitted to full room \(home.name)", &effects)
+        }
         rooms[homeRoom]?.addUser(key)
         rooms[homeRoom]?.addConnection(connection)
 

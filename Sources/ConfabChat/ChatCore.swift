@@ -64,8 +64,11 @@ struct ChatCore {
     }
 
     func admissionError(for request: ConnectRequest) -> ChatRefusal? {
-        guard config.requireName else { return nil }
         if let token = request.resumeToken, tokenOwners[token] != nil { return nil }
+        if let home = rooms[homeRoom], home.users.count >= config.roomCapacity {
+            return ChatRefusal(code: "room_full", message: "room \(home.name) is full; try again later")
+        }
+        guard config.requireName else { return nil }
         guard let name = request.name else {
             return ChatRefusal(code: "name_required", message: "a name is required: connect with ?name=NAME")
         }

@@ -26,8 +26,9 @@ public struct ChatMachine<Random: RandomNumberGenerator> {
         return effects
     }
 
-    /// With `requireName`, the reason to refuse an upgrade (missing, invalid or taken name) so the
-    /// server can answer 400 before upgrading; nil otherwise. A valid resume token needs no name.
+    /// The reason to refuse an upgrade, so the server can answer 400 before upgrading: with
+    /// `requireName` a missing, invalid or taken name; always, a home room at `roomCapacity`.
+    /// nil when the connection is welcome. A valid resume token is always admitted.
     public func admissionError(for request: ConnectRequest) -> ChatRefusal? {
         core.admissionError(for: request)
     }

@@ -1,21 +1,23 @@
 /// A strict RFC 8259 parser for client requests. It never traps: every malformed input,
-/// including invalid UTF-8 in fuzzed bytes, ends in `nil`. Nesting is capped at `maxDepth`;
-/// the caller bounds the input size before parsing.
+/// including invalid UTF-8 in fuzzed bytes, ends in `nil`. Nesting is capped at `maxDepth` and
+/// input at `maxBytes` (the machine passes a tighter bound derived from maxMessageBytes).
 struct JSONParser {
     static let maxDepth = 32
+    static let maxBytes = 1 << 20
 
     enum Failure: Error { case invalid }
 
-    static func parse(_ text: String) -> JSONValue? {
+    static func parse(_ text: String, maxBytes: Int = maxBytes) -> JSONValue? {
         var text = text
-        return text.withUTF8 { parse(bytes: $0) }
+        return text.withUTF8 { parse(bytes: $0, maxBytes: maxBytes) }
     }
 
-    static func parse(bytes: [UInt8]) -> JSONValue? {
-        bytes.withUnsafeBufferPointer { parse(bytes: $0) }
+    static func parse(bytes: [UInt8], maxBytes: Int = maxBytes) -> JSONValue? {
+        bytes.withUnsafeBufferPointer { parse(bytes: $0, maxBytes: maxBytes) }
     }
 
-    static func parse(bytes: UnsafeBufferPointer<UInt8>) -> JSONValue? {
+    static func parse(bytes: UnsafeBufferPointer<UInt8>, maxBytes: Int = maxBytes) -> JSONValue? {
+        guard bytes.count <= maxBytes else { return nil }
         var parser = JSONParser(bytes: bytes)
         do {
             parser.skipWhitespace()

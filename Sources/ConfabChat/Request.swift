@@ -21,7 +21,7 @@ enum RequestDecoder {
         guard text.utf8.count <= maxBytes else {
             return DecodedRequest(re: nil, result: .failure(ChatError(.messageTooLong, "request larger than \(maxBytes) bytes")))
         }
-        guard let value = JSONParser.parse(text), case .object(let object) = value else {
+        guard let value = JSONParser.parse(text, maxBytes: maxBytes), case .object(let object) = value else {
             return DecodedRequest(re: nil, result: .failure(ChatError(.invalidJSON, "expected a JSON object")))
         }
         var re: [UInt8]?

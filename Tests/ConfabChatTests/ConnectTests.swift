@@ -77,6 +77,17 @@ import Testing
         #expect(Harness().machine.admissionError(for: ConnectRequest()) == nil)
     }
 
+    @Test func fullHomeRoomIsRefusedAtAdmission() {
+        var h = Harness(ChatConfig(roomCapacity: 2))
+        let token = h.welcome(1).string("token") ?? ""
+        h.connect(2)
+        #expect(h.machine.admissionError(for: ConnectRequest())?.code == "room_full")
+        #expect(h.machine.admissionError(for: ConnectRequest(resumeToken: token)) == nil)
+        // Admitted anyway if the server did not ask: never stranded without a room.
+        #expect(h.connect(3).types(to: 3) == ["welcome", "users", "history"])
+        h.check()
+    }
+
     @Test func unknownConnectionEventsAreIgnoredWithDebugLog() {
         var h = Harness(ChatConfig(minimumLogLevel: .debug))
         for effects in [h.raw(9, "{}"), h.drop(9), h.goodbye(9)] {

@@ -52,6 +52,12 @@ import Testing
         #expect(JSONParser.parse(String(repeating: "{\"a\":", count: 10_000)) == nil)
     }
 
+    @Test func sizeBound() {
+        #expect(JSONParser.parse("[1]", maxBytes: 3) != nil)
+        #expect(JSONParser.parse("[1] ", maxBytes: 3) == nil)
+        #expect(JSONParser.parse(bytes: [UInt8](repeating: 0x20, count: JSONParser.maxBytes + 1)) == nil)
+    }
+
     @Test func neverTrapsOnRandomBytes() {
         var random = SplitMix64(seed: 7)
         let alphabet = Array("{}[]\":,\\u0123456789abcdefEe+-.tnrl \u{1}".utf8) + [0xC3, 0xA9, 0xFF, 0xED, 0xA0]
