@@ -1,1 +1,0 @@
-// The room state machine: events in, effects out. No sockets, clocks or randomness.

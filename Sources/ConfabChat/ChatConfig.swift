@@ -1,0 +1,64 @@
+/// Chat policy. Defaults are conservative for one small server; `ConfabConfig` validates ranges,
+/// and the machine clamps anything nonsensical instead of trapping.
+public struct ChatConfig: Sendable, Equatable {
+    /// Messages kept per room; 50 fills a screen of context for a newcomer.
+    public var historySize: Int
+    /// UTF-8 bytes of a message `text`; 4 KiB is a long paragraph, well below frame limits.
+    public var maxMessageBytes: Int
+    /// Rooms that always exist. The first is where every new session starts.
+    public var rooms: [String]
+    /// Names nobody may take (compared case-insensitively), so users cannot pose as the server.
+    public var reservedNames: [String]
+    /// Refuse the upgrade (see `admissionError`) unless a valid, free `?name=` is given.
+    public var requireName: Bool
+    /// Rooms on the server, configured ones included; bounds memory held by idle rooms.
+    public var maxRooms: Int
+    /// Rooms one user may be in at once; bounds per-user fan-out.
+    public var maxRoomsPerUser: Int
+    /// Members per room, sessions in their grace period included.
+    public var roomCapacity: Int
+    /// How long a dropped session stays resumable; 30 s covers a page reload or a network hop.
+    public var resumeGraceSeconds: Int
+    /// Token bucket refill per second over every request; <= 0 disables rate limiting.
+    public var ratePerSecond: Double
+    /// Token bucket size: a short burst (pasting, reconnect replay) is fine.
+    public var rateBurst: Int
+    /// Refusals in a row that end the session with close 1008.
+    public var rateDisconnectAfter: Int
+    /// Log effects below this level are not produced at all (saves the string building).
+    public var minimumLogLevel: ChatLogLevel
+
+    public init(
+        historySize: Int = 50,
+        maxMessageBytes: Int = 4096,
+        rooms: [String] = ["lobby"],
+        reservedNames: [String] = ["system", "server", "admin"],
+        requireName: Bool = false,
+        maxRooms: Int = 1000,
+        maxRoomsPerUser: Int = 20,
+        roomCapacity: Int = 10_000,
+        resumeGraceSeconds: Int = 30,
+        ratePerSecond: Double = 5.0,
+        rateBurst: Int = 20,
+        rateDisconnectAfter: Int = 20,
+        minimumLogLevel: ChatLogLevel = .info
+    ) {
+        self.historySize = historySize
+        self.maxMessageBytes = maxMessageBytes
+        self.rooms = rooms
+        self.reservedNames = reservedNames
+        self.requireName = requireName
+        self.maxRooms = maxRooms
+        self.maxRoomsPerUser = maxRoomsPerUser
+        self.roomCapacity = roomCapacity
+        self.resumeGraceSeconds = resumeGraceSeconds
+        self.ratePerSecond = ratePerSecond
+        self.rateBurst = rateBurst
+        self.rateDisconnectAfter = rateDisconnectAfter
+        self.minimumLogLevel = minimumLogLevel
+    }
+
+    /// Largest request text the machine parses. A `text` of maxMessageBytes may legally be
+    /// written with six-byte `\u00XX` escapes, plus room for the envelope.
+    public var maxRequestBytes: Int { max(0, maxMessageBytes) * 6 + 1024 }
+}

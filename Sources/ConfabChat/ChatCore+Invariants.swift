@@ -1,0 +1,82 @@
+/// Consistency checks for tests (property-based tests call this after every step).
+extension ChatCore {
+    /// Every broken invariant, described; empty when the state is consistent.
+    func invariantViolations() -> [String] {
+        var problems: [String] = []
+        for (key, session) in sessions {
+            if session.rooms.isEmpty { problems.append("session \(key) is in no room") }
+            if !session.rooms.contains(session.current) { problems.append("session \(key) current room not joined") }
+            if Set(session.rooms).count != session.rooms.count { problems.append("session \(key) joined a room twice") }
+            if nameOwners[session.nameKey] != key { problems.append("name \(session.name) not owned by \(key)") }
+            if tokenOwners[session.token] != key { problems.append("token of \(key) not registered") }
+            if let connection = session.connection {
+                if connections[connection] != key { problems.append("connection \(connection) not mapped to \(key)") }
+                if graceDeadlines[key] != nil { problems.append("connected session \(key) has a grace deadline") }
+            } else if graceDeadlines[key] == nil {
+                problems.append("detached session \(key) has no grace deadline")
+            }
+            for roomID in session.rooms {
+                guard let room = rooms[roomID] else {
+                    problems.append("session \(key) in missing room \(roomID)")
+                    continue
+                }
+                if !room.hasUser(key) { problems.append("room \(room.name) does not list \(key)") }
+                if let connection = session.connection, !room.hasConnection(connection) {
+                    problems.append("room \(room.name) lacks connection \(connection)")
+                }
+            }
+        }
+        if nameOwners.count != sessions.count { problems.append("\(nameOwners.count) names for \(sessions.count) sessions") }
+        if tokenOwners.count != sessions.count { problems.append("\(tokenOwners.count) tokens for \(sessions.count) sessions") }
+        if userIDs.count != sessions.count { problems.append("\(userIDs.count) ids for \(sessions.count) sessions") }
+        for (connection, key) in connections where sessions[key]?.connection != connection {
+            problems.append("connection \(connection) maps to a session not bound to it")
+        }
+        for (id, room) in rooms {
+            if roomByKey[room.key] != id { problems.append("room \(room.name) not indexed") }
+            if room.users.isEmpty && !room.permanent { problems.append("empty room \(room.name) kept") }
+            if room.history.count > config.historySize { problems.append("room \(room.name) history too long") }
+            if Set(room.users).count != room.users.count { problems.append("room \(room.name) lists a user twice") }
+            for key in room.users where sessions[key]?.rooms.contains(id) != true {
+                problems.append("room \(room.name) lists \(key) who is not in it")
+            }
+            var connected = 0
+            for key in room.users where sessions[key]?.connection != nil { connected += 1 }
+            if connected != room.connections.count {
+                problems.append("room \(room.name): \(room.connections.count) connections for \(connected) connected users")
+            }
+            for connection in room.connections {
+                guard let key = connections[connection], room.hasUser(key) else {
+                    problems.append("room \(room.name) fans out to non-member connection \(connection)")
+                    continue
+                }
+            }
+        }
+        if roomByKey.count != rooms.count { problems.append("room index size mismatch") }
+        return problems
+    }
+
+    /// Test hooks: who a connection is and what a room holds.
+    func roomMembers(named name: String) -> (users: Int, connections: [ConnectionID])? {
+        guard let id = roomByKey[Names.key(name)], let room = rooms[id] else { return nil }
+        return (room.users.count, room.connections)
+    }
+
+    func roomNames(of connection: ConnectionID) -> [String] {
+        guard let key = connections[connection], let session = sessions[key] else { return [] }
+        return session.rooms.compactMap { rooms[$0]?.name }
+    }
+
+    func historyCount(of name: String) -> Int? {
+        guard let id = roomByKey[Names.key(name)] else { return nil }
+        return rooms[id]?.history.count
+    }
+}
+
+extension ChatCore {
+    /// User ids listed in a room (grace-period sessions included).
+    func roomUserIDs(named name: String) -> Set<String>? {
+        guard let id = roomByKey[Names.key(name)], let room = rooms[id] else { return nil }
+        return Set(room.users.compactMap { sessions[$0]?.userID })
+    }
+}

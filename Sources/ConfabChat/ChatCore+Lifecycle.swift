@@ -1,0 +1,118 @@
+/// Connect, resume, disconnect and the grace-period clock.
+extension ChatCore {
+    mutating func connect(_ connection: ConnectionID, _ request: ConnectRequest, now: Int64,
+                          _ effects: inout [ChatEffect]) {
+        guard connections[connection] == nil else {
+            log(.error, "connection \(connection) connected twice; event ignored", &effects)
+            return
+        }
+        if let token = request.resumeToken, let key = tokenOwners[token], sessions[key] != nil {
+            resume(key, on: connection, now: now, &effects)
+            return
+        }
+        startSession(connection, request, now: now, &effects)
+    }
+
+    private mutating func startSession(_ connection: ConnectionID, _ request: ConnectRequest, now: Int64,
+                                       _ effects: inout [ChatEffect]) {
+        var chosen: String?
+        var nameError: ChatError?
+        if let requested = request.name {
+            switch checkName(requested, for: nil) {
+            case .success(let name): chosen = name
+            case .failure(let error): nameError = error
+            }
+        }
+        let name = chosen ?? randomName()
+        let key = nextSessionKey
+        nextSessionKey += 1
+        let session = Session(key: key, userID: newUserID(), name: name, room: homeRoom, connection: connection,
+                              token: newToken(), limiter: RateLimiter(burst: config.rateBurst, now: now))
+        sessions[key] = session
+        connections[connection] = key
+        nameOwners[session.nameKey] = key
+        tokenOwners[session.token] = key
+        userIDs.insert(session.userID)
+        if let home = rooms[homeRoom], home.users.count >= config.roomCapacity {
+            // The server should have asked admissionError first; admit anyway rather than strand the user.
+            log(.warning, "connection \(connection): admitted to full room \(home.name)", &effects)
+        }
+        rooms[homeRoom]?.addUser(key)
+        rooms[homeRoom]?.addConnection(connection)
+
+        effects.append(.send(connection, welcome(session, resumed: false)))
+        if let nameError { sendError(nameError, to: connection, re: nil, &effects) }
+        sendRoomState(homeRoom, to: connection, re: nil, &effects)
+        if let room = rooms[homeRoom] {
+            effects.append(.broadcast(recipients: room.connections, except: connection,
+                                      ServerMessage.presence(room: room.nameJSON, event: .join, user: session.userJSON)))
+        }
+        log(.info, "connection \(connection): session \(session.userID) started as \(name)"
+            + (request.resumeToken != nil ? " (resume token unknown or expired)" : ""), &effects)
+    }
+
+    /// Binds an existing session to a new connection. No presence: to the others the user never left.
+    private mutating func resume(_ key: SessionKey, on connection: ConnectionID, now: Int64,
+                                 _ effects: inout [ChatEffect]) {
+        guard var session = sessions[key] else { return }
+        // Single use: the presented token is void from now on.
+        tokenOwners.removeValue(forKey: session.token)
+        session.token = newToken()
+        tokenOwners[session.token] = key
+        if let old = session.connection {
+            // The server has not noticed the old connection's death yet (or the client opened a
+            // second tab with the token): the newest connection wins.
+            effects.append(.close(old, code: ChatCloseCode.sessionResumedElsewhere, reason: "session resumed elsewhere"))
+            connections.removeValue(forKey: old)
+            for roomID in session.rooms { rooms[roomID]?.replaceConnection(old, with: connection) }
+            log(.info, "connection \(connection): session \(session.userID) taken over from connection \(old)", &effects)
+        } else {
+            graceDeadlines.removeValue(forKey: key)
+            for roomID in session.rooms { rooms[roomID]?.addConnection(connection) }
+            log(.info, "connection \(connection): session \(session.userID) resumed", &effects)
+        }
+        session.connection = connection
+        session.graceDeadline = nil
+        sessions[key] = session
+        connections[connection] = key
+        effects.append(.send(connection, welcome(session, resumed: true)))
+        for roomID in session.rooms { sendRoomState(roomID, to: connection, re: nil, &effects) }
+    }
+
+    mutating func disconnect(_ connection: ConnectionID, _ cause: DisconnectCause, now: Int64,
+                             _ effects: inout [ChatEffect]) {
+        guard let key = connections[connection], let session = sessions[key] else {
+            log(.debug, "disconnect of unknown connection \(connection) ignored", &effects)
+            return
+        }
+        switch cause {
+        case .goodbye:
+            log(.info, "connection \(connection): \(session.name) said goodbye; session ended", &effects)
+            endSession(key, &effects)
+        case .dropped(let reason) where config.resumeGraceSeconds == 0:
+            log(.info, "connection \(connection): dropped (\(reason)); session ended", &effects)
+            endSession(key, &effects)
+        case .dropped(let reason):
+            connections.removeValue(forKey: connection)
+            for roomID in session.rooms { rooms[roomID]?.removeConnection(connection) }
+            let deadline = now + Int64(config.resumeGraceSeconds) * 1000
+            sessions[key]?.connection = nil
+            sessions[key]?.graceDeadline = deadline
+            graceDeadlines[key] = deadline
+            log(.info, "connection \(connection): dropped (\(reason)); \(session.name) resumable for \(config.resumeGraceSeconds) s",
+                &effects)
+        }
+    }
+
+    mutating func tick(now: Int64, _ effects: inout [ChatEffect]) {
+        guard !graceDeadlines.isEmpty else { return }
+        // Sorted so the effect order does not depend on hashing.
+        let expired = graceDeadlines.filter { $0.value <= now }.map(\.key).sorted()
+        for key in expired {
+            if let session = sessions[key] {
+                log(.info, "session \(session.userID) (\(session.name)) expired after its grace period", &effects)
+            }
+            endSession(key, &effects)
+        }
+    }
+}

@@ -1,0 +1,219 @@
+/// Client requests: decode, rate-limit, then one handler per request.
+extension ChatCore {
+    mutating func receive(_ connection: ConnectionID, _ text: String, now: Int64, _ effects: inout [ChatEffect]) {
+        guard let key = connections[connection] else {
+            log(.debug, "message from unknown connection \(connection) ignored", &effects)
+            return
+        }
+        let decoded = RequestDecoder.decode(text, maxBytes: config.maxRequestBytes)
+        // Every request counts, valid or not, so garbage cannot bypass the limit.
+        let (perSecond, burst) = (config.ratePerSecond, config.rateBurst)
+        let decision = sessions[key]?.limiter.take(now: now, perSecond: perSecond, burst: burst)
+        if case .refused(let retryAfterMs, let refusalsInRow)? = decision {
+            if config.rateDisconnectAfter > 0 && refusalsInRow >= config.rateDisconnectAfter {
+                log(.notice, "connection \(connection): closed after \(refusalsInRow) rate-limited requests in a row", &effects)
+                effects.append(.close(connection, code: ChatCloseCode.policyViolation, reason: "rate limit exceeded"))
+                endSession(key, &effects)
+            } else {
+                effects.append(.send(connection, ServerMessage.error(
+                    ChatError(.rateLimited, "too many requests; retry in \(retryAfterMs) ms"),
+                    retryAfterMs: retryAfterMs, re: decoded.re)))
+            }
+            return
+        }
+        switch decoded.result {
+        case .failure(let error):
+            sendError(error, to: connection, re: decoded.re, &effects)
+        case .success(let request):
+            perform(request, key: key, connection: connection, re: decoded.re, now: now, &effects)
+        }
+    }
+
+    mutating func perform(_ request: ChatRequest, key: SessionKey, connection: ConnectionID, re: [UInt8]?,
+                          now: Int64, _ effects: inout [ChatEffect]) {
+        switch request {
+        case .send(let text, let room, let action):
+            send(text, room: room, action: action, key: key, connection: connection, re: re, now: now, &effects)
+        case .name(let name):
+            rename(to: name, key: key, connection: connection, re: re, &effects)
+        case .join(let room):
+            join(room, key: key, connection: connection, re: re, &effects)
+        case .leave(let room):
+            leave(room, key: key, connection: connection, re: re, &effects)
+        case .rooms:
+            listRooms(to: connection, re: re, &effects)
+        case .users(let room):
+            listUsers(room, key: key, connection: connection, re: re, &effects)
+        case .help:
+            effects.append(.send(connection, ServerMessage.system(Commands.help, re: re)))
+        }
+    }
+
+    /// Resolves an explicit room the session must be in, or its current room.
+    private func memberRoom(_ name: String?, of session: Session) -> Result<RoomID, ChatError> {
+        guard let name else { return .success(session.current) }
+        guard Names.isValidRoomName(name) else { return .failure(invalidRoom) }
+        guard let id = roomByKey[Names.key(name)], session.rooms.contains(id) else {
+            return .failure(ChatError(.notInRoom, "you are not in room \(name)"))
+        }
+        return .success(id)
+    }
+
+    private var invalidRoom: ChatError {
+        ChatError(.invalidRoom, "a room name is 1-32 letters, digits, '-' or '_'")
+    }
+
+    private mutating func send(_ text: String, room: String?, action: Bool, key: SessionKey, connection: ConnectionID,
+                               re: [UInt8]?, now: Int64, _ effects: inout [ChatEffect]) {
+        var text = text
+        if !action && text.utf8.first == UInt8(ascii: "/") {
+            if text.utf8.dropFirst().first == UInt8(ascii: "/") {
+                text.removeFirst()  // "//x" sends "/x"
+            } else {
+                switch Commands.parse(text, room: room) {
+                case .success(let request):
+                    perform(request, key: key, connection: connection, re: re, now: now, &effects)
+                case .failure(let error):
+                    sendError(error, to: connection, re: re, &effects)
+                }
+                return
+            }
+        }
+        guard let session = sessions[key] else { return }
+        let roomID: RoomID
+        switch memberRoom(room, of: session) {
+        case .success(let id): roomID = id
+        case .failure(let error): return sendError(error, to: connection, re: re, &effects)
+        }
+        if Names.isBlank(text) {
+            return sendError(ChatError(.emptyMessage, "the message is empty"), to: connection, re: re, &effects)
+        }
+        if text.utf8.count > config.maxMessageBytes {
+            return sendError(ChatError(.messageTooLong, "a message is at most \(config.maxMessageBytes) bytes of UTF-8"),
+                             to: connection, re: re, &effects)
+        }
+        guard let posted = rooms[roomID]?.post(now: now, from: session.userJSON, text: text, action: action) else { return }
+        effects.append(.broadcast(recipients: posted.recipients, except: nil, posted.message))
+        if let re {
+            effects.append(.send(connection, ServerMessage.ack(re: re, room: posted.room, seq: posted.seq)))
+        }
+        log(.debug, "connection \(connection): message in \(rooms[roomID]?.name ?? "?") from \(session.name)", &effects)
+    }
+
+    private mutating func rename(to raw: String, key: SessionKey, connection: ConnectionID, re: [UInt8]?,
+                                 _ effects: inout [ChatEffect]) {
+        guard let session = sessions[key] else { return }
+        let name: String
+        switch checkName(raw, for: key) {
+        case .success(let valid): name = valid
+        case .failure(let error): return sendError(error, to: connection, re: re, &effects)
+        }
+        let oldName = session.name
+        if name != oldName {
+            nameOwners.removeValue(forKey: session.nameKey)
+            nameOwners[Names.key(name)] = key
+            sessions[key]?.rename(to: name)
+        }
+        let user = sessions[key]?.userJSON ?? session.userJSON
+        effects.append(.send(connection, ServerMessage.renamed(user: user, oldName: oldName, re: re)))
+        guard name != oldName else { return }
+        for roomID in session.rooms {
+            guard let room = rooms[roomID], room.connections.count > 1 else { continue }
+            effects.append(.broadcast(recipients: room.connections, except: connection,
+                                      ServerMessage.presence(room: room.nameJSON, event: .rename, user: user, oldName: oldName)))
+        }
+        log(.info, "connection \(connection): \(oldName) is now \(name)", &effects)
+    }
+
+    private mutating func join(_ name: String, key: SessionKey, connection: ConnectionID, re: [UInt8]?,
+                               _ effects: inout [ChatEffect]) {
+        guard Names.isValidRoomName(name) else { return sendError(invalidRoom, to: connection, re: re, &effects) }
+        guard let session = sessions[key] else { return }
+        let roomID: RoomID
+        if let existing = roomByKey[Names.key(name)] {
+            roomID = existing
+            if session.rooms.contains(existing) {
+                // Idempotent: make it current and resend its state, no presence.
+                sessions[key]?.current = existing
+                effects.append(.send(connection, ServerMessage.joined(room: rooms[existing]?.nameJSON ?? [], re: re)))
+                return sendRoomState(existing, to: connection, re: nil, &effects)
+            }
+            if session.rooms.count >= config.maxRoomsPerUser {
+                return sendError(roomsPerUserLimit, to: connection, re: re, &effects)
+            }
+            if let room = rooms[existing], room.users.count >= config.roomCapacity {
+                return sendError(ChatError(.roomFull, "room \(room.name) is full"), to: connection, re: re, &effects)
+            }
+        } else {
+            if session.rooms.count >= config.maxRoomsPerUser {
+                return sendError(roomsPerUserLimit, to: connection, re: re, &effects)
+            }
+            if rooms.count >= config.maxRooms {
+                return sendError(ChatError(.roomLimit, "the server has reached its limit of \(config.maxRooms) rooms"),
+                                 to: connection, re: re, &effects)
+            }
+            roomID = nextRoomID
+            nextRoomID += 1
+            let room = Room(id: roomID, name: name, permanent: false, historySize: config.historySize)
+            rooms[roomID] = room
+            roomByKey[room.key] = roomID
+            log(.debug, "room \(name) created", &effects)
+        }
+        rooms[roomID]?.addUser(key)
+        rooms[roomID]?.addConnection(connection)
+        sessions[key]?.rooms.append(roomID)
+        sessions[key]?.current = roomID
+        guard let room = rooms[roomID] else { return }
+        effects.append(.send(connection, ServerMessage.joined(room: room.nameJSON, re: re)))
+        sendRoomState(roomID, to: connection, re: nil, &effects)
+        effects.append(.broadcast(recipients: room.connections, except: connection,
+                                  ServerMessage.presence(room: room.nameJSON, event: .join, user: session.userJSON)))
+    }
+
+    private var roomsPerUserLimit: ChatError {
+        ChatError(.roomLimit, "you can be in at most \(config.maxRoomsPerUser) rooms")
+    }
+
+    private mutating func leave(_ name: String?, key: SessionKey, connection: ConnectionID, re: [UInt8]?,
+                                _ effects: inout [ChatEffect]) {
+        guard let session = sessions[key] else { return }
+        let roomID: RoomID
+        switch memberRoom(name, of: session) {
+        case .success(let id): roomID = id
+        case .failure(let error): return sendError(error, to: connection, re: re, &effects)
+        }
+        guard session.rooms.count > 1 else {
+            return sendError(ChatError(.lastRoom, "you cannot leave your last room"), to: connection, re: re, &effects)
+        }
+        let remaining = session.rooms.filter { $0 != roomID }
+        // Leaving the current room falls back to the most recently joined one still held.
+        let current = session.current == roomID ? (remaining.last ?? homeRoom) : session.current
+        sessions[key]?.rooms = remaining
+        sessions[key]?.current = current
+        let roomName = rooms[roomID]?.nameJSON ?? []
+        removeFromRoom(key, connection: connection, roomID: roomID, user: session.userJSON, &effects)
+        effects.append(.send(connection, ServerMessage.left(room: roomName, current: rooms[current]?.nameJSON ?? [], re: re)))
+    }
+
+    private func listRooms(to connection: ConnectionID, re: [UInt8]?, _ effects: inout [ChatEffect]) {
+        let list = rooms.values.sorted { $0.key < $1.key }.map { (name: $0.nameJSON, users: $0.users.count) }
+        effects.append(.send(connection, ServerMessage.rooms(list, re: re)))
+    }
+
+    private func listUsers(_ name: String?, key: SessionKey, connection: ConnectionID, re: [UInt8]?,
+                           _ effects: inout [ChatEffect]) {
+        let roomID: RoomID
+        if let name {
+            guard Names.isValidRoomName(name) else { return sendError(invalidRoom, to: connection, re: re, &effects) }
+            guard let id = roomByKey[Names.key(name)] else {
+                return sendError(ChatError(.noSuchRoom, "there is no room \(name)"), to: connection, re: re, &effects)
+            }
+            roomID = id
+        } else {
+            guard let current = sessions[key]?.current else { return }
+            roomID = current
+        }
+        guard let room = rooms[roomID] else { return }
+        effects.append(.send(connection, ServerMessage.users(room: room.nameJSON, users: userObjects(in: room), re: re)))
+    }
+}

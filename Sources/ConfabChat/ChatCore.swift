@@ -1,0 +1,182 @@
+/// The state and logic behind `ChatMachine`. Not generic on purpose: a generic type used from
+/// another module runs unspecialized (metadata lookups on every call); here only the rare
+/// draws of names, ids and tokens go through the existential generator.
+struct ChatCore {
+    let config: ChatConfig
+    var random: any RandomNumberGenerator
+
+    var sessions: [SessionKey: Session] = [:]
+    var connections: [ConnectionID: SessionKey] = [:]
+    var nameOwners: [String: SessionKey] = [:]
+    var tokenOwners: [String: SessionKey] = [:]
+    var userIDs: Set<String> = []
+    var rooms: [RoomID: Room] = [:]
+    var roomByKey: [String: RoomID] = [:]
+    /// Sessions in their resume grace period, so `tick` scans only them.
+    var graceDeadlines: [SessionKey: Int64] = [:]
+    let reservedKeys: Set<String>
+    /// Where every new session starts: the first configured room.
+    let homeRoom: RoomID
+    var nextSessionKey: SessionKey = 1
+    var nextRoomID: RoomID = 1
+
+    init(config: ChatConfig, random: any RandomNumberGenerator) {
+        // Clamp instead of trapping; ConfabConfig reports out-of-range values to the operator.
+        var config = config
+        config.historySize = min(max(0, config.historySize), 100_000)
+        config.maxMessageBytes = min(max(1, config.maxMessageBytes), 1 << 20)
+        config.maxRoomsPerUser = max(1, config.maxRoomsPerUser)
+        config.roomCapacity = max(1, config.roomCapacity)
+        config.resumeGraceSeconds = min(max(0, config.resumeGraceSeconds), 86_400)
+        config.rateBurst = max(1, config.rateBurst)
+        var names: [String] = []
+        var seen: Set<String> = []
+        for name in config.rooms where Names.isValidRoomName(name) && seen.insert(Names.key(name)).inserted {
+            names.append(name)
+        }
+        if names.isEmpty { names = ["lobby"] }
+        config.rooms = names
+        config.maxRooms = max(names.count, config.maxRooms)
+        self.config = config
+        self.random = random
+        self.reservedKeys = Set(config.reservedNames.map(Names.key))
+        self.homeRoom = 1
+        for name in names {
+            let room = Room(id: nextRoomID, name: name, permanent: true, historySize: config.historySize)
+            rooms[room.id] = room
+            roomByKey[room.key] = room.id
+            nextRoomID += 1
+        }
+    }
+
+    /// Applies one event, appending effects (the caller reuses the array).
+    mutating func handle(_ event: ChatEvent, into effects: inout [ChatEffect]) {
+        switch event {
+        case .connected(let connection, let request, let now):
+            connect(connection, request, now: now, &effects)
+        case .received(let connection, let text, let now):
+            receive(connection, text, now: now, &effects)
+        case .disconnected(let connection, let cause, let now):
+            disconnect(connection, cause, now: now, &effects)
+        case .tick(let now):
+            tick(now: now, &effects)
+        }
+    }
+
+    func admissionError(for request: ConnectRequest) -> ChatRefusal? {
+        if let token = request.resumeToken, tokenOwners[token] != nil { return nil }
+        if let home = rooms[homeRoom], home.users.count >= config.roomCapacity {
+            return ChatRefusal(code: "room_full", message: "room \(home.name) is full; try again later")
+        }
+        guard config.requireName else { return nil }
+        guard let name = request.name else {
+            return ChatRefusal(code: "name_required", message: "a name is required: connect with ?name=NAME")
+        }
+        if case .failure(let error) = checkName(name, for: nil) {
+            return ChatRefusal(code: error.code.rawValue, message: error.message)
+        }
+        return nil
+    }
+
+    // MARK: - Helpers shared by the event handlers
+
+    func log(_ level: ChatLogLevel, _ message: @autoclosure () -> String, _ effects: inout [ChatEffect]) {
+        if level >= config.minimumLogLevel { effects.append(.log(level, message())) }
+    }
+
+    func checkName(_ raw: String, for owner: SessionKey?) -> Result<String, ChatError> {
+        guard let name = Names.validUserName(raw) else {
+            return .failure(ChatError(.invalidName, "a name is 1-24 letters, digits, spaces, '-', '_' or '.'"))
+        }
+        let key = Names.key(name)
+        if reservedKeys.contains(key) {
+            return .failure(ChatError(.invalidName, "the name \(name) is reserved"))
+        }
+        if let current = nameOwners[key], current != owner {
+            return .failure(ChatError(.nameTaken, "the name \(name) is taken"))
+        }
+        return .success(name)
+    }
+
+    mutating func randomName() -> String {
+        for _ in 0..<1000 {
+            let name = Names.random(using: &random)
+            let key = Names.key(name)
+            if nameOwners[key] == nil && !reservedKeys.contains(key) { return name }
+        }
+        // 225,000 combinations all but exhausted: fall back to a long random suffix.
+        while true {
+            let name = "user-" + Tokens.random(words: 1, using: &random)
+            if nameOwners[Names.key(name)] == nil { return name }
+        }
+    }
+
+    mutating func newUserID() -> String {
+        while true {
+            let id = "u" + Tokens.random(words: 1, using: &random)
+            if !userIDs.contains(id) { return id }
+        }
+    }
+
+    /// 192 random bits: unguessable, URL-safe.
+    mutating func newToken() -> String {
+        while true {
+            let token = Tokens.random(words: 3, using: &random)
+            if tokenOwners[token] == nil { return token }
+        }
+    }
+
+    func userObjects(in room: Room) -> [[UInt8]] {
+        room.users.compactMap { sessions[$0]?.userJSON }
+    }
+
+    /// `users` then `history` of one room, to one connection.
+    func sendRoomState(_ roomID: RoomID, to connection: ConnectionID, re: [UInt8]?, _ effects: inout [ChatEffect]) {
+        guard let room = rooms[roomID] else { return }
+        effects.append(.send(connection, ServerMessage.users(room: room.nameJSON, users: userObjects(in: room), re: re)))
+        effects.append(.send(connection, ServerMessage.history(room: room.nameJSON, ring: room.history)))
+    }
+
+    func welcome(_ session: Session, resumed: Bool) -> OutboundMessage {
+        let current = rooms[session.current]?.nameJSON ?? JSONWriter.quoted("")
+        let names = session.rooms.compactMap { rooms[$0]?.nameJSON }
+        return ServerMessage.welcome(user: session.userJSON, room: current, rooms: names, token: session.token,
+                                     resumed: resumed, config: config)
+    }
+
+    func sendError(_ error: ChatError, to connection: ConnectionID, re: [UInt8]?, _ effects: inout [ChatEffect]) {
+        effects.append(.send(connection, ServerMessage.error(error, re: re)))
+    }
+
+    /// Removes a session from one room: presence `leave` to those still connected there,
+    /// and the room itself when it is not configured and nobody is listed any more.
+    mutating func removeFromRoom(_ key: SessionKey, connection: ConnectionID?, roomID: RoomID, user: [UInt8],
+                                 _ effects: inout [ChatEffect]) {
+        rooms[roomID]?.removeUser(key)
+        if let connection { rooms[roomID]?.removeConnection(connection) }
+        guard let room = rooms[roomID] else { return }
+        if room.users.isEmpty && !room.permanent {
+            rooms.removeValue(forKey: roomID)
+            roomByKey.removeValue(forKey: room.key)
+            log(.debug, "room \(room.name) removed", &effects)
+            return
+        }
+        if !room.connections.isEmpty {
+            effects.append(.broadcast(recipients: room.connections, except: nil,
+                                      ServerMessage.presence(room: room.nameJSON, event: .leave, user: user)))
+        }
+    }
+
+    /// Ends a session for good: `leave` presence in each room, name, id and token freed.
+    mutating func endSession(_ key: SessionKey, _ effects: inout [ChatEffect]) {
+        guard let session = sessions.removeValue(forKey: key) else { return }
+        if let connection = session.connection { connections.removeValue(forKey: connection) }
+        if nameOwners[session.nameKey] == key { nameOwners.removeValue(forKey: session.nameKey) }
+        tokenOwners.removeValue(forKey: session.token)
+        userIDs.remove(session.userID)
+        graceDeadlines.removeValue(forKey: key)
+        for roomID in session.rooms {
+            removeFromRoom(key, connection: session.connection, roomID: roomID, user: session.userJSON, &effects)
+        }
+    }
+}

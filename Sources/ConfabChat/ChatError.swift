@@ -1,0 +1,28 @@
+/// Stable machine codes of `error` messages (documented in docs/PROTOCOL.md).
+enum ChatErrorCode: String, Sendable, CaseIterable {
+    case invalidJSON = "invalid_json"
+    case invalidRequest = "invalid_request"
+    case unknownType = "unknown_type"
+    case emptyMessage = "empty_message"
+    case messageTooLong = "message_too_long"
+    case invalidName = "invalid_name"
+    case nameTaken = "name_taken"
+    case unknownCommand = "unknown_command"
+    case invalidRoom = "invalid_room"
+    case noSuchRoom = "no_such_room"
+    case notInRoom = "not_in_room"
+    case lastRoom = "last_room"
+    case roomLimit = "room_limit"
+    case roomFull = "room_full"
+    case rateLimited = "rate_limited"
+}
+
+struct ChatError: Error, Equatable, Sendable {
+    var code: ChatErrorCode
+    var message: String
+
+    init(_ code: ChatErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}

@@ -1,0 +1,49 @@
+/// The whole chat brain: rooms, names, history, presence, rate limits and session resume.
+/// A value type driven by `handle(_:into:)`; time and randomness come in from outside, effects
+/// go out as a list the reactor carries out. See docs/PROTOCOL.md for the wire protocol.
+///
+/// Names, user ids and resume tokens (192 bits, URL-safe) are drawn from `random`: tests pass a
+/// seeded `SplitMix64`, the server `SystemRandomNumberGenerator`.
+public struct ChatMachine<Random: RandomNumberGenerator> {
+    var core: ChatCore
+
+    public init(config: ChatConfig, random: Random) {
+        core = ChatCore(config: config, random: random)
+    }
+
+    /// The configuration in force, after clamping nonsensical values.
+    public var config: ChatConfig { core.config }
+
+    /// Applies one event, appending effects (the caller reuses the array).
+    public mutating func handle(_ event: ChatEvent, into effects: inout [ChatEffect]) {
+        core.handle(event, into: &effects)
+    }
+
+    /// Convenience for tests.
+    public mutating func handle(_ event: ChatEvent) -> [ChatEffect] {
+        var effects: [ChatEffect] = []
+        core.handle(event, into: &effects)
+        return effects
+    }
+
+    /// The reason to refuse an upgrade, so the server can answer 400 before upgrading: with
+    /// `requireName` a missing, invalid or taken name; always, a home room at `roomCapacity`.
+    /// nil when the connection is welcome. A valid resume token is always admitted.
+    public func admissionError(for request: ConnectRequest) -> ChatRefusal? {
+        core.admissionError(for: request)
+    }
+
+    /// Sessions, including those in their resume grace period.
+    public var userCount: Int { core.sessions.count }
+    public var connectionCount: Int { core.connections.count }
+    public var roomCount: Int { core.rooms.count }
+}
+
+/// Test hooks, forwarded to the core.
+extension ChatMachine {
+    func invariantViolations() -> [String] { core.invariantViolations() }
+    func roomMembers(named name: String) -> (users: Int, connections: [ConnectionID])? { core.roomMembers(named: name) }
+    func roomNames(of connection: ConnectionID) -> [String] { core.roomNames(of: connection) }
+    func historyCount(of name: String) -> Int? { core.historyCount(of: name) }
+    func roomUserIDs(named name: String) -> Set<String>? { core.roomUserIDs(named: name) }
+}

@@ -1,0 +1,42 @@
+/// `/commands` typed in a `send` text. Each maps onto the structured request with the same
+/// effects. A text starting with `//` is not a command: it is sent with one `/` removed.
+enum Commands {
+    static let help = """
+        Commands: /join ROOM, /leave [ROOM], /rooms, /users [ROOM], /name NEW, /me ACTION, /help. \
+        Start a message with // to send a literal /.
+        """
+
+    /// `text` starts with `/`. `room` is the `send`'s room, used by `/me`.
+    static func parse(_ text: String, room: String?) -> Result<ChatRequest, ChatError> {
+        let body = text.dropFirst()
+        let word: Substring
+        let argument: String
+        if let space = body.firstIndex(where: { $0.isWhitespace }) {
+            word = body[..<space]
+            argument = Names.trim(body[space...])
+        } else {
+            word = body
+            argument = ""
+        }
+        switch word.lowercased() {
+        case "join":
+            guard !argument.isEmpty else { return .failure(ChatError(.invalidRoom, "usage: /join ROOM")) }
+            return .success(.join(argument))
+        case "leave":
+            return .success(.leave(argument.isEmpty ? nil : argument))
+        case "rooms":
+            return .success(.rooms)
+        case "users":
+            return .success(.users(argument.isEmpty ? nil : argument))
+        case "name", "nick":
+            guard !argument.isEmpty else { return .failure(ChatError(.invalidName, "usage: /name NEW")) }
+            return .success(.name(argument))
+        case "me":
+            return .success(.send(text: argument, room: room, action: true))
+        case "help":
+            return .success(.help)
+        default:
+            return .failure(ChatError(.unknownCommand, "unknown command /\(word.prefix(32)); try /help"))
+        }
+    }
+}

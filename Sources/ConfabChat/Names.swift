@@ -1,0 +1,113 @@
+/// User and room name rules, and the random readable names given on connect.
+enum Names {
+    static let maxUserNameLength = 24
+    static let maxRoomNameLength = 32
+
+    /// Identity for names and rooms: case-insensitive, original case kept for display.
+    static func key(_ name: String) -> String { name.lowercased() }
+
+    /// A user name: 1–24 characters after trimming; letters, digits, `-`, `_`, `.` and inner spaces.
+    /// Returns the trimmed name, or nil when invalid.
+    static func validUserName(_ raw: String) -> String? {
+        let trimmed = trim(raw)
+        var count = 0
+        for scalar in trimmed.unicodeScalars {
+            count += 1
+            guard count <= maxUserNameLength else { return nil }
+            let properties = scalar.properties
+            let allowed = properties.isAlphabetic
+                || properties.numericType == .decimal
+                || scalar == "-" || scalar == "_" || scalar == "." || scalar == " "
+            guard allowed, !properties.isWhitespace || scalar == " " else { return nil }
+        }
+        return count == 0 ? nil : trimmed
+    }
+
+    /// A room name: 1–32 ASCII letters, digits, `-`, `_` (ASCII so names are safe in URLs and logs).
+    static func isValidRoomName(_ name: String) -> Bool {
+        var count = 0
+        for byte in name.utf8 {
+            count += 1
+            guard count <= maxRoomNameLength else { return false }
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                continue
+            default:
+                return false
+            }
+        }
+        return count > 0
+    }
+
+    /// Trims Unicode whitespace at both ends.
+    static func trim<S: StringProtocol>(_ text: S) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars[first...last])
+        return String(view)
+    }
+
+    static func isBlank(_ text: String) -> Bool {
+        // Fast path: any ASCII byte that is not whitespace settles it without Unicode tables.
+        for byte in text.utf8 where byte < 0x80 {
+            switch byte {
+            case 0x09...0x0D, 0x20: continue
+            default: return false
+            }
+        }
+        return text.unicodeScalars.allSatisfy { $0.properties.isWhitespace }
+    }
+
+    /// `quiet-otter-42`: 50 × 50 × 90 combinations; the caller retries when one is taken.
+    static func random<R: RandomNumberGenerator>(using random: inout R) -> String {
+        let adjective = adjectives[Int(random.next(upperBound: UInt64(adjectives.count)))]
+        let animal = animals[Int(random.next(upperBound: UInt64(animals.count)))]
+        let number = 10 + random.next(upperBound: UInt64(90))
+        return "\(adjective)-\(animal)-\(number)"
+    }
+
+    static let adjectives = [
+        "quiet", "brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "kind", "lively",
+        "merry", "nice", "proud", "silly", "witty", "zesty", "bold", "bright", "clever", "cosy",
+        "daring", "fair", "fuzzy", "glad", "grand", "humble", "keen", "lucky", "mellow", "mighty",
+        "nimble", "noble", "plucky", "polite", "quick", "rapid", "sunny", "swift", "tidy", "vivid",
+        "warm", "wise", "young", "zippy", "breezy", "chirpy", "dapper", "frosty", "golden", "snowy",
+    ]
+
+    static let animals = [
+        "otter", "badger", "beaver", "bison", "camel", "crane", "dingo", "eagle", "falcon", "ferret",
+        "gecko", "goose", "heron", "hippo", "ibis", "jackal", "koala", "lemur", "llama", "lynx",
+        "marten", "moose", "newt", "ocelot", "orca", "panda", "parrot", "puffin", "quail", "rabbit",
+        "raven", "robin", "salmon", "seal", "shrew", "sloth", "stork", "tapir", "tiger", "toucan",
+        "turtle", "viper", "walrus", "weasel", "whale", "wombat", "yak", "zebra", "fox", "owl",
+    ]
+}
+
+/// Opaque ids and tokens from the injected generator, URL-safe base64 without padding.
+enum Tokens {
+    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// `words` × 64 random bits, 6 bits per character (192 bits → 32 characters).
+    static func random<R: RandomNumberGenerator>(words: Int, using random: inout R) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(words * 11)
+        var bits: UInt64 = 0
+        var available = 0
+        var remaining = words * 64
+        while remaining >= 6 {
+            if available < 6 {
+                bits = random.next()
+                available = 64
+            }
+            out.append(alphabet[Int(bits & 63)])
+            bits >>= 6
+            available -= 6
+            remaining -= 6
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
