@@ -59,8 +59,9 @@ struct Serve: ParsableCommand {
         }
         let host = address.host.contains(":") ? "[\(address.host)]" : address.host
         // This line is the contract with scripts and tests: they read the port from it.
-        print("confab \(ConfabVersion.current) listening on http://\(host):\(address.port) (WebSocket at \(settings.server.wsPath))")
-        fflush(stdout)
+        // Written unbuffered: a script reading our stdout through a pipe needs it now.
+        let banner = "confab \(ConfabVersion.current) listening on http://\(host):\(address.port) (WebSocket at \(settings.server.wsPath))\n"
+        FileHandle.standardOutput.write(Data(banner.utf8))
         logger.info("started", metadata: ["address": "\(host):\(address.port)", "config": "\(file ?? "(defaults)")", "webRoot": "\(settings.web.root)"])
         server.run()
     }
