@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // libuv, through Debian's libuv1-dev. Only ConfabReactor imports it.
@@ -34,6 +36,8 @@ let package = Package(
         .target(name: "ConfabServer", dependencies: [
             "ConfabReactor", "ConfabCodec", "ConfabChat", "ConfabConfig",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "confab", dependencies: [
             "ConfabServer", "ConfabConfig",

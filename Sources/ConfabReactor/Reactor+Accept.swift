@@ -34,15 +34,16 @@ extension Reactor {
 
     func accept(status: Int32) {
         guard status == 0, let listener else {
-            logger.warning("accept failed", metadata: ["error": "\(uvErrorDescription(status))"])
+            acceptFailed(status)
             return
         }
+        stats.connectionsAccepted += 1
         let connection = makeConnection()
         uv_tcp_init(loop, connection.tcp)
         setContext(connection.tcp.cast(to: uv_handle_t.self), connection)
         let result = uv_accept(listener.cast(to: uv_stream_t.self), connection.stream)
         guard result == 0 else {
-            logger.warning("accept failed", metadata: ["error": "\(uvErrorDescription(result))"])
+            acceptFailed(result)
             closeHandle(of: connection)
             return
         }
@@ -59,6 +60,16 @@ extension Reactor {
             guard let connection = context(stream?.cast(to: uv_handle_t.self), as: Connection.self) else { return }
             connection.reactor.didRead(connection, count: nread)
         })
+    }
+
+    /// Out of descriptors (EMFILE/ENFILE) libuv already sheds the pending connection instead
+    /// of spinning (its reserve-descriptor trick); we count and log at most once a second.
+    private func acceptFailed(_ status: Int32) {
+        stats.acceptErrors += 1
+        let now = self.now
+        guard now &- lastAcceptErrorLog >= 1000 else { return }
+        lastAcceptErrorLog = now
+        logger.warning("accept failed", metadata: ["error": "\(uvErrorDescription(status))", "failures": "\(stats.acceptErrors)"])
     }
 
     private func localAddress(of tcp: UnsafeMutablePointer<uv_tcp_t>) throws -> (host: String, port: Int) {

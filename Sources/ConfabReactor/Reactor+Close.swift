@@ -115,17 +115,24 @@ extension Reactor {
     /// Once a second: time out slow handshakes, silent peers and unanswered closes; ping the quiet.
     func sweep() {
         let now = self.now
+        let clock = uv_hrtime()
+        let elapsedMs = (clock &- lastSweep) / 1_000_000
+        lastSweep = clock
+        stats.loopLagMs = elapsedMs > Self.sweepIntervalMs ? elapsedMs - Self.sweepIntervalMs : 0
+        stats.maxLoopLagMs = max(stats.maxLoopLagMs, stats.loopLagMs)
         forEachConnection { connection in
             let inPhase = now &- connection.phaseStarted
             switch connection.phase {
             case .http:
                 if inPhase >= settings.handshakeTimeoutMs {
+                    stats.handshakeTimeouts += 1
                     logger.info("handshake timeout", metadata: ["peer": "\(connection.peer)"])
                     closeHandle(of: connection)
                 }
             case .webSocket:
                 let silent = now &- connection.lastHeard
                 if silent >= settings.idleTimeoutMs {
+                    stats.idleTimeouts += 1
                     endSession(connection, cause: .timeout("no frame for \(silent) ms"))
                     sendClose(connection, code: CloseCode.goingAway, reason: "idle timeout")
                 } else if silent >= settings.pingIntervalMs, !connection.pingOutstanding {

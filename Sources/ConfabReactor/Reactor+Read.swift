@@ -11,6 +11,7 @@ extension Reactor {
             return
         }
         connection.lastHeard = now
+        stats.bytesIn += count
         let bytes = UnsafeRawBufferPointer(start: readSlab, count: count)
         switch connection.phase {
         case .http: readHTTP(connection, bytes)
@@ -68,6 +69,7 @@ extension Reactor {
         guard let error = connection.reader?.feed(bytes, { message in self.handle(message, on: connection) }) else { return }
         switch connection.phase {
         case .webSocket:
+            stats.protocolErrors[error.closeCode, default: 0] += 1
             logger.info("protocol error", metadata: ["peer": "\(connection.peer)", "code": "\(error.closeCode)", "reason": "\(error.reason)"])
             endSession(connection, cause: .protocolError(code: error.closeCode, reason: error.reason))
             sendClose(connection, code: error.closeCode, reason: error.reason)

@@ -33,6 +33,8 @@ extension Reactor {
     // MARK: Queue and flush
 
     func enqueue(_ frame: OutboundFrame, on connection: Connection) {
+        stats.framesOut += 1
+        stats.bytesOut += frame.count
         connection.pending.append(frame)
         connection.pendingBytes += frame.count
         if !connection.isQueuedForFlush {
@@ -134,6 +136,7 @@ extension Reactor {
 
     /// A peer that does not read while others talk: drop it rather than buffer without bound.
     private func slowConsumer(_ connection: Connection) {
+        stats.slowConsumersDropped += 1
         logger.warning("slow consumer dropped", metadata: ["peer": "\(connection.peer)", "queued": "\(connection.queuedBytes)"])
         let reason = "slow consumer: outbound queue over \(settings.maxOutboundBytes) bytes"
         endSession(connection, cause: .local(code: CloseCode.policyViolation, reason: reason))

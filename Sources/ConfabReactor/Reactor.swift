@@ -18,6 +18,9 @@ public final class Reactor {
     var freeSlots: [Int] = []
     public internal(set) var connectionCount = 0
     public internal(set) var webSocketCount = 0
+    public internal(set) var stats = ReactorStats()
+    var lastSweep: UInt64 = 0
+    var lastAcceptErrorLog: UInt64 = 0
 
     // Connections with frames queued this loop turn; flushed once each in the check phase.
     var flushQueue: [Connection] = []
@@ -47,12 +50,15 @@ public final class Reactor {
         }
         // The check handle must not keep the loop alive by itself.
         uv_unref(flushCheck.cast(to: uv_handle_t.self))
-        sweepTimer = every(milliseconds: 1000, keepsLoopAlive: false) { [unowned self] in self.sweep() }
+        lastSweep = uv_hrtime()
+        sweepTimer = every(milliseconds: Self.sweepIntervalMs, keepsLoopAlive: false) { [unowned self] in self.sweep() }
     }
 
     deinit {
         readSlab.deallocate()
     }
+
+    static let sweepIntervalMs: UInt64 = 1000
 
     /// Milliseconds of loop time (monotonic, cached per loop turn).
     public var now: UInt64 { uv_now(loop) }

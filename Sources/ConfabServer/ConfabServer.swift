@@ -24,6 +24,11 @@ public final class ConfabServer: ReactorDelegate {
     var deferredEvents: [ChatEvent] = []
     var isApplying = false
     var shuttingDown = false
+    var admission: Admission
+    /// Peer IP of each open WebSocket, to release its per-IP slot when it closes.
+    var peerIPs: [ConnectionID: String] = [:]
+    var counters = ServerCounters()
+    let metrics = ServerMetrics()
 
     public init(config: ConfabConfig, logger: Logger) throws {
         self.config = config
@@ -37,6 +42,7 @@ public final class ConfabServer: ReactorDelegate {
         settings.maxOutboundBytes = config.websocket.maxOutboundBytes
         reactor = try Reactor(settings: settings, logger: logger)
         files = StaticFiles(root: config.web.root)
+        admission = Admission(config.server)
         chat = ChatMachine(config: ChatConfig(config.chat), random: SystemRandomNumberGenerator())
         startedAt = WallClock.unixMillis()
         wsLimits = WebSocketLimits(
@@ -94,7 +100,7 @@ public final class ConfabServer: ReactorDelegate {
     // MARK: ReactorDelegate
 
     public func route(_ request: HTTPRequest, connection: ConnectionID, peer: String) -> Route {
-        let route = routeRequest(request, connection: connection)
+        let route = routeRequest(request, connection: connection, peer: peer)
         logger.debug("http", metadata: ["peer": "\(peer)", "method": "\(request.method)", "path": "\(request.rawPath)"])
         return route
     }
@@ -114,6 +120,7 @@ public final class ConfabServer: ReactorDelegate {
                 reactor.close(connection, code: CloseCode.unsupportedData, reason: "binary messages are not supported")
                 return
             }
+            counters.messagesIn += 1
             handle(.received(connection, text: String(decoding: message, as: UTF8.self), now: WallClock.unixMillis()))
         case .echo:
             let opcode: WebSocketOpcode = binary ? .binary : .text
@@ -125,6 +132,7 @@ public final class ConfabServer: ReactorDelegate {
 
     public func closed(_ connection: ConnectionID, endpoint: Int, cause: CloseCause) {
         pendingConnects.removeValue(forKey: connection)
+        if let ip = peerIPs.removeValue(forKey: connection) { admission.closed(ip: ip) }
         logger.debug("connections changed", metadata: ["connections": "\(reactor.webSocketCount)"])
         guard Endpoint(rawValue: endpoint) == .chat else { return }
         let disconnect: DisconnectCause
@@ -161,9 +169,11 @@ public final class ConfabServer: ReactorDelegate {
     private func apply(_ effect: ChatEffect) {
         switch effect {
         case .send(let connection, let message):
+            counters.messagesOut += 1
             reactor.send(Self.frame(message), to: connection)
         case .broadcast(let recipients, let except, let message):
             // One frame, encoded once, shared by every recipient.
+            counters.messagesOut += recipients.count - (except == nil ? 0 : 1)
             reactor.send(Self.frame(message), to: recipients, except: except)
         case .close(let connection, let code, let reason):
             reactor.close(connection, code: code, reason: reason)
