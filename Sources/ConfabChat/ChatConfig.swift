@@ -60,5 +60,5 @@ public struct ChatConfig: Sendable, Equatable {
 
     /// Largest request text the machine parses. A `text` of maxMessageBytes may legally be
     /// written with six-byte `\u00XX` escapes, plus room for the envelope.
-    public var maxRequestBytes: Int { max(0, maxMessageBytes) * 6 + 1024 }
+    public var maxRequestBytes: Int { min(max(0, maxMessageBytes), 1 << 20) * 6 + 1024 }
 }
