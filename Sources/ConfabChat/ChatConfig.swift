@@ -27,6 +27,8 @@ public struct ChatConfig: Sendable, Equatable {
     public var rateDisconnectAfter: Int
     /// Log effects below this level are not produced at all (saves the string building).
     public var minimumLogLevel: ChatLogLevel
+    /// Shown by clients (the `server` field of `welcome`).
+    public var serverName: String
 
     public init(
         historySize: Int = 50,
@@ -41,7 +43,8 @@ public struct ChatConfig: Sendable, Equatable {
         ratePerSecond: Double = 5.0,
         rateBurst: Int = 20,
         rateDisconnectAfter: Int = 20,
-        minimumLogLevel: ChatLogLevel = .info
+        minimumLogLevel: ChatLogLevel = .info,
+        serverName: String = "Confab"
     ) {
         self.historySize = historySize
         self.maxMessageBytes = maxMessageBytes
@@ -56,6 +59,7 @@ public struct ChatConfig: Sendable, Equatable {
         self.rateBurst = rateBurst
         self.rateDisconnectAfter = rateDisconnectAfter
         self.minimumLogLevel = minimumLogLevel
+        self.serverName = serverName
     }
 
     /// Largest request text the machine parses. A `text` of maxMessageBytes may legally be

@@ -135,12 +135,18 @@ extension Reactor {
     }
 
     /// A peer that does not read while others talk: drop it rather than buffer without bound.
+    /// Frames not yet handed to libuv are discarded (whole frames, so framing stays intact),
+    /// a close 1008 goes behind what is already in flight, and the close timeout cuts TCP
+    /// if the peer never reads it.
     private func slowConsumer(_ connection: Connection) {
         stats.slowConsumersDropped += 1
         logger.warning("slow consumer dropped", metadata: ["peer": "\(connection.peer)", "queued": "\(connection.queuedBytes)"])
         let reason = "slow consumer: outbound queue over \(settings.maxOutboundBytes) bytes"
         endSession(connection, cause: .local(code: CloseCode.policyViolation, reason: reason))
-        // Its queue is already full: cut it instead of queueing a close frame behind it.
-        closeHandle(of: connection)
+        connection.phase = .closing
+        connection.phaseStarted = now
+        connection.pending.removeAll()
+        connection.pendingBytes = 0
+        enqueue(OutboundFrame(FrameEncoder.closeFrame(code: CloseCode.policyViolation, reason: "slow consumer")), on: connection)
     }
 }

@@ -4,8 +4,9 @@ import ConfabConfig
 extension ChatConfig {
     /// The state machine's view of the `chat` section; `logLevel` spares it building
     /// log lines nobody will see.
-    init(_ settings: ChatSettings, logLevel: LogLevel) {
+    init(_ settings: ChatSettings, serverName: String, logLevel: LogLevel) {
         self.init()
+        self.serverName = serverName
         switch logLevel {
         case .trace, .debug: minimumLogLevel = .debug
         case .info: minimumLogLevel = .info

@@ -43,7 +43,7 @@ public final class ConfabServer: ReactorDelegate {
         reactor = try Reactor(settings: settings, logger: logger)
         files = StaticFiles(root: config.web.root)
         admission = Admission(config.server)
-        chat = ChatMachine(config: ChatConfig(config.chat, logLevel: config.log.level), random: SystemRandomNumberGenerator())
+        chat = ChatMachine(config: ChatConfig(config.chat, serverName: config.server.name, logLevel: config.log.level), random: SystemRandomNumberGenerator())
         startedAt = WallClock.unixMillis()
         wsLimits = WebSocketLimits(
             maxFrameBytes: config.websocket.maxFrameBytes,

@@ -47,6 +47,7 @@ struct Serve: ParsableCommand {
         LoggingSystem.bootstrap { label in ConfabLogHandler(label: label, level: level, format: format) }
         let logger = Logger(label: "confab")
 
+        raiseDescriptorLimit()
         let server: ConfabServer
         let address: (host: String, port: Int)
         do {
@@ -65,4 +66,13 @@ struct Serve: ParsableCommand {
         logger.info("started", metadata: ["address": "\(host):\(address.port)", "config": "\(file ?? "(defaults)")", "webRoot": "\(settings.web.root)"])
         server.run()
     }
+}
+
+/// Thousands of clients need thousands of descriptors: take the hard limit, which the
+/// administrator set, instead of the usual soft default of 1024.
+func raiseDescriptorLimit() {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 }
