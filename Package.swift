@@ -49,5 +49,9 @@ let package = Package(
         .testTarget(name: "ConfabCodecTests", dependencies: ["ConfabCodec"]),
         .testTarget(name: "ConfabChatTests", dependencies: ["ConfabChat"]),
         .testTarget(name: "ConfabConfigTests", dependencies: ["ConfabConfig"]),
+        .testTarget(name: "ConfabReactorTests", dependencies: [
+            "ConfabReactor", "ConfabCodec",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ]
 )

@@ -28,6 +28,8 @@ final class Connection {
     var reader: WebSocketReader?
     var peer: String = "?"
     var endpoint: Int = -1
+    /// Our side opened this connection (`Reactor.connect`): frames we send are masked.
+    var isClient = false
 
     /// Frames waiting for the next flush, in order; `pendingBytes` is their total size.
     var pending: [OutboundFrame] = []

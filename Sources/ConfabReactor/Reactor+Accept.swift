@@ -50,6 +50,10 @@ extension Reactor {
         uv_tcp_nodelay(connection.tcp, 1)
         connection.peer = peerAddress(of: connection.tcp)
         logger.debug("connection accepted", metadata: ["peer": "\(connection.peer)", "conn": "\(connection.id)"])
+        startReading(connection)
+    }
+
+    func startReading(_ connection: Connection) {
         uv_read_start(connection.stream, { handle, _, buffer in
             // Every connection reads into the loop's one slab: its bytes are consumed
             // before the callback returns, so nothing is allocated per read.

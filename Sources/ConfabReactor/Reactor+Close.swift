@@ -53,7 +53,7 @@ extension Reactor {
     }
 
     func sendClose(_ connection: Connection, code: UInt16, reason: String) {
-        enqueue(OutboundFrame(FrameEncoder.closeFrame(code: code, reason: reason)), on: connection)
+        enqueue(OutboundFrame(closeFrame(code: code, reason: reason, for: connection)), on: connection)
         connection.phase = .closing
         connection.phaseStarted = now
     }
@@ -88,7 +88,16 @@ extension Reactor {
 
     /// Tells the delegate once that the WebSocket session is over.
     func endSession(_ connection: Connection, cause: CloseCause) {
-        guard connection.endpoint >= 0, !connection.reportedClosed else { return }
+        guard !connection.reportedClosed else { return }
+        if connection.isClient {
+            // Clients hear of every end, failed connects and handshakes included.
+            connection.reportedClosed = true
+            if connection.endpoint >= 0 { webSocketCount -= 1 }
+            clientHandshakes[connection.id] = nil
+            clientDelegate?.clientClosed(connection.id, cause: cause)
+            return
+        }
+        guard connection.endpoint >= 0 else { return }
         connection.reportedClosed = true
         webSocketCount -= 1
         logger.info("websocket closed", metadata: ["peer": "\(connection.peer)", "conn": "\(connection.id)", "cause": "\(cause)"])
@@ -125,6 +134,7 @@ extension Reactor {
             switch connection.phase {
             case .http:
                 if inPhase >= settings.handshakeTimeoutMs {
+                    endSession(connection, cause: .timeout("no handshake after \(inPhase) ms"))
                     stats.handshakeTimeouts += 1
                     logger.info("handshake timeout", metadata: ["peer": "\(connection.peer)"])
                     closeHandle(of: connection)
@@ -137,7 +147,7 @@ extension Reactor {
                     sendClose(connection, code: CloseCode.goingAway, reason: "idle timeout")
                 } else if silent >= settings.pingIntervalMs, !connection.pingOutstanding {
                     connection.pingOutstanding = true
-                    enqueue(pingFrame, on: connection)
+                    enqueue(connection.isClient ? OutboundFrame(frame(.ping, [], for: connection)) : pingFrame, on: connection)
                 }
             case .closing:
                 if inPhase >= settings.closeTimeoutMs { closeHandle(of: connection) }

@@ -10,6 +10,8 @@ public final class Reactor {
     let settings: ReactorSettings
     let logger: Logger
     public unowned(unsafe) var delegate: (any ReactorDelegate)?
+    public unowned(unsafe) var clientDelegate: (any ClientDelegate)?
+    var clientHandshakes: [ConnectionID: PendingClient] = [:]
 
     // Connection table: slot index + generation make a ConnectionID, so a lookup on the
     // fan-out path is an array index, not a hash.
