@@ -12,6 +12,8 @@ final class Connection {
         case http
         /// Upgraded: frames in, frames out.
         case webSocket
+        /// A plain-text line session (the line listener).
+        case lines
         /// Our close frame is queued or sent; waiting for the peer's close or EOF.
         case closing
         /// The handle is closing or closed; nothing more happens.

@@ -128,7 +128,7 @@ extension Reactor {
             connection.phase = .webSocket
             connection.endpoint = 0
             connection.phaseStarted = now
-            webSocketCount += 1
+            sessionCount += 1
             clientDelegate?.clientOpened(connection.id)
             if consumed < bytes.count {
                 readFrames(connection, UnsafeRawBufferPointer(rebasing: bytes[consumed...]))

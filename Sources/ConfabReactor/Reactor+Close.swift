@@ -10,6 +10,11 @@ extension Reactor {
         case .webSocket:
             endSession(connection, cause: .local(code: code, reason: reason))
             sendClose(connection, code: code, reason: reason)
+        case .lines:
+            endSession(connection, cause: .local(code: code, reason: reason))
+            connection.phase = .closing
+            connection.phaseStarted = now
+            shutdownAfterFlush(connection)
         case .http:
             closeHandle(of: connection)
         case .closing, .closed:
@@ -19,17 +24,7 @@ extension Reactor {
 
     /// Sends 1001 to every WebSocket and closes plain HTTP connections; used on shutdown.
     public func closeAll(code: UInt16, reason: String) {
-        forEachConnection { connection in
-            switch connection.phase {
-            case .webSocket:
-                endSession(connection, cause: .local(code: code, reason: reason))
-                sendClose(connection, code: code, reason: reason)
-            case .http:
-                closeHandle(of: connection)
-            case .closing, .closed:
-                break
-            }
-        }
+        forEachConnection { connection in close(connection.id, code: code, reason: reason) }
     }
 
     /// Closes every connection at once, queued data or not (shutdown deadline passed).
@@ -48,6 +43,7 @@ extension Reactor {
         abortAll()
         for timer in timers { timer.cancel() }
         for signal in signals { signal.cancel() }
+        for reader in inputReaders { reader.cancel() }
         uv_check_stop(flushCheck)
         closeAndFree(flushCheck)
     }
@@ -92,14 +88,14 @@ extension Reactor {
         if connection.isClient {
             // Clients hear of every end, failed connects and handshakes included.
             connection.reportedClosed = true
-            if connection.endpoint >= 0 { webSocketCount -= 1 }
+            if connection.endpoint >= 0 { sessionCount -= 1 }
             clientHandshakes[connection.id] = nil
             clientDelegate?.clientClosed(connection.id, cause: cause)
             return
         }
         guard connection.endpoint >= 0 else { return }
         connection.reportedClosed = true
-        webSocketCount -= 1
+        sessionCount -= 1
         logger.info("websocket closed", metadata: ["peer": "\(connection.peer)", "conn": "\(connection.id)", "cause": "\(cause)"])
         delegate?.closed(connection.id, endpoint: connection.endpoint, cause: cause)
     }
@@ -113,6 +109,7 @@ extension Reactor {
         connection.pendingBytes = 0
         connection.reader = nil
         connection.parser = nil
+        lineStates[connection.id] = nil
         uv_close(connection.tcp.cast(to: uv_handle_t.self)) { handle in
             guard let connection = context(handle, as: Connection.self) else { return }
             handle?.pointee.data = nil
@@ -151,7 +148,7 @@ extension Reactor {
                 }
             case .closing:
                 if inPhase >= settings.closeTimeoutMs { closeHandle(of: connection) }
-            case .closed:
+            case .lines, .closed:
                 break
             }
         }

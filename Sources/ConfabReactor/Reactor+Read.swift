@@ -17,6 +17,7 @@ extension Reactor {
         case .http where connection.isClient: readUpgradeResponse(connection, bytes)
         case .http: readHTTP(connection, bytes)
         case .webSocket, .closing: readFrames(connection, bytes)
+        case .lines: readLines(connection, bytes)
         case .closed: break
         }
     }
@@ -54,7 +55,7 @@ extension Reactor {
                     connection.phase = .webSocket
                     connection.endpoint = endpoint
                     connection.phaseStarted = now
-                    webSocketCount += 1
+                    sessionCount += 1
                     delegate.opened(connection.id, endpoint: endpoint)
                     // Frames the client sent right behind its request belong to the new phase.
                     if !remaining.isEmpty { readFrames(connection, remaining) }
@@ -77,7 +78,7 @@ extension Reactor {
         case .closing:
             // Still breaking the protocol after our close: stop waiting for its answer.
             closeHandle(of: connection)
-        case .http, .closed:
+        case .http, .lines, .closed:
             break
         }
     }

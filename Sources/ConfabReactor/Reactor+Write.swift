@@ -15,9 +15,10 @@ private final class WriteRequest {
 extension Reactor {
     // MARK: Public sending API (loop thread only)
 
-    /// Queues a frame for one connection. Unknown or closing connections are skipped.
+    /// Queues a frame (or, for a line session, text) for one connection. Unknown or
+    /// closing connections are skipped.
     public func send(_ frame: OutboundFrame, to id: ConnectionID) {
-        guard let connection = connection(id), connection.phase == .webSocket else { return }
+        guard let connection = connection(id), connection.phase == .webSocket || connection.phase == .lines else { return }
         enqueue(frame, on: connection)
     }
 
@@ -25,7 +26,7 @@ extension Reactor {
     /// beyond a reference in each one's queue.
     public func send(_ frame: OutboundFrame, to ids: [ConnectionID], except: ConnectionID? = nil) {
         for id in ids where id != except {
-            guard let connection = connection(id), connection.phase == .webSocket else { continue }
+            guard let connection = connection(id), connection.phase == .webSocket || connection.phase == .lines else { continue }
             enqueue(frame, on: connection)
         }
     }
@@ -41,7 +42,7 @@ extension Reactor {
             connection.isQueuedForFlush = true
             flushQueue.append(connection)
         }
-        if connection.phase == .webSocket, connection.queuedBytes > settings.maxOutboundBytes {
+        if connection.phase == .webSocket || connection.phase == .lines, connection.queuedBytes > settings.maxOutboundBytes {
             slowConsumer(connection)
         }
     }
@@ -143,10 +144,14 @@ extension Reactor {
         logger.warning("slow consumer dropped", metadata: ["peer": "\(connection.peer)", "queued": "\(connection.queuedBytes)"])
         let reason = "slow consumer: outbound queue over \(settings.maxOutboundBytes) bytes"
         endSession(connection, cause: .local(code: CloseCode.policyViolation, reason: reason))
+        let wasLines = connection.phase == .lines
         connection.phase = .closing
         connection.phaseStarted = now
         connection.pending.removeAll()
         connection.pendingBytes = 0
-        enqueue(OutboundFrame(FrameEncoder.closeFrame(code: CloseCode.policyViolation, reason: "slow consumer")), on: connection)
+        if !wasLines {
+            enqueue(OutboundFrame(closeFrame(code: CloseCode.policyViolation, reason: "slow consumer", for: connection)), on: connection)
+        }
+        shutdownAfterFlush(connection)
     }
 }

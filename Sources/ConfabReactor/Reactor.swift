@@ -19,7 +19,8 @@ public final class Reactor {
     var generations: [UInt32] = []
     var freeSlots: [Int] = []
     public internal(set) var connectionCount = 0
-    public internal(set) var webSocketCount = 0
+    /// Open WebSocket and line sessions (connections past their handshake).
+    public internal(set) var sessionCount = 0
     public internal(set) var stats = ReactorStats()
     var lastSweep: UInt64 = 0
     var lastAcceptErrorLog: UInt64 = 0
@@ -31,11 +32,14 @@ public final class Reactor {
     /// Pings carry no payload, so one frame serves every connection.
     let pingFrame = OutboundFrame(FrameEncoder.encode(opcode: .ping, payload: [], fin: true, mask: nil))
 
-    var listener: UnsafeMutablePointer<uv_tcp_t>?
+    var listeners: [Listener] = []
+    /// Partial input of line-mode connections (kept aside so WebSocket connections stay small).
+    var lineStates: [ConnectionID: LineState] = [:]
     let flushCheck: UnsafeMutablePointer<uv_check_t>
     var sweepTimer: Timer?
     var timers: [Timer] = []
     var signals: [SignalWatcher] = []
+    var inputReaders: [InputReader] = []
     var isStopping = false
 
     public init(settings: ReactorSettings, logger: Logger) throws {

@@ -27,7 +27,7 @@ extension ConfabServer {
         }
         if path == "/metrics" {
             let snapshot = ServerMetrics.Snapshot(
-                reactor: reactor.stats, server: counters, webSockets: reactor.webSocketCount,
+                reactor: reactor.stats, server: counters, webSockets: reactor.sessionCount,
                 tcpConnections: reactor.connectionCount, users: chat.userCount, rooms: chat.roomCount)
             return respond(200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render(snapshot), request,
                            headers: [("Cache-Control", "no-store")])
@@ -49,7 +49,7 @@ extension ConfabServer {
             accept = value
         }
         let ip = Admission.ip(ofPeer: peer)
-        if let refusal = admission.check(request, ip: ip, openConnections: reactor.webSocketCount) {
+        if let refusal = admission.check(request, ip: ip, openConnections: reactor.sessionCount) {
             counters.refused[refusal.reason, default: 0] += 1
             counters.handshakeFailures[refusal.status, default: 0] += 1
             logger.warning("connection refused", metadata: ["peer": "\(peer)", "reason": "\(refusal.reason)", "detail": "\(refusal.message)"])
@@ -73,7 +73,7 @@ extension ConfabServer {
 
     private func healthJSON() -> [UInt8] {
         let uptime = (WallClock.unixMillis() - startedAt) / 1000
-        return Array(#"{"status":"ok","version":"\#(ConfabVersion.current)","uptimeSeconds":\#(uptime),"connections":\#(reactor.webSocketCount),"rooms":\#(chat.roomCount)}"#.utf8)
+        return Array(#"{"status":"ok","version":"\#(ConfabVersion.current)","uptimeSeconds":\#(uptime),"connections":\#(reactor.sessionCount),"rooms":\#(chat.roomCount)}"#.utf8)
     }
 
     private func methodNotAllowed(allow: String) -> Route {

@@ -60,7 +60,7 @@ public final class ConfabServer: ReactorDelegate {
             self.handle(.tick(now: WallClock.unixMillis()))
         }
         reactor.every(milliseconds: 60_000) { [unowned self] in
-            logger.info("active connections", metadata: ["connections": "\(reactor.webSocketCount)", "users": "\(chat.userCount)", "rooms": "\(chat.roomCount)"])
+            logger.info("active connections", metadata: ["connections": "\(reactor.sessionCount)", "users": "\(chat.userCount)", "rooms": "\(chat.roomCount)"])
         }
         for signal in [SIGINT, SIGTERM] {
             reactor.onSignal(signal) { [unowned self] signum in self.signalled(signum) }
@@ -109,7 +109,7 @@ public final class ConfabServer: ReactorDelegate {
         guard Endpoint(rawValue: endpoint) == .chat else { return }
         let request = pendingConnects.removeValue(forKey: connection) ?? ConnectRequest()
         logger.info("websocket open", metadata: ["peer": "\(reactor.peer(of: connection) ?? "?")", "conn": "\(connection)"])
-        logger.debug("connections changed", metadata: ["connections": "\(reactor.webSocketCount)"])
+        logger.debug("connections changed", metadata: ["connections": "\(reactor.sessionCount)"])
         handle(.connected(connection, request, now: WallClock.unixMillis()))
     }
 
@@ -133,7 +133,7 @@ public final class ConfabServer: ReactorDelegate {
     public func closed(_ connection: ConnectionID, endpoint: Int, cause: CloseCause) {
         pendingConnects.removeValue(forKey: connection)
         if let ip = peerIPs.removeValue(forKey: connection) { admission.closed(ip: ip) }
-        logger.debug("connections changed", metadata: ["connections": "\(reactor.webSocketCount)"])
+        logger.debug("connections changed", metadata: ["connections": "\(reactor.sessionCount)"])
         guard Endpoint(rawValue: endpoint) == .chat else { return }
         let disconnect: DisconnectCause
         switch cause {
