@@ -96,7 +96,7 @@ extension Reactor {
         guard connection.endpoint >= 0 else { return }
         connection.reportedClosed = true
         sessionCount -= 1
-        logger.info("websocket closed", metadata: ["peer": "\(connection.peer)", "conn": "\(connection.id)", "cause": "\(cause)"])
+        logger.info("session closed", metadata: ["peer": "\(connection.peer)", "conn": "\(connection.id)", "cause": "\(cause)"])
         delegate?.closed(connection.id, endpoint: connection.endpoint, cause: cause)
     }
 

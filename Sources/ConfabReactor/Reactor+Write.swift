@@ -23,11 +23,16 @@ extension Reactor {
     }
 
     /// Queues the same frame for many connections: no copy and no allocation per recipient
-    /// beyond a reference in each one's queue.
-    public func send(_ frame: OutboundFrame, to ids: [ConnectionID], except: ConnectionID? = nil) {
+    /// beyond a reference in each one's queue. Line sessions get `lines` (the same message
+    /// as text) instead, or nothing when it is nil.
+    public func send(_ frame: OutboundFrame, to ids: [ConnectionID], except: ConnectionID? = nil, lines: OutboundFrame? = nil) {
         for id in ids where id != except {
-            guard let connection = connection(id), connection.phase == .webSocket || connection.phase == .lines else { continue }
-            enqueue(frame, on: connection)
+            guard let connection = connection(id) else { continue }
+            switch connection.phase {
+            case .webSocket: enqueue(frame, on: connection)
+            case .lines: if let lines { enqueue(lines, on: connection) }
+            case .http, .closing, .closed: continue
+            }
         }
     }
 

@@ -27,6 +27,7 @@ public final class ConfabServer: ReactorDelegate {
     var admission: Admission
     /// Peer IP of each open WebSocket, to release its per-IP slot when it closes.
     var peerIPs: [ConnectionID: String] = [:]
+    var lineSessions: [ConnectionID: LineSession] = [:]
     var counters = ServerCounters()
     let metrics = ServerMetrics()
 
@@ -53,9 +54,21 @@ public final class ConfabServer: ReactorDelegate {
         reactor.delegate = self
     }
 
-    /// Binds the listener and installs timers and signal handlers; returns the bound address.
-    public func start() throws -> (host: String, port: Int) {
-        let address = try reactor.listen(host: config.server.host, port: config.server.port)
+    /// Where the server listens: HTTP/WebSocket, and the line chat when enabled.
+    public struct Addresses: Sendable {
+        public var host: String
+        public var port: Int
+        public var linePort: Int?
+    }
+
+    /// Binds the listeners and installs timers and signal handlers; returns the bound addresses.
+    public func start() throws -> Addresses {
+        let http = try reactor.listen(host: config.server.host, port: config.server.port)
+        var address = Addresses(host: http.host, port: http.port, linePort: nil)
+        if config.line.enabled {
+            let kind = ListenerProtocol.lines(endpoint: Endpoint.line.rawValue, maxLineBytes: config.line.maxLineBytes)
+            address.linePort = try reactor.listen(host: config.server.host, port: config.line.port, speaking: kind).port
+        }
         reactor.every(milliseconds: 1000) { [unowned self] in
             self.handle(.tick(now: WallClock.unixMillis()))
         }
@@ -84,6 +97,7 @@ public final class ConfabServer: ReactorDelegate {
         shuttingDown = true
         logger.notice("shutting down", metadata: ["signal": "\(signum)", "connections": "\(reactor.connectionCount)"])
         reactor.stopAccepting()
+        for connection in lineSessions.keys { sendLine("-- server shutting down", to: connection) }
         reactor.closeAll(code: CloseCode.goingAway, reason: "server shutting down")
         let deadline = reactor.now + UInt64(config.server.shutdownTimeoutSeconds * 1000)
         // Check often: the process should exit as soon as the last client has answered.
@@ -106,6 +120,7 @@ public final class ConfabServer: ReactorDelegate {
     }
 
     public func opened(_ connection: ConnectionID, endpoint: Int) {
+        if Endpoint(rawValue: endpoint) == .line { return lineOpened(connection) }
         guard Endpoint(rawValue: endpoint) == .chat else { return }
         let request = pendingConnects.removeValue(forKey: connection) ?? ConnectRequest()
         logger.info("websocket open", metadata: ["peer": "\(reactor.peer(of: connection) ?? "?")", "conn": "\(connection)"])
@@ -122,6 +137,8 @@ public final class ConfabServer: ReactorDelegate {
             }
             counters.messagesIn += 1
             handle(.received(connection, text: String(decoding: message, as: UTF8.self), now: WallClock.unixMillis()))
+        case .line:
+            lineReceived(message, connection: connection)
         case .echo:
             let opcode: WebSocketOpcode = binary ? .binary : .text
             reactor.send(OutboundFrame(FrameEncoder.encode(opcode: opcode, payload: message, fin: true, mask: nil)), to: connection)
@@ -134,6 +151,7 @@ public final class ConfabServer: ReactorDelegate {
         pendingConnects.removeValue(forKey: connection)
         if let ip = peerIPs.removeValue(forKey: connection) { admission.closed(ip: ip) }
         logger.debug("connections changed", metadata: ["connections": "\(reactor.sessionCount)"])
+        if Endpoint(rawValue: endpoint) == .line { return lineClosed(connection) }
         guard Endpoint(rawValue: endpoint) == .chat else { return }
         let disconnect: DisconnectCause
         switch cause {
@@ -170,11 +188,16 @@ public final class ConfabServer: ReactorDelegate {
         switch effect {
         case .send(let connection, let message):
             counters.messagesOut += 1
-            reactor.send(Self.frame(message), to: connection)
+            if lineSessions[connection] != nil {
+                if let text = lineText(message) { reactor.send(text, to: connection) }
+            } else {
+                reactor.send(Self.frame(message), to: connection)
+            }
         case .broadcast(let recipients, let except, let message):
-            // One frame, encoded once, shared by every recipient.
+            // One frame, encoded once, shared by every recipient (and one text for line users).
             counters.messagesOut += recipients.count - (except == nil ? 0 : 1)
-            reactor.send(Self.frame(message), to: recipients, except: except)
+            let lines = lineSessions.isEmpty ? nil : lineText(message)
+            reactor.send(Self.frame(message), to: recipients, except: except, lines: lines)
         case .close(let connection, let code, let reason):
             reactor.close(connection, code: code, reason: reason)
         case .log(let level, let text):

@@ -49,7 +49,7 @@ struct Serve: ParsableCommand {
 
         raiseDescriptorLimit()
         let server: ConfabServer
-        let address: (host: String, port: Int)
+        let address: ConfabServer.Addresses
         do {
             server = try ConfabServer(config: settings, logger: logger)
             address = try server.start()
@@ -61,7 +61,8 @@ struct Serve: ParsableCommand {
         let host = address.host.contains(":") ? "[\(address.host)]" : address.host
         // This line is the contract with scripts and tests: they read the port from it.
         // Written unbuffered: a script reading our stdout through a pipe needs it now.
-        let banner = "confab \(ConfabVersion.current) listening on http://\(host):\(address.port) (WebSocket at \(settings.server.wsPath))\n"
+        let lines = address.linePort.map { ", line chat at \(host):\($0)" } ?? ""
+        let banner = "confab \(ConfabVersion.current) listening on http://\(host):\(address.port) (WebSocket at \(settings.server.wsPath)\(lines))\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         logger.info("started", metadata: ["address": "\(host):\(address.port)", "config": "\(file ?? "(defaults)")", "webRoot": "\(settings.web.root)"])
         server.run()
