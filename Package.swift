@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // libuv, through Debian's libuv1-dev. Only ConfabReactor imports it.
@@ -39,8 +40,13 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // Confab's own clients on the same reactor and codec: `confab chat` and `confab load`.
+        .target(name: "ConfabClient", dependencies: [
+            "ConfabReactor", "ConfabCodec", "ConfabChat",
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ]),
         .executableTarget(name: "confab", dependencies: [
-            "ConfabServer", "ConfabConfig",
+            "ConfabServer", "ConfabConfig", "ConfabClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -49,6 +55,7 @@ let package = Package(
         .testTarget(name: "ConfabCodecTests", dependencies: ["ConfabCodec"]),
         .testTarget(name: "ConfabChatTests", dependencies: ["ConfabChat"]),
         .testTarget(name: "ConfabConfigTests", dependencies: ["ConfabConfig"]),
+        .testTarget(name: "ConfabClientTests", dependencies: ["ConfabClient", "ConfabChat"]),
         .testTarget(name: "ConfabReactorTests", dependencies: [
             "ConfabReactor", "ConfabCodec",
             .product(name: "Logging", package: "swift-log"),
