@@ -522,6 +522,19 @@ class RawWebSocket(RawConn):
             return None, ""
         return struct.unpack("!H", payload[:2])[0], payload[2:].decode("utf-8", "replace")
 
+    def read_json_until(self, predicate: Callable[[dict], bool],
+                        timeout: float = DEFAULT_TIMEOUT) -> dict:
+        """The first text frame whose JSON matches; control frames are skipped."""
+        deadline = time.monotonic() + timeout
+        seen = []
+        for _ in range(1000):
+            payload, _ = self.read_until_opcode(OP_TEXT, timeout=max(0.01, deadline - time.monotonic()))
+            msg = json.loads(payload)
+            if predicate(msg):
+                return msg
+            seen.append(msg)
+        raise AssertionError(f"no matching text frame; seen {seen[-10:]}")
+
     def read_intro(self, timeout: float = DEFAULT_TIMEOUT) -> list[dict]:
         """Read text frames up to and including the first `history`."""
         deadline = time.monotonic() + timeout
