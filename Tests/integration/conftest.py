@@ -571,6 +571,7 @@ class ChatClient:
         ws = ws_connect(server.ws_url(query), open_timeout=timeout, close_timeout=1,
                         compression=None, ping_interval=None, max_size=None,
                         proxy=None)
+        ws.__enter__()  # the context-manager form is the supported one in websockets >= 17
         client = cls(ws, server)
         if read_intro:
             client.read_intro(timeout)
@@ -654,8 +655,13 @@ class ChatClient:
         assert msg.get("type") == type_, f"expected {type_}, got {msg}"
         return msg
 
+    def messages(self, n: int, timeout: float = DEFAULT_TIMEOUT) -> list[dict]:
+        """The next n chat `message`s (other types skipped)."""
+        return [self.expect("message", timeout=timeout) for _ in range(n)]
+
     def send(self, obj: Any) -> None:
-        self.ws.send(json.dumps(obj) if not isinstance(obj, (str, bytes)) else obj)
+        # ensure_ascii=False: non-ASCII text travels as raw UTF-8, as browsers send it
+        self.ws.send(json.dumps(obj, ensure_ascii=False) if not isinstance(obj, (str, bytes)) else obj)
 
     def say(self, text: str, **extra: Any) -> None:
         self.send({"type": "send", "text": text, **extra})

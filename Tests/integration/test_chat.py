@@ -83,15 +83,25 @@ def test_message_reaches_both_exactly(server, text):
     assert ISO_8601.match(ma["ts"]), ma["ts"]
 
 
+def test_json_escaped_text_is_decoded(server):
+    a = server.client()
+    # \\u escapes, including a surrogate pair for an emoji, must decode to the same text
+    a.send('{"type":"send","text":"caf\\u00e9 \\ud83d\\udc4b \\"q\\" \\\\ \\/"}')
+    assert a.expect("message")["text"] == 'café 👋 "q" \\ /'
+
+
 def test_seq_increases_by_one(server):
     a, b = server.client(), server.client()
     a.expect("presence", event="join")
     for i in range(4):
         (a if i % 2 == 0 else b).say(f"m{i}")
-    seqs_a = [a.expect("message", text=f"m{i}")["seq"] for i in range(4)]
-    seqs_b = [b.expect("message", text=f"m{i}")["seq"] for i in range(4)]
-    assert seqs_a == seqs_b
-    assert seqs_a == list(range(seqs_a[0], seqs_a[0] + 4)), seqs_a
+    got_a, got_b = a.messages(4), b.messages(4)
+    assert got_a == got_b, "the two clients saw different messages or orders"
+    seqs = [m["seq"] for m in got_a]
+    assert seqs == list(range(seqs[0], seqs[0] + 4)), seqs
+    assert sorted(m["text"] for m in got_a) == ["m0", "m1", "m2", "m3"]
+    # one sender's messages keep their order
+    assert [m["text"] for m in got_a if m["from"]["id"] == a.id] == ["m0", "m2"]
 
 
 def test_third_client_gets_history_oldest_first(server):

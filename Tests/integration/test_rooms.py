@@ -130,7 +130,7 @@ def test_not_in_room(server):
     assert not [m for m in skipped if m.get("text") == "intrusion"]
 
 
-@pytest.mark.parametrize("room", ["", "has space", "x" * 33, "slash/room", "émoji"])
+@pytest.mark.parametrize("room", ["", "has space", "x" * 33, "slash/room", "bad😀"])
 def test_invalid_room_name(server, room):
     a = server.client()
     a.send({"type": "join", "room": room, "id": "r"})

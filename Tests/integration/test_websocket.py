@@ -46,7 +46,7 @@ def test_fragmented_text_message_is_reassembled(server):
     ws = RawWebSocket(server)
     try:
         ws.read_intro()
-        data = json.dumps({"type": "send", "text": "fragmented ✓"}).encode()
+        data = json.dumps({"type": "send", "text": "fragmented ✓"}, ensure_ascii=False).encode()
         # split inside the multi-byte character, with a ping in between
         cut = data.index("✓".encode()) + 1
         ws.send(encode_frame(OP_TEXT, data[:cut], fin=False))
