@@ -191,9 +191,6 @@ class ConfabServer:
         """SIGTERM, wait up to STOP_TIMEOUT, then SIGKILL. Returns the exit code."""
         if self.proc is None:
             return None
-        for c in self.clients:
-            c.close()
-        self.clients.clear()
         if self.proc.poll() is None:
             try:
                 self.proc.send_signal(signal.SIGTERM)
@@ -203,6 +200,9 @@ class ConfabServer:
             if code is None:
                 self.kill()
                 code = self.proc.wait(timeout=STOP_TIMEOUT)
+        for c in self.clients:  # closed by the server's 1001 by now; this frees their threads
+            c.close()
+        self.clients.clear()
         code = self.proc.returncode
         if self._log_file is not None:
             self._log_file.close()
@@ -569,7 +569,7 @@ class ChatClient:
     def connect(cls, server: ConfabServer, query: str = "", read_intro: bool = True,
                 timeout: float = DEFAULT_TIMEOUT) -> "ChatClient":
         ws = ws_connect(server.ws_url(query), open_timeout=timeout, close_timeout=1,
-                        compression=None, ping_interval=None, max_size=None,
+                        compression=None, ping_interval=None, max_size=None, max_queue=None,
                         proxy=None)
         ws.__enter__()  # the context-manager form is the supported one in websockets >= 17
         client = cls(ws, server)

@@ -280,3 +280,28 @@ def test_send_with_id_is_acked(server):
     msg = next(m for m in msgs if m.get("type") == "message")
     assert ack["re"] == "m-1" and ack["room"] == "lobby"
     assert ack["seq"] == msg["seq"]
+
+
+def test_broadcast_to_many_clients(server):
+    n = 40
+    cs = [server.client() for _ in range(n)]
+    assert len(cs[-1].users["users"]) == n
+    cs[0].say("to everyone")
+    got = [c.expect("message", text="to everyone") for c in cs]
+    assert len({(m["seq"], m["ts"], m["from"]["id"]) for m in got}) == 1
+
+
+def test_presence_not_sent_to_the_joiner(server):
+    a = server.client()
+    b = server.client()
+    a.expect("presence", event="join")
+    b.say("marker")
+    _, skipped = b.recv_until(is_message("marker"))
+    assert not [m for m in skipped if m.get("type") == "presence"], skipped
+
+
+def test_name_with_space_and_unicode_at_connect(server):
+    a = server.client("name=J%C3%BCrgen%20M.")
+    assert a.name == "Jürgen M."
+    b = server.client("name=%20%20Trim%20me%20")
+    assert b.name == "Trim me"

@@ -3,6 +3,7 @@
 import base64
 import json
 import os
+import socket
 
 import pytest
 
@@ -215,3 +216,69 @@ def test_handshake_with_own_key(shared_server):
         assert b0 & 0x0F == 0x1, f"first frame opcode {b0 & 0x0F}"
     finally:
         conn.close()
+
+
+def test_static_directory_is_not_listed(shared_server):
+    for path in ("/static/", "/static", "/static/.", "/static/./"):
+        resp = shared_server.get(path)
+        assert resp.status in (301, 302, 400, 403, 404), (path, resp)
+        assert b"app.js" not in resp.body, f"{path} lists the web root"
+
+
+def test_query_string_on_static_file(shared_server):
+    resp = shared_server.get("/static/app.js?v=123")
+    assert resp.status == 200, resp
+    assert resp.header("content-type").split(";")[0].strip() == "text/javascript"
+
+
+def test_request_sent_byte_by_byte(shared_server):
+    conn = RawConn(shared_server.port)
+    try:
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for b in request(shared_server, "GET", "/healthz"):
+            conn.send(bytes([b]))
+        resp = conn.read_response()
+        assert resp.status == 200 and json.loads(resp.body)["status"] == "ok", resp
+    finally:
+        conn.close()
+
+
+def test_silent_connection_times_out(server_factory):
+    srv = server_factory("http:\n  handshakeTimeoutSeconds: 1\n")
+    conn = RawConn(srv.port)
+    try:
+        conn.send(b"GET / HTTP/1.1\r\nHost: a\r\n")  # never finishes its headers
+        assert conn.wait_eof(timeout=4), "a half-sent request held the connection open"
+    finally:
+        conn.close()
+
+
+def test_healthz_counts_rooms(server):
+    base = server.healthz()["rooms"]
+    a = server.client()
+    a.send({"type": "join", "room": "extra"})
+    a.expect("joined")
+    assert server.healthz()["rooms"] == base + 1
+    a.send({"type": "leave", "room": "extra"})
+    a.expect("left")
+    assert server.healthz()["rooms"] == base
+
+
+def test_custom_ws_path(server_factory):
+    srv = server_factory("server:\n  wsPath: /chat\n")
+    assert srv.ws_path == "/chat"
+    c = srv.client()
+    assert c.welcome["type"] == "welcome"
+    assert srv.get("/ws").status == 404
+
+
+def test_require_name_refuses_upgrade(server_factory):
+    srv = server_factory("chat:\n  requireName: true\n")
+    for query in ("", "?name=", "?name=%3Cbad%3E"):
+        resp = srv.http(upgrade_request(srv, path=srv.ws_path + query))
+        assert resp.status == 400, (query, resp)
+        assert resp.body, "the 400 must give the reason"
+    ok = srv.client("name=Alice")
+    assert ok.name == "Alice"
+    resp = srv.http(upgrade_request(srv, path=srv.ws_path + "?name=ALICE"))
+    assert resp.status == 400, resp

@@ -37,10 +37,14 @@ def test_persistent_flooding_closes_1008(server_factory):
     code, seen = a.wait_closed()
     assert code == 1008
     limited = [m for m in seen if m.get("type") == "error" and m.get("code") == "rate_limited"]
-    assert len(limited) == 5, seen
-    # the flood reached others only within the burst
-    leave = b.expect("presence", event="leave")
+    # "after disconnectAfter (5) refusals in a row ... close 1008": the fifth refusal may be
+    # answered by the close itself rather than by a fifth error; either reading is accepted.
+    assert 4 <= len(limited) <= 5, seen
+    assert all(isinstance(m.get("retryAfterMs"), int) and m["retryAfterMs"] > 0 for m in limited)
+    # others got only the burst, then A's departure
+    leave, skipped = b.recv_until(lambda m: m.get("type") == "presence" and m.get("event") == "leave")
     assert leave["user"]["id"] == a.id
+    assert [m["text"] for m in skipped if m.get("type") == "message"] == ["f0", "f1", "f2"]
 
 
 def test_other_users_unaffected_by_flooder(server_factory):

@@ -108,3 +108,13 @@ def test_grace_expiry_broadcasts_leave(server_factory):
     assert leave["user"]["id"] == b.id
     r = srv.client(f"resume={b.token}")
     assert r.welcome.get("resumed") is False
+
+
+def test_resumed_history_catches_up(server):
+    a, b = server.client(), server.client()
+    b.drop()
+    a.say("while you were away")
+    sent = a.expect("message", text="while you were away")
+    r = server.client(f"resume={b.token}")
+    assert r.welcome["resumed"] is True
+    assert sent in r.history["messages"]
