@@ -46,6 +46,7 @@ def test_index_page_is_html_with_csp(shared_server):
 @pytest.mark.parametrize("name, mime", [
     ("app.js", "text/javascript"),
     ("style.css", "text/css"),
+    ("favicon.svg", "image/svg+xml"),
 ])
 def test_static_files_with_content_type(shared_server, name, mime):
     resp = shared_server.get(f"/static/{name}")

@@ -203,3 +203,63 @@ def test_max_rooms_server_wide(server_factory):
     err = b.expect("error")
     assert err["code"] == "room_limit" and err["re"] == 4
     join(b, "only")  # an existing room is still joinable
+
+
+def test_users_without_room_means_current_room(server):
+    a, b = server.client(), server.client()
+    join(a, "dev")
+    a.send({"type": "users"})
+    users = a.expect("users")
+    assert users["room"] == "dev" and users["users"] == [{"id": a.id, "name": a.name}]
+
+
+def test_join_is_idempotent_and_gives_history(server):
+    a, b = server.client(), server.client()
+    join(a, "dev")
+    a.say("in dev")
+    sent = a.expect("message", text="in dev")
+    joined, users, history = join(b, "dev")
+    assert history["messages"] == [sent]
+    a.expect("presence", event="join", room="dev")
+    # joining again: same replies, no second presence
+    joined, users, history = join(b, "dev")
+    assert [u["id"] for u in users["users"]].count(b.id) == 1
+    assert history["messages"] == [sent]
+    b.say("marker")
+    _, skipped = a.recv_until(is_message("marker"))
+    assert not [m for m in skipped if m.get("type") == "presence"], skipped
+
+
+def test_seq_is_per_room(server):
+    a = server.client()
+    a.say("l1")
+    l1 = a.expect("message", text="l1")
+    join(a, "dev")
+    for t in ("d1", "d2"):
+        a.say(t)
+    d1, d2 = a.expect("message", text="d1"), a.expect("message", text="d2")
+    assert d2["seq"] == d1["seq"] + 1
+    a.send({"type": "send", "room": "lobby", "text": "l2"})
+    l2 = a.expect("message", text="l2")
+    assert l2["seq"] == l1["seq"] + 1, "messages in dev must not advance lobby's seq"
+
+
+def test_rename_reaches_every_room_of_the_user(server):
+    a, b, c = server.client(), server.client(), server.client()
+    join(a, "dev")
+    join(b, "dev")
+    b.send({"type": "leave", "room": "lobby"})
+    b.expect("left")
+    a.say("/name Renamed")
+    a.expect("renamed")
+    pb = b.expect("presence", event="rename")
+    pc = c.expect("presence", event="rename")
+    assert pb["user"]["name"] == pc["user"]["name"] == "Renamed"
+    assert pb["room"] == "dev" and pc["room"] == "lobby"
+
+
+def test_reserved_names_configurable(server_factory):
+    srv = server_factory("chat:\n  reservedNames: [moderator]\n")
+    a = srv.client()
+    a.send({"type": "name", "name": "Moderator"})
+    assert a.expect("error")["code"] == "invalid_name"
