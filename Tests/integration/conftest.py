@@ -513,6 +513,10 @@ class RawWebSocket(RawConn):
             _, op, payload = self.read_frame(timeout=max(0.01, deadline - time.monotonic()))
             if op == opcode:
                 return payload, skipped
+            if op == OP_CLOSE:
+                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+                raise AssertionError(f"server sent close {code} {payload[2:]!r} while waiting for "
+                                     f"opcode {opcode}; frames before: {skipped[-5:]}")
             skipped.append((op, payload))
         raise AssertionError(f"no frame with opcode {opcode} in {max_frames} frames: {skipped[-5:]}")
 
