@@ -65,3 +65,43 @@ def test_oversized_websocket_message_closes_1009(server_factory):
         pass
     code, _ = a.wait_closed()
     assert code == 1009
+
+
+def test_slow_consumer_is_dropped_and_others_keep_going(server_factory):
+    """A client that stops reading passes websocket.maxOutboundBytes and is closed;
+    the others still get every message (issue 4, "Slow consumers")."""
+    import socket
+    from conftest import RawWebSocket
+    srv = server_factory(
+        "chat:\n  maxMessageBytes: 4096\n  resumeGraceSeconds: 1\n"
+        "  rate:\n    perSecond: 100000\n    burst: 100000\n    disconnectAfter: 100000\n"
+        "websocket:\n  maxOutboundBytes: 262144\n")
+    a, c = srv.client(), srv.client()
+    slow = RawWebSocket(srv)
+    slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # no autotuning to 32 MB
+    try:
+        slow.read_intro()
+        slow_id = None
+        join = a.expect("presence", event="join")  # c
+        join = a.expect("presence", event="join")  # slow
+        slow_id = join["user"]["id"]
+        payload = "y" * 4000
+        # Paced in rounds (the fast readers confirm each round) so that only the silent client
+        # falls behind: 60 rounds x 50 x 4 KB = 12 MB, far beyond any socket buffer.
+        gone = None
+        for r in range(60):
+            for i in range(50):
+                a.say(f"{r:03d}-{i:02d}{payload}")
+            last = f"{r:03d}-49{payload}"
+            c.expect("message", text=last, timeout=10)
+            _, skipped = a.recv_until(lambda m: m.get("text") == last, timeout=10)
+            gone = next((m for m in skipped if m.get("type") == "presence" and m.get("event") == "leave"), None)
+            if gone:
+                break
+        if gone is None:
+            gone = a.expect("presence", event="leave", timeout=5)
+        assert gone["user"]["id"] == slow_id
+        # the dropped connection really ends: whatever was in flight, then EOF
+        slow.read_to_eof(timeout=15)
+    finally:
+        slow.close()
