@@ -105,13 +105,15 @@ def web_file(name: str) -> Path | None:
 class ConfabServer:
     """One running `confab serve` process on an ephemeral port."""
 
-    def __init__(self, workdir: Path, config_yaml: str, extra_args: Iterable[str] = ()):
+    def __init__(self, workdir: Path, config_yaml: str, extra_args: Iterable[str] = (),
+                 env: dict[str, str] | None = None):
         self.workdir = workdir
         self.config_path = workdir / "confab.yaml"
         self.config_path.write_text(config_yaml)
         self.log_path = workdir / "confab.stderr.log"
         self.config_yaml = config_yaml
         self.extra_args = list(extra_args)
+        self.extra_env = dict(env or {})
         self.proc: subprocess.Popen | None = None
         self.port: int = 0
         self.host = "127.0.0.1"
@@ -135,6 +137,7 @@ class ConfabServer:
 
     def start(self) -> "ConfabServer":
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONFAB_") and k != "PORT"}
+        env.update(self.extra_env)
         self._log_file = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             self.command(),
@@ -277,10 +280,11 @@ def server_factory(tmp_path, request):
     started: list[ConfabServer] = []
     counter = iter(range(1000))
 
-    def start(config_yaml: str = DEFAULT_CONFIG, extra_args: Iterable[str] = ()) -> ConfabServer:
+    def start(config_yaml: str = DEFAULT_CONFIG, extra_args: Iterable[str] = (),
+              env: dict[str, str] | None = None) -> ConfabServer:
         workdir = tmp_path / f"server{next(counter)}"
         workdir.mkdir()
-        srv = ConfabServer(workdir, config_yaml, extra_args)
+        srv = ConfabServer(workdir, config_yaml, extra_args, env)
         started.append(srv)
         return srv.start()
 

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from conftest import RawConn, web_file, ws_accept, poll_until
+from conftest import RawConn, poll_until, web_file, web_root, ws_accept
 
 
 def request(srv, method, path, headers=(), body=b"", close=True):
@@ -33,6 +33,7 @@ def upgrade_request(srv, path=None, key="dGhlIHNhbXBsZSBub25jZQ==", version="13"
 # -- page and static files -------------------------------------------------------
 
 def test_index_page_is_html_with_csp(shared_server):
+    assert web_file("index.html"), f"no index.html in the web root {web_root()} (set CONFAB_WEB_ROOT)"
     resp = shared_server.get("/")
     assert resp.status == 200, resp
     assert resp.header("content-type", ).split(";")[0].strip().lower() == "text/html", resp

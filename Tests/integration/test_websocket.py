@@ -230,13 +230,13 @@ def test_unanswered_pings_close_the_connection(server_factory):
         ws.close()
 
 
-def answered_pings_keep_connection(srv):
+def answered_pings_keep_connection(srv, rounds=3):
     a = srv.client()  # the websockets client answers pings by itself
     ws = RawWebSocket(srv)
     try:
         ws.read_intro()
         # three ping rounds (longer than the idle timeout), each answered with the same payload
-        for _ in range(3):
+        for _ in range(rounds):
             p, _ = ws.read_until_opcode(OP_PING, timeout=4)
             ws.send(encode_frame(OP_PONG, p))
         ws.send(encode_frame(OP_TEXT, json.dumps({"type": "send", "text": "raw alive"}).encode()))
@@ -256,15 +256,15 @@ def test_answered_pings_keep_the_connection_at_tightest_legal_config(server_fact
     """idleTimeoutSeconds only has to exceed pingIntervalSeconds (docs/CONFIG.md), so 1 and 2 are
     legal, and a client that answers every ping at once must survive them.
 
-    Ten auto-answering clients connect 0.1 s apart so that their connection times fall across the
+    Twenty auto-answering clients connect 0.05 s apart so that their connection times fall across the
     whole of the server's once-a-second sweep (the spacing is stimulus, not synchronisation); a
-    raw client that answers three pings measures that more than the idle timeout has passed."""
+    raw client that answers four pings measures that more than the idle timeout has passed."""
     srv = server_factory("websocket:\n  pingIntervalSeconds: 1\n  idleTimeoutSeconds: 2\n")
     clients = []
-    for _ in range(10):
+    for _ in range(20):
         clients.append(srv.client())
-        time.sleep(0.1)
-    answered_pings_keep_connection(srv)
+        time.sleep(0.05)
+    answered_pings_keep_connection(srv, rounds=4)
     dropped = []
     for i, c in enumerate(clients):
         try:
