@@ -114,6 +114,8 @@ class ConfabServer:
         self.config_yaml = config_yaml
         self.extra_args = list(extra_args)
         self.extra_env = dict(env or {})
+        self.signalled = False
+        self.problem: str | None = None  # set by stop(): a crash or an unclean exit
         self.proc: subprocess.Popen | None = None
         self.port: int = 0
         self.host = "127.0.0.1"
@@ -181,6 +183,7 @@ class ConfabServer:
 
     def signal(self, sig: int) -> None:
         assert self.proc is not None
+        self.signalled = True
         self.proc.send_signal(sig)
 
     def wait(self, timeout: float) -> int | None:
@@ -191,10 +194,15 @@ class ConfabServer:
             return None
 
     def stop(self) -> int | None:
-        """SIGTERM, wait up to STOP_TIMEOUT, then SIGKILL. Returns the exit code."""
+        """SIGTERM, wait up to STOP_TIMEOUT, then SIGKILL. Returns the exit code and records in
+        `problem` a server that died on its own or did not exit 0 on SIGTERM."""
         if self.proc is None:
             return None
+        early = self.proc.poll()
+        if early is not None and not self.signalled:
+            self.problem = f"confab exited on its own during the test with code {early}"
         if self.proc.poll() is None:
+            signalled_here = not self.signalled
             try:
                 self.proc.send_signal(signal.SIGTERM)
             except ProcessLookupError:
@@ -202,15 +210,16 @@ class ConfabServer:
             code = self.wait(STOP_TIMEOUT)
             if code is None:
                 self.kill()
-                code = self.proc.wait(timeout=STOP_TIMEOUT)
+                self.problem = f"confab did not exit within {STOP_TIMEOUT}s of SIGTERM"
+            elif code != 0 and signalled_here:
+                self.problem = f"confab exited with code {code} after SIGTERM (expected 0)"
         for c in self.clients:  # closed by the server's 1001 by now; this frees their threads
             c.close()
         self.clients.clear()
-        code = self.proc.returncode
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
-        return code
+        return self.proc.returncode
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -289,11 +298,16 @@ def server_factory(tmp_path, request):
         return srv.start()
 
     yield start
+    problems = []
     for srv in started:
         srv.stop()
-        if _failed(request):
+        if srv.problem:
+            problems.append(srv.problem)
+        if _failed(request) or srv.problem:
             print(f"\nconfab command: {' '.join(srv.command())}\nconfig:\n{srv.config_yaml}")
             print(srv.logs())
+    if problems:
+        pytest.fail("; ".join(problems))
 
 
 @pytest.fixture
@@ -311,8 +325,10 @@ def shared_server(tmp_path_factory, request):
     srv.stop()
     failed = any(getattr(getattr(item, "rep_call", None), "failed", False)
                  for item in request.session.items if item.module is request.module)
-    if failed:
+    if failed or srv.problem:
         print(srv.logs())
+    if srv.problem:
+        pytest.fail(srv.problem)
 
 
 # --------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def test_index_page_is_html_with_csp(shared_server):
     assert web_file("index.html"), f"no index.html in the web root {web_root()} (set CONFAB_WEB_ROOT)"
     resp = shared_server.get("/")
     assert resp.status == 200, resp
-    assert resp.header("content-type", ).split(";")[0].strip().lower() == "text/html", resp
+    assert resp.header("content-type").split(";")[0].strip().lower() == "text/html", resp
     assert resp.header("content-security-policy"), f"no Content-Security-Policy header: {resp}"
     assert b"<html" in resp.body.lower() or b"<!doctype html" in resp.body.lower(), resp
     index = web_file("index.html")
