@@ -304,3 +304,49 @@ def test_name_with_space_and_unicode_at_connect(server):
     assert a.name == "Jürgen M."
     b = server.client("name=%20%20Trim%20me%20")
     assert b.name == "Trim me"
+
+
+@pytest.mark.parametrize("raw", [
+    "[1, 2, 3]",
+    '"just a string"',
+    "null",
+    '{"type": 42}',
+    '{"type": "send"}',
+    '{"type": "send", "text": 123}',
+    '{"type": "send", "text": ["a"]}',
+    '{"type": "name", "name": null}',
+    '{"type": "join", "room": {"x": 1}}',
+    '{"type":"send","text":"dup","text":"licate"}',
+    "[" * 12000 + "]" * 12000,                      # deep nesting within the request size cap
+    '{"a":' * 4000 + "1" + "}" * 4000,
+    '{"type":"send","text":"\\ud800"}',               # lone surrogate escape
+], ids=["array", "string", "null", "type-int", "no-text", "text-int", "text-array", "name-null",
+        "room-object", "duplicate-key", "deep-array", "deep-object", "lone-surrogate"])
+def test_hostile_json_gets_error_and_server_survives(server, raw):
+    a, b = server.client(), server.client()
+    a.send(raw)
+    if raw.startswith('{"type":"send","text":"dup"'):
+        # duplicate keys: either an error or one of the values, never a crash
+        m = a.recv_until(lambda m: m.get("type") in ("error", "message"))[0]
+    else:
+        m = a.expect("error")
+        assert m["code"] in ("invalid_json", "unknown_type", "invalid_request", "empty_message",
+                             "invalid_name", "invalid_room", "invalid_text", "message_too_long"), m
+        assert isinstance(m["message"], str) and m["message"]
+    # both connections still work
+    b.say("after hostile input")
+    a.expect("message", text="after hostile input")
+
+
+def test_connection_churn_leaves_no_trace(server):
+    for _ in range(30):
+        c = server.client()
+        c.close()
+    for _ in range(30):
+        c = server.client()
+        c.drop()
+    a = server.client()
+    a.send({"type": "rooms"})
+    rooms = a.expect("rooms")["rooms"]
+    # dropped sessions may still be listed during their grace period; closed ones never
+    assert next(r for r in rooms if r["name"] == "lobby")["users"] <= 31

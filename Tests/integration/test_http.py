@@ -284,3 +284,34 @@ def test_require_name_refuses_upgrade(server_factory):
     assert ok.name == "Alice"
     resp = srv.http(upgrade_request(srv, path=srv.ws_path + "?name=ALICE"))
     assert resp.status == 400, resp
+
+
+@pytest.mark.parametrize("method, path", [("POST", "/ws"), ("PUT", "/"), ("DELETE", "/healthz"),
+                                          ("POST", "/static/app.js")])
+def test_other_methods_are_405(shared_server, method, path):
+    resp = shared_server.http(request(shared_server, method, path, body=b"x"))
+    assert resp.status == 405, resp
+
+
+def test_pipelined_requests(shared_server):
+    conn = RawConn(shared_server.port)
+    try:
+        conn.send(request(shared_server, "GET", "/healthz", close=False)
+                  + request(shared_server, "GET", "/static/app.js", close=False))
+        first, second = conn.read_response(), conn.read_response()
+        assert first.status == 200 and json.loads(first.body)["status"] == "ok", first
+        assert second.status == 200, second
+        assert second.header("content-type").split(";")[0].strip() == "text/javascript"
+    finally:
+        conn.close()
+
+
+def test_http_1_0_request(shared_server):
+    conn = RawConn(shared_server.port)
+    try:
+        conn.send(b"GET /healthz HTTP/1.0\r\n\r\n")
+        resp = conn.read_response()
+        assert resp.status == 200, resp
+        assert conn.wait_eof(timeout=3), "HTTP/1.0 without keep-alive must be closed"
+    finally:
+        conn.close()
