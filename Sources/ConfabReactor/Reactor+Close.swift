@@ -142,7 +142,9 @@ extension Reactor {
                     stats.idleTimeouts += 1
                     endSession(connection, cause: .timeout("no frame for \(silent) ms"))
                     sendClose(connection, code: CloseCode.goingAway, reason: "idle timeout")
-                } else if silent >= settings.pingIntervalMs, !connection.pingOutstanding {
+                } else if silent + Self.sweepIntervalMs > settings.pingIntervalMs, !connection.pingOutstanding {
+                    // Ping when it would fall due before the next sweep: sent up to one sweep
+                    // early rather than late, so the pong has the whole margin to the idle timeout.
                     connection.pingOutstanding = true
                     enqueue(connection.isClient ? OutboundFrame(frame(.ping, [], for: connection)) : pingFrame, on: connection)
                 }
