@@ -350,3 +350,10 @@ def test_connection_churn_leaves_no_trace(server):
     rooms = a.expect("rooms")["rooms"]
     # dropped sessions may still be listed during their grace period; closed ones never
     assert next(r for r in rooms if r["name"] == "lobby")["users"] <= 31
+
+
+def test_name_boundaries_accepted(server):
+    a = server.client()
+    for name in ("x" * 24, "Q", "dot.ted name_-1"):
+        a.send({"type": "name", "name": name})
+        assert a.expect("renamed")["user"]["name"] == name

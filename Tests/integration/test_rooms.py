@@ -263,3 +263,10 @@ def test_reserved_names_configurable(server_factory):
     a = srv.client()
     a.send({"type": "name", "name": "Moderator"})
     assert a.expect("error")["code"] == "invalid_name"
+
+
+def test_room_name_boundaries_accepted(server):
+    a = server.client()
+    for room in ("x" * 32, "a", "Dev-Ops_2"):
+        joined, _, _ = join(a, room)
+        assert joined["room"] == room  # original case kept for display
