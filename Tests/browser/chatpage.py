@@ -125,13 +125,13 @@ class ChatPage:
 
     def rooms(self) -> dict[str, int]:
         """Room name (without #) -> unread count, in sidebar order."""
-        return self.js("""
-          const out = {};
-          for (const li of document.querySelectorAll('#rooms li')) {
+        # a list of pairs: chromedriver returns objects with sorted keys
+        pairs = self.js("""
+          return [...document.querySelectorAll('#rooms li')].map((li) => {
             const badge = li.querySelector('.unread');
-            out[li.dataset.room] = badge ? Number(badge.textContent.replace('+', '')) : 0;
-          }
-          return out;""")
+            return [li.dataset.room, badge ? Number(badge.textContent.replace('+', '')) : 0];
+          });""")
+        return {name: unread for name, unread in pairs}
 
     def current_room(self) -> str | None:
         return self.js("const li = document.querySelector('#rooms li.current'); return li ? li.dataset.room : null;")

@@ -65,3 +65,211 @@ def test_two_sessions_see_each_other_and_chat_both_ways(server, browsers):
 
     alice.screenshot("01-desktop-two-users-chatting")
     bob.screenshot("02-desktop-other-session")
+
+
+def test_rooms_create_join_switch_leave_isolation_and_unread(server, browsers):
+    alice = browsers(server.url, "alice")
+    bob = browsers(server.url, "bob")
+    a, b = alice.my_name(), bob.my_name()
+    alice.wait(lambda: b in alice.users(), "bob listed")
+
+    # alice creates #dev through the sidebar form: it becomes current, she is alone in it
+    alice.join("dev")
+    assert list(alice.rooms()) == ["lobby", "dev"]
+    alice.wait(lambda: alice.users() == [a], "only alice in #dev")
+    assert alice.user_count_text() == "1 online"
+    assert alice.by_id("room-title").text == "#dev"
+    assert alice.by_id("join-room").get_attribute("value") == ""
+    alice.send("only in dev")
+    alice.wait_message("only in dev")
+
+    # bob, in #lobby, never sees it; his lobby messages reach alice as unread
+    bob.send("lobby chatter 1")
+    bob.send("lobby chatter 2")
+    bob.wait_message("lobby chatter 2")
+    alice.wait(lambda: alice.rooms().get("lobby") == 2, "2 unread in #lobby")
+    assert alice.rooms()["dev"] == 0
+    assert alice.message_texts() == ["only in dev"]          # #dev shows nothing from #lobby
+    assert alice.driver.title.startswith("(2) "), alice.driver.title
+    assert "only in dev" not in bob.message_texts()
+    assert list(bob.rooms()) == ["lobby"]
+    alice.screenshot("03-desktop-room-with-unread-badge")
+
+    # switching to #lobby clears its unread count and shows only #lobby's messages
+    alice.switch("lobby")
+    alice.wait(lambda: alice.rooms() == {"lobby": 0, "dev": 0}, "unread cleared")
+    alice.wait_message("lobby chatter 2")
+    assert alice.message_texts() == ["lobby chatter 1", "lobby chatter 2"]
+    assert not alice.driver.title.startswith("(")
+
+    # bob joins #dev: gets its history; alice (now in #lobby) gets unread for #dev
+    bob.join("dev")
+    bob.wait_message("only in dev")
+    assert bob.message_texts() == ["only in dev"]
+    bob.wait(lambda: sorted(bob.users()) == sorted([a, b]), "both in #dev")
+    bob.send("dev reply")
+    alice.wait(lambda: alice.rooms().get("dev") == 1, "1 unread in #dev")
+    assert "dev reply" not in alice.message_texts()
+
+    alice.switch("dev")
+    alice.wait_message("dev reply")
+    assert alice.message_texts() == ["only in dev", "dev reply"]
+    alice.wait(lambda: sorted(alice.users()) == sorted([a, b]), "both listed in #dev")
+
+    # alice leaves #dev with its × button: back in #lobby; bob sees her go
+    alice.leave("dev")
+    assert alice.current_room() == "lobby"
+    alice.wait(lambda: "you left dev" in alice.lines("system"), "left notice")
+    bob.wait(lambda: bob.users() == [b], "alice gone from #dev's user list")
+    bob.wait(lambda: f"{a} left" in bob.lines("presence"), "leave presence line in #dev")
+    # a message to #dev no longer reaches alice
+    bob.send("after alice left")
+    bob.wait_message("after alice left")
+    alice.send("ping lobby")
+    bob.switch("lobby")
+    bob.wait_message("ping lobby")
+    assert "after alice left" not in alice.message_texts()
+    assert list(alice.rooms()) == ["lobby"]
+
+    # leaving the last room is refused by the server, shown next to the input
+    alice.by_id("error")  # exists
+    alice.driver.find_element(By.CSS_SELECTOR, '#rooms li[data-room="lobby"] .leave').click()
+    alice.wait(lambda: alice.error_code() == "last_room", "last_room error shown")
+    assert list(alice.rooms()) == ["lobby"]
+
+
+def test_rename_is_seen_by_the_other_session(server, browsers):
+    alice = browsers(server.url, "alice")
+    bob = browsers(server.url, "bob")
+    old = alice.my_name()
+    bob.wait(lambda: old in bob.users(), "alice listed")
+
+    alice.rename("Alice Liddell")
+    alice.wait(lambda: alice.my_name() == "Alice Liddell", "own name updated in the header")
+    alice.wait(lambda: not alice.by_id("rename-form").is_displayed(), "rename form closed")
+    bob.wait(lambda: "Alice Liddell" in bob.users(), "new name in bob's user list")
+    assert old not in bob.users()
+    bob.wait(lambda: f"{old} is now Alice Liddell" in bob.lines("presence"), "rename presence line")
+    assert "you are now Alice Liddell" in alice.lines("system")
+    # the name is remembered for the next visit
+    assert alice.js("return localStorage.getItem('confab.name')") == "Alice Liddell"
+
+    # messages after the rename carry the new name
+    alice.send("new name, same me")
+    bob.wait_message("new name, same me")
+    assert bob.messages()[-1]["from"] == "Alice Liddell"
+
+    # /name works too; a taken name is refused next to the input, not as an alert
+    bob.send("/name Alice Liddell")
+    bob.wait(lambda: bob.error_code() == "name_taken", "name_taken shown")
+    assert bob.by_id("error").is_displayed()
+    assert not bob.alert_open()
+    bob.send("/name Bob")
+    bob.wait(lambda: bob.my_name() == "Bob", "bob renamed by command")
+    alice.wait(lambda: "Bob" in alice.users(), "alice sees Bob")
+    bob.wait(lambda: bob.error_text() == "", "error cleared after a successful rename")
+    alice.screenshot("04-desktop-after-renames")
+
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def test_xss_payload_is_shown_as_text_and_runs_nothing(server, browsers):
+    alice = browsers(server.url, "alice")
+    bob = browsers(server.url, "bob")
+    alice.wait(lambda: bob.my_name() in alice.users(), "bob listed")
+
+    alice.send(XSS)
+    alice.send("<script>alert(2)</script><b>bold?</b>")
+    alice.send("links: https://example.com/a?b=1&c=2 and javascript:alert(3) and http://[bad")
+    bob.wait_message("links: https://example.com/a?b=1&c=2 and javascript:alert(3) and http://[bad")
+
+    for page in (alice, bob):
+        texts = page.message_texts()
+        assert XSS in texts, texts                       # literal text, not markup
+        assert "<script>alert(2)</script><b>bold?</b>" in texts
+        counts = page.js("""
+          const m = document.getElementById('messages');
+          return {img: m.querySelectorAll('img').length, script: m.querySelectorAll('script').length,
+                  b: m.querySelectorAll('b').length, anyImg: document.querySelectorAll('img').length};""")
+        assert counts == {"img": 0, "script": 0, "b": 0, "anyImg": 0}, counts
+        assert not page.alert_open()
+        # the one safe link path: http(s) only, rel=noopener noreferrer
+        links = page.js("""return [...document.querySelectorAll('#messages a')].map((a) => (
+          {href: a.getAttribute('href'), rel: a.rel, text: a.textContent, target: a.target}));""")
+        assert len(links) == 1, links
+        assert links[0]["href"] == "https://example.com/a?b=1&c=2"
+        assert set(links[0]["rel"].split()) >= {"noopener", "noreferrer"}
+        assert not any(l["href"].lower().startswith("javascript") for l in links)
+
+    # the page has a CSP that forbids inline script: an injected inline script does not run
+    bob.allow_console(r"Executing inline script violates the following Content Security Policy")
+    ran = bob.js("""
+      const s = document.createElement('script');
+      s.textContent = 'window.__inlineRan = true';
+      document.body.appendChild(s);
+      return window.__inlineRan === true;""")
+    assert ran is False, "an inline script ran despite the Content-Security-Policy"
+    assert not bob.alert_open() and not alice.alert_open()
+    bob.screenshot("05-desktop-xss-shown-as-text")
+
+
+@pytest.mark.parametrize("server_config", ["""\
+chat:
+  maxMessageBytes: 40
+  rate:
+    perSecond: 0.5
+    burst: 12
+    disconnectAfter: 50
+log:
+  level: debug
+"""])
+def test_server_errors_appear_next_to_the_input(server, browsers):
+    alice = browsers(server.url, "alice")
+    composer_has_error = "return document.getElementById('composer').contains(document.getElementById('error'));"
+    assert alice.js(composer_has_error)
+    assert alice.error_text() == "" and not alice.by_id("error").is_displayed()
+
+    # unknown command: the server's error, with its code, above the input
+    alice.send("/frobnicate now")
+    alice.wait(lambda: alice.error_code() == "unknown_command", "unknown_command shown")
+    err = alice.by_id("error")
+    assert err.is_displayed() and "/help" in err.text, err.text
+    assert err.get_attribute("role") == "alert"
+    assert not alice.alert_open()
+    # error sits directly above the input row
+    box = alice.by_id("input")
+    assert err.location["y"] + err.size["height"] <= box.location["y"] + 1
+    alice.screenshot("06-desktop-server-error-next-to-input")
+
+    # a successful send clears it
+    alice.send("fine message")
+    alice.wait_message("fine message")
+    alice.wait(lambda: alice.error_text() == "", "error cleared")
+
+    # invalid room through the command form
+    alice.send("/join no spaces allowed!")
+    alice.wait(lambda: alice.error_code() == "invalid_room", "invalid_room shown")
+
+    # /help answers with the command list (a system line, not an error)
+    alice.send("/help")
+    alice.wait(lambda: any("/join" in t for t in alice.lines("system")), "/help lists commands")
+
+    # character counter near the limit (40 bytes), and over it the message is not sent
+    alice.type("x" * 35)
+    counter = alice.by_id("counter")
+    alice.wait(lambda: counter.is_displayed() and counter.text == "35 / 40 bytes", "counter shown")
+    alice.type("é" * 3)  # 2 bytes each: 41 bytes
+    alice.wait(lambda: "over" in counter.get_attribute("class"), "counter marked over")
+    assert alice.by_id("input").get_attribute("aria-invalid") == "true"
+    alice.by_id("input").send_keys(Keys.ENTER)
+    alice.wait(lambda: "too long" in alice.error_text(), "too-long message refused")
+    assert alice.by_id("input").get_attribute("value") == "x" * 35 + "é" * 3  # kept for editing
+    alice.by_id("input").clear()
+
+    # rate limit: burst 12 then 0.5/s; the refusal says when to try again
+    for i in range(14):
+        alice.send(f"flood {i}")
+    alice.wait(lambda: alice.error_code() == "rate_limited", "rate_limited shown")
+    assert "try again in" in alice.error_text()
+    assert alice.status() == "online"
