@@ -21,6 +21,7 @@ import queue
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -169,6 +170,13 @@ def server(request, tmp_path, server_config):
 # A TCP proxy whose connections the test can cut (a real dropped connection)
 # --------------------------------------------------------------------------
 
+class _Pair:
+    def __init__(self, client: socket.socket, upstream: socket.socket):
+        self.client = client
+        self.upstream = upstream
+        self.cut = False
+
+
 class TCPProxy:
     """Forwards 127.0.0.1:<port> to the server, byte for byte.
 
@@ -187,7 +195,7 @@ class TCPProxy:
         self.port = self.listener.getsockname()[1]
         self.refusing = threading.Event()
         self.lock = threading.Lock()
-        self.pairs: list[tuple[socket.socket, socket.socket]] = []
+        self.pairs: list[_Pair] = []
         self.accepted = 0
         self.closed = False
         threading.Thread(target=self._accept_loop, daemon=True).start()
@@ -198,8 +206,15 @@ class TCPProxy:
 
     @staticmethod
     def _reset(sock: socket.socket):
+        """Close with SO_LINGER 0 so the kernel sends an RST, not a FIN."""
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        try:
+            # wakes a pump thread blocked in recv() on this socket, without sending anything;
+            # the RST goes out when the last reference to the socket is released
+            sock.shutdown(socket.SHUT_RD)
         except OSError:
             pass
         try:
@@ -224,35 +239,39 @@ class TCPProxy:
                 continue
             for s in (client, upstream):
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            pair = _Pair(client, upstream)
             with self.lock:
-                self.pairs.append((client, upstream))
+                self.pairs.append(pair)
                 self.accepted += 1
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+            threading.Thread(target=self._pump, args=(pair, client, upstream), daemon=True).start()
+            threading.Thread(target=self._pump, args=(pair, upstream, client), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket):
+    def _pump(self, pair: "_Pair", src: socket.socket, dst: socket.socket):
         try:
-            while True:
+            while not pair.cut:
                 data = src.recv(65536)
-                if not data:
+                if not data or pair.cut:
                     break
                 dst.sendall(data)
         except OSError:
             pass
+        if pair.cut:
+            return  # cut() resets both sides; no FIN from here
         try:
-            dst.shutdown(socket.SHUT_WR)
+            dst.shutdown(socket.SHUT_WR)  # pass on an orderly end
         except OSError:
             pass
 
     def cut(self, refuse: bool = True) -> int:
-        """Reset every open connection; with `refuse`, keep refusing new ones."""
+        """Reset every open connection (RST both ways); with `refuse`, keep refusing new ones."""
         if refuse:
             self.refusing.set()
         with self.lock:
             pairs, self.pairs = self.pairs, []
-        for a, b in pairs:
-            self._reset(a)
-            self._reset(b)
+        for pair in pairs:
+            pair.cut = True
+            self._reset(pair.client)
+            self._reset(pair.upstream)
         return len(pairs)
 
     def accept_again(self):

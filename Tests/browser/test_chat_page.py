@@ -273,3 +273,108 @@ def test_server_errors_appear_next_to_the_input(server, browsers):
     alice.wait(lambda: alice.error_code() == "rate_limited", "rate_limited shown")
     assert "try again in" in alice.error_text()
     assert alice.status() == "online"
+
+
+WS_FAILED = r"WebSocket connection to 'ws://127\.0\.0\.1:\d+/ws\?resume=[^']*' failed"
+
+
+def test_dropped_connection_shows_reconnecting_then_online_without_duplicates(server, browsers, proxy_factory):
+    proxy = proxy_factory(server.port)
+    alice = browsers(proxy.url, "alice")        # browser -> proxy -> server
+    bob = browsers(server.url, "bob")
+    a, b = alice.my_name(), bob.my_name()
+    bob.wait(lambda: a in bob.users(), "alice listed")
+    alice.wait(lambda: b in alice.users(), "bob listed")
+    alice.send("before 1")
+    bob.send("before 2")
+    alice.wait_message("before 2")
+    log = alice.record_status()
+    assert log == ["online"], log
+
+    # cut the TCP connection (an RST, no close frame) and refuse new ones for now
+    alice.allow_console(WS_FAILED)
+    assert proxy.cut(refuse=True) >= 1
+    alice.wait_status("reconnecting")
+    alice.wait(lambda: alice.status_text().startswith("reconnecting"), "reconnecting shown")
+    assert alice.by_id("retry").is_displayed()  # "Retry now"
+    assert alice.by_id("send").get_attribute("disabled") is not None
+    alice.screenshot("07-desktop-reconnecting")
+
+    # meanwhile bob keeps talking; the server keeps alice's session (no leave presence)
+    bob.send("while alice was away")
+    bob.wait_message("while alice was away")
+    assert a in bob.users()
+
+    proxy.accept_again()
+    alice.wait_online(timeout=20)
+    alice.wait_message("while alice was away")
+    assert alice.my_name() == a
+    log = alice.record_status()
+    assert log[0] == "online" and "reconnecting" in log and log[-1] == "online", log
+
+    texts = alice.message_texts()
+    assert texts == ["before 1", "before 2", "while alice was away"], texts
+    seqs = [m["seq"] for m in alice.messages()]
+    assert len(seqs) == len(set(seqs)) and seqs == sorted(seqs), seqs
+    # the resumed session is the same user: bob never saw alice leave or rejoin
+    assert f"{a} left" not in bob.lines("presence")
+    assert bob.lines("presence").count(f"{a} joined") <= 1
+    assert "the server restarted: new session" not in alice.lines("system")
+    alice.send("after resume")
+    bob.wait_message("after resume")
+    alice.wait_message("after resume")
+    assert alice.message_texts().count("after resume") == 1
+    assert bob.message_texts().count("after resume") == 1
+    alice.screenshot("08-desktop-back-online")
+
+    # a reload resumes the same session too (token in sessionStorage): no flicker for bob
+    alice.driver.refresh()
+    alice.wait_online()
+    assert alice.my_name() == a
+    alice.wait_message("after resume")
+    assert alice.message_texts() == ["before 1", "before 2", "while alice was away", "after resume"]
+    bob.send("after reload")
+    alice.wait_message("after reload")
+    assert f"{a} left" not in bob.lines("presence")
+
+    # leaving through the UI ends the session at once: bob sees alice leave now
+    alice.by_id("disconnect").click()
+    alice.wait_status("offline")
+    bob.wait(lambda: a not in bob.users(), "alice gone at once after Leave chat")
+    bob.wait(lambda: f"{a} left" in bob.lines("presence"), "leave presence line")
+    assert alice.js("return sessionStorage.getItem('confab.token')") is None
+    alice.screenshot("09-desktop-offline-after-leaving")
+
+
+def test_server_restart_starts_a_fresh_session_and_says_so(server, browsers, proxy_factory, tmp_path, request):
+    from conftest import ConfabServer, LOG_DIR
+    proxy = proxy_factory(server.port)
+    alice = browsers(proxy.url, "alice")
+    name = alice.my_name()
+    alice.rename(f"{name[:18]}-r")
+    alice.wait(lambda: alice.my_name() == f"{name[:18]}-r", "renamed")
+    wanted = alice.my_name()
+    alice.send("before restart")
+    alice.wait_message("before restart")
+
+    # the server goes away and a new one (no sessions) comes up behind the same address
+    alice.allow_console(WS_FAILED)
+    proxy.cut(refuse=True)
+    server.stop()
+    alice.wait_status("reconnecting")
+    (tmp_path / "second").mkdir()
+    second = ConfabServer(tmp_path / "second", LOG_DIR / f"{request.node.name}-second.log").start()
+    try:
+        proxy.upstream_port = second.port
+        proxy.accept_again()
+        alice.wait_online(timeout=20)
+        alice.wait(lambda: "the server restarted: new session" in alice.lines("system"), "restart notice")
+        # the remembered name is asked for again
+        alice.wait(lambda: alice.my_name() == wanted, "remembered name restored")
+        assert alice.message_texts() == []
+        assert alice.rooms() == {"lobby": 0}
+        alice.send("hello new server")
+        alice.wait_message("hello new server")
+        alice.screenshot("10-desktop-after-server-restart")
+    finally:
+        second.stop()
