@@ -103,9 +103,8 @@ function renderNow() {
   renderUsers(doc, els.users, els.userCount, state);
   const room = currentRoom(state);
   els.roomTitle.textContent = room ? `#${room.name}` : '';
-  els.input.placeholder = room
-    ? `Message #${room.name} (Enter to send, Shift+Enter for a new line, /help for commands)`
-    : 'Not connected';
+  // short, so it fits one line on a phone; the keys are explained in the hint below
+  els.input.placeholder = room ? `Message #${room.name}` : 'Not connected';
   view.sync(room);
   updateCounter();
 }

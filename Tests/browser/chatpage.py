@@ -188,6 +188,58 @@ class ChatPage:
     def error_code(self) -> str | None:
         return self.by_id("error").get_attribute("data-code")
 
+    # ---------------------------------------------------------------- layout
+
+    def emulate_phone(self, width: int = 390, height: int = 844):
+        """A phone-sized viewport (mobile emulation through DevTools)."""
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
+        self.wait(lambda: self.js("return window.innerWidth") == width, f"viewport {width}px wide")
+
+    def overflow_problems(self) -> list[str]:
+        """Visible elements that stick out of the viewport sideways."""
+        return self.js("""
+          const w = document.documentElement.clientWidth, out = [];
+          if (document.documentElement.scrollWidth > w) out.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${w}`);
+          for (const e of document.querySelectorAll('header *, main *, #composer *')) {
+            const r = e.getBoundingClientRect();
+            if (r.width === 0 || r.height === 0 || getComputedStyle(e).visibility === 'hidden') continue;
+            if (e.closest('.visually-hidden, [hidden]')) continue;
+            if (r.right > w + 0.5 || r.left < -0.5) out.push(`${e.tagName.toLowerCase()}#${e.id}.${e.className}: ${Math.round(r.left)}..${Math.round(r.right)} of ${w}`);
+          }
+          return out;""")
+
+    def contrast_problems(self) -> list[str]:
+        """Visible text whose colour contrast against its background is below WCAG AA."""
+        return self.js("""
+          const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+            const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+          const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+            return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+          const bgOf = (e) => { for (; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor);
+            if (c && c[3] > 0.5) return c; } return [255, 255, 255, 1]; };
+          const out = [];
+          const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+          const seen = new Set();
+          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            const e = n.parentElement;
+            if (!n.textContent.trim() || seen.has(e)) continue;
+            seen.add(e);
+            const st = getComputedStyle(e); const r = e.getBoundingClientRect();
+            if (r.width === 0 || st.visibility === 'hidden' || e.closest('.visually-hidden, [hidden], .skip-link')) continue;
+            if (e.closest('button:disabled')) continue;
+            let fg = parse(st.color); if (!fg) continue;
+            const bg = bgOf(e);
+            const a = fg[3] * Number(st.opacity);
+            fg = [0, 1, 2].map((i) => fg[i] * a + bg[i] * (1 - a));
+            const [l1, l2] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+            const ratio = (l1 + 0.05) / (l2 + 0.05);
+            const px = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+            const need = (px >= 24 || (bold && px >= 18.66)) ? 3 : 4.5;
+            if (ratio < need) out.push(`${e.tagName.toLowerCase()}.${e.className} "${n.textContent.trim().slice(0, 30)}": ${ratio.toFixed(2)} < ${need}`);
+          }
+          return out;""")
+
     # ---------------------------------------------------------------- safety
 
     def alert_open(self) -> bool:

@@ -378,3 +378,78 @@ def test_server_restart_starts_a_fresh_session_and_says_so(server, browsers, pro
         alice.screenshot("10-desktop-after-server-restart")
     finally:
         second.stop()
+
+
+def test_phone_layout_keyboard_contrast_and_new_messages_marker(server, browsers, proxy_factory):
+    proxy = proxy_factory(server.port)
+    bob = browsers(server.url, "bob")
+    alice = browsers(proxy.url, "alice")
+    alice.emulate_phone(390, 844)
+    alice.rename("Alexandrina Wilhelmina X")          # 24 characters, the longest name
+    alice.wait(lambda: alice.my_name() == "Alexandrina Wilhelmina X", "renamed")
+    bob.wait(lambda: "Alexandrina Wilhelmina X" in bob.users(), "bob sees the long name")
+    alice.send("/me checks the phone layout")
+    bob.send("a-very-long-word-without-any-spaces-" * 3)
+    bob.send("see https://example.com/a/rather/long/path/that/should/wrap/nicely?x=1")
+    alice.wait_message("see https://example.com/a/rather/long/path/that/should/wrap/nicely?x=1")
+
+    # the sidebar is collapsed behind its toggle; nothing sticks out sideways
+    assert not alice.by_id("sidebar").is_displayed()
+    assert alice.by_id("sidebar-toggle").is_displayed()
+    assert not (p := alice.overflow_problems()), '\n'.join(p)
+    assert not (p := alice.contrast_problems()), '\n'.join(p)
+    alice.screenshot("11-phone-chat")
+
+    # the toggle opens the sidebar (rooms and users); Escape closes it and gives focus back
+    alice.by_id("sidebar-toggle").click()
+    alice.wait(lambda: alice.by_id("sidebar").is_displayed(), "sidebar open")
+    alice.wait(lambda: alice.js("return getComputedStyle(document.getElementById('sidebar')).transform") == "none",
+               "sidebar slid in")
+    assert alice.by_id("sidebar-toggle").get_attribute("aria-expanded") == "true"
+    assert bob.my_name() in alice.users()
+    assert not (p := alice.contrast_problems()), '\n'.join(p)
+    alice.screenshot("12-phone-sidebar-open")
+    alice.by_id("join-room").send_keys(Keys.ESCAPE)
+    alice.wait(lambda: not alice.by_id("sidebar").is_displayed(), "sidebar closed by Escape")
+    assert alice.js("return document.activeElement.id") == "sidebar-toggle"
+
+    # keyboard only: Tab reaches the message input, and Enter sends
+    alice.js("document.activeElement.blur(); window.scrollTo(0, 0);")
+    for _ in range(12):
+        alice.driver.switch_to.active_element.send_keys(Keys.TAB)
+        if alice.js("return document.activeElement.id") == "input":
+            break
+    assert alice.js("return document.activeElement.id") == "input"
+    alice.driver.switch_to.active_element.send_keys("typed with the keyboard only", Keys.ENTER)
+    bob.wait_message("typed with the keyboard only")
+
+    # not at the bottom: new messages do not scroll; a marker jumps down
+    for i in range(12):
+        bob.send(f"filler {i} " + "lorem ipsum dolor sit amet " * 3)
+    alice.wait_message(f"filler 11 " + "lorem ipsum dolor sit amet " * 3)
+    at_bottom = "const m = document.getElementById('messages'); return m.scrollHeight - m.scrollTop - m.clientHeight <= 48;"
+    alice.wait(lambda: alice.js(at_bottom), "auto-scrolled while at the bottom")
+    alice.js("document.getElementById('messages').scrollTop = 0;")
+    bob.send("you scrolled up")
+    alice.wait(lambda: alice.by_id("new-messages").is_displayed(), "new messages marker shown")
+    assert alice.js("return document.getElementById('messages').scrollTop") == 0
+    alice.screenshot("13-phone-new-messages-marker")
+    alice.by_id("new-messages").click()
+    alice.wait(lambda: alice.js(at_bottom), "jumped to the bottom")
+    alice.wait(lambda: not alice.by_id("new-messages").is_displayed(), "marker hidden")
+
+    # reconnecting on a phone: the longer status and the retry button still fit
+    alice.allow_console(WS_FAILED)
+    proxy.cut(refuse=True)
+    alice.wait_status("reconnecting")
+    alice.wait(lambda: alice.by_id("retry").is_displayed(), "retry button shown")
+    alice.screenshot("14-phone-reconnecting")
+    assert not (p := alice.overflow_problems()), '\n'.join(p)
+    assert not (p := alice.contrast_problems()), '\n'.join(p)
+    proxy.accept_again()
+    alice.by_id("retry").click()
+    alice.wait_online()
+
+    # desktop contrast in the same session, for completeness
+    assert not (p := bob.contrast_problems()), '\n'.join(p)
+    assert not (p := bob.overflow_problems()), '\n'.join(p)

@@ -58,6 +58,8 @@ test('the page end to end against a fake server', async () => {
   await tick();
   assert.equal($('status').dataset.status, 'online');
   assert.equal($('status').textContent, 'online');
+  // short placeholder: one line on a 390px phone (the keys are in the hint line)
+  assert.equal($('input').placeholder, 'Message #lobby');
   assert.equal($('me').textContent, me.name);
   assert.equal($('server-name').textContent, 'Confab');
   assert.deepEqual($('rooms').children.map((li) => li.dataset.room), ['lobby']);
