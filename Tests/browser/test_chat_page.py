@@ -347,7 +347,7 @@ def test_dropped_connection_shows_reconnecting_then_online_without_duplicates(se
 
 
 def test_server_restart_starts_a_fresh_session_and_says_so(server, browsers, proxy_factory, tmp_path, request):
-    from conftest import ConfabServer, LOG_DIR
+    from browser_harness import ConfabServer, LOG_DIR
     proxy = proxy_factory(server.port)
     alice = browsers(proxy.url, "alice")
     name = alice.my_name()
@@ -426,7 +426,7 @@ def test_phone_layout_keyboard_contrast_and_new_messages_marker(server, browsers
     # not at the bottom: new messages do not scroll; a marker jumps down
     for i in range(12):
         bob.send(f"filler {i} " + "lorem ipsum dolor sit amet " * 3)
-    alice.wait_message(f"filler 11 " + "lorem ipsum dolor sit amet " * 3)
+    alice.wait_message("filler 11 " + "lorem ipsum dolor sit amet " * 3)
     at_bottom = "const m = document.getElementById('messages'); return m.scrollHeight - m.scrollTop - m.clientHeight <= 48;"
     alice.wait(lambda: alice.js(at_bottom), "auto-scrolled while at the bottom")
     alice.js("document.getElementById('messages').scrollTop = 0;")
