@@ -63,6 +63,13 @@ def test_two_sessions_see_each_other_and_chat_both_ways(server, browsers):
     alice.send("/me waves")
     bob.wait(lambda: any(m["action"] and "waves" in m["text"] for m in bob.messages()), "/me action shown")
 
+    # /users and /rooms answer with quiet system lines
+    alice.send("/users")
+    alice.wait(lambda: any(t.startswith("users in lobby: ") and b in t for t in alice.lines("system")), "/users answered")
+    alice.send("/rooms")
+    alice.wait(lambda: "rooms: lobby (2)" in alice.lines("system"), "/rooms answered")
+    assert alice.error_text() == ""
+
     alice.screenshot("01-desktop-two-users-chatting")
     bob.screenshot("02-desktop-other-session")
 
@@ -113,7 +120,14 @@ def test_rooms_create_join_switch_leave_isolation_and_unread(server, browsers):
 
     alice.switch("dev")
     alice.wait_message("dev reply")
-    assert alice.message_texts() == ["only in dev", "dev reply"]
+    # switching rooms (an idempotent join underneath) announces nothing to the others
+    alice.switch("lobby")
+    alice.switch("dev")
+    alice.send("switched back")
+    bob.wait_message("switched back")
+    assert f"{a} joined" not in bob.lines("presence"), bob.lines("presence")
+    alice.wait_message("switched back")
+    assert alice.message_texts() == ["only in dev", "dev reply", "switched back"]
     alice.wait(lambda: sorted(alice.users()) == sorted([a, b]), "both listed in #dev")
 
     # alice leaves #dev with its × button: back in #lobby; bob sees her go
@@ -130,6 +144,14 @@ def test_rooms_create_join_switch_leave_isolation_and_unread(server, browsers):
     bob.wait_message("ping lobby")
     assert "after alice left" not in alice.message_texts()
     assert list(alice.rooms()) == ["lobby"]
+
+    # the same through commands: /join makes the room current, /leave leaves the current room
+    alice.send("/join Random_2")
+    alice.wait(lambda: alice.current_room() == "Random_2", "joined by /join")
+    assert list(alice.rooms()) == ["lobby", "Random_2"]
+    alice.send("/leave")
+    alice.wait(lambda: list(alice.rooms()) == ["lobby"] and alice.current_room() == "lobby", "left by /leave")
+    alice.wait(lambda: alice.error_text() == "", "no error after /leave")
 
     # leaving the last room is refused by the server, shown next to the input
     alice.by_id("error")  # exists
@@ -202,7 +224,12 @@ def test_xss_payload_is_shown_as_text_and_runs_nothing(server, browsers):
         assert set(links[0]["rel"].split()) >= {"noopener", "noreferrer"}
         assert not any(l["href"].lower().startswith("javascript") for l in links)
 
-    # the page has a CSP that forbids inline script: an injected inline script does not run
+    # the page is served with a CSP that forbids inline script ...
+    import urllib.request
+    with urllib.request.urlopen(server.url, timeout=5) as resp:
+        csp = resp.headers.get("Content-Security-Policy", "")
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp, csp
+    # ... and the browser enforces it: an injected inline script does not run
     bob.allow_console(r"Executing inline script violates the following Content Security Policy")
     ran = bob.js("""
       const s = document.createElement('script');
@@ -344,6 +371,15 @@ def test_dropped_connection_shows_reconnecting_then_online_without_duplicates(se
     bob.wait(lambda: f"{a} left" in bob.lines("presence"), "leave presence line")
     assert alice.js("return sessionStorage.getItem('confab.token')") is None
     alice.screenshot("09-desktop-offline-after-leaving")
+    assert alice.by_id("disconnect").text == "Connect"
+    assert "you left the chat" in alice.lines("system")
+
+    # Connect starts a fresh session: bob sees a join
+    alice.by_id("disconnect").click()
+    alice.wait_online()
+    fresh = alice.my_name()
+    bob.wait(lambda: fresh in bob.users(), "fresh session listed")
+    assert alice.message_texts()[-2:] == ["after resume", "after reload"]  # history of #lobby
 
 
 def test_server_restart_starts_a_fresh_session_and_says_so(server, browsers, proxy_factory, tmp_path, request):
