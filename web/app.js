@@ -318,6 +318,8 @@ els.disconnect.addEventListener('click', () => {
     conn.start();
   } else {
     conn.leave();
+    // nobody is "online" for us any more: do not keep showing a stale user list
+    for (const r of state.rooms.values()) r.users = [];
     addSystem(state, 'you left the chat');
   }
   render();

@@ -367,11 +367,13 @@ def test_dropped_connection_shows_reconnecting_then_online_without_duplicates(se
     # leaving through the UI ends the session at once: bob sees alice leave now
     alice.by_id("disconnect").click()
     alice.wait_status("offline")
+    alice.wait(lambda: alice.users() == [], "user list cleared when offline")
     bob.wait(lambda: a not in bob.users(), "alice gone at once after Leave chat")
     bob.wait(lambda: f"{a} left" in bob.lines("presence"), "leave presence line")
     assert alice.js("return sessionStorage.getItem('confab.token')") is None
     alice.screenshot("09-desktop-offline-after-leaving")
     assert alice.by_id("disconnect").text == "Connect"
+    assert alice.users() == [] and alice.user_count_text() == "0 online"   # no stale "online" list
     assert "you left the chat" in alice.lines("system")
 
     # Connect starts a fresh session: bob sees a join

@@ -202,9 +202,16 @@ test('the page end to end against a fake server', async () => {
   await tick();
   assert.deepEqual(seqsShown(), [1]);
 
+  ws3.recv({ type: 'users', room: 'lobby', users: [{ id: 'n', name: 'brave-fox-1' }, al] });
+  await tick();
+  assert.equal($('users').children.length, 2);
+
   // --- leaving through the UI: close 1000, token forgotten, offline
   $('disconnect').dispatch('click');
   await tick();
+  // the user list is not left showing people as online
+  assert.equal($('users').children.length, 0);
+  assert.equal($('user-count').textContent, '0 online');
   assert.equal(ws3.closed, 1000);
   assert.equal($('status').dataset.status, 'offline');
   assert.equal($('status').textContent, 'offline');
