@@ -11,6 +11,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // libuv, through Debian's libuv1-dev. Only ConfabReactor imports it.
@@ -34,9 +37,16 @@ let package = Package(
         .target(name: "ConfabServer", dependencies: [
             "ConfabReactor", "ConfabCodec", "ConfabChat", "ConfabConfig",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+        // Confab's own clients on the same reactor and codec: `confab chat` and `confab load`.
+        .target(name: "ConfabClient", dependencies: [
+            "ConfabReactor", "ConfabCodec", "ConfabChat",
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .executableTarget(name: "confab", dependencies: [
-            "ConfabServer", "ConfabConfig",
+            "ConfabServer", "ConfabConfig", "ConfabClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -45,5 +55,10 @@ let package = Package(
         .testTarget(name: "ConfabCodecTests", dependencies: ["ConfabCodec"]),
         .testTarget(name: "ConfabChatTests", dependencies: ["ConfabChat"]),
         .testTarget(name: "ConfabConfigTests", dependencies: ["ConfabConfig"]),
+        .testTarget(name: "ConfabClientTests", dependencies: ["ConfabClient", "ConfabChat"]),
+        .testTarget(name: "ConfabReactorTests", dependencies: [
+            "ConfabReactor", "ConfabCodec",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ]
 )

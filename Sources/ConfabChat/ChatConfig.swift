@@ -27,6 +27,8 @@ public struct ChatConfig: Sendable, Equatable {
     public var rateDisconnectAfter: Int
     /// Log effects below this level are not produced at all (saves the string building).
     public var minimumLogLevel: ChatLogLevel
+    /// Shown by clients (the `server` field of `welcome`).
+    public var serverName: String
 
     public init(
         historySize: Int = 50,
@@ -41,7 +43,8 @@ public struct ChatConfig: Sendable, Equatable {
         ratePerSecond: Double = 5.0,
         rateBurst: Int = 20,
         rateDisconnectAfter: Int = 20,
-        minimumLogLevel: ChatLogLevel = .info
+        minimumLogLevel: ChatLogLevel = .info,
+        serverName: String = "Confab"
     ) {
         self.historySize = historySize
         self.maxMessageBytes = maxMessageBytes
@@ -56,9 +59,10 @@ public struct ChatConfig: Sendable, Equatable {
         self.rateBurst = rateBurst
         self.rateDisconnectAfter = rateDisconnectAfter
         self.minimumLogLevel = minimumLogLevel
+        self.serverName = serverName
     }
 
     /// Largest request text the machine parses. A `text` of maxMessageBytes may legally be
     /// written with six-byte `\u00XX` escapes, plus room for the envelope.
-    public var maxRequestBytes: Int { max(0, maxMessageBytes) * 6 + 1024 }
+    public var maxRequestBytes: Int { min(max(0, maxMessageBytes), 1 << 20) * 6 + 1024 }
 }

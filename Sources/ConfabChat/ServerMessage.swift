@@ -13,6 +13,7 @@ enum ServerMessage {
         w.endArray()
         w.key("token"); w.string(token)
         w.key("resumed"); w.bool(resumed)
+        w.key("server"); w.string(config.serverName)
         w.key("limits"); w.beginObject()
         w.key("maxMessageBytes"); w.int(config.maxMessageBytes)
         w.key("historySize"); w.int(config.historySize)

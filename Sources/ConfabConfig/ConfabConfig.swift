@@ -13,6 +13,7 @@ public struct ConfabConfig: Sendable, Equatable {
     public var websocket = WebSocketSettings()
     public var http = HTTPSettings()
     public var log = LogSettings()
+    public var line = LineSettings()
     public var diagnostics = DiagnosticsSettings()
 
     public init() {}

@@ -84,6 +84,13 @@ extension ConfigKey {
         ConfigKey("log.level", \.log.level, .choice, "Lowest level logged."),
         ConfigKey("log.format", \.log.format, .choice, "Log line format on stderr."),
 
+        ConfigKey("line.enabled", \.line.enabled, .boolean,
+                  "Listen for plain-TCP line chat (nc, telnet) on line.port."),
+        ConfigKey("line.port", \.line.port, .integer(min: 0, max: 65_535),
+                  "TCP port of the line chat, on server.host; 0 picks a free one."),
+        ConfigKey("line.maxLineBytes", \.line.maxLineBytes, .integer(min: 64, max: 1_048_576),
+                  "Longest input line of the line chat; longer lines are refused."),
+
         ConfigKey("diagnostics.echoPath", \.diagnostics.echoPath, .optionalEndpointPath,
                   "Path of a WebSocket echo endpoint for conformance tests; null is off."),
     ]

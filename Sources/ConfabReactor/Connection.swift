@@ -12,6 +12,8 @@ final class Connection {
         case http
         /// Upgraded: frames in, frames out.
         case webSocket
+        /// A plain-text line session (the line listener).
+        case lines
         /// Our close frame is queued or sent; waiting for the peer's close or EOF.
         case closing
         /// The handle is closing or closed; nothing more happens.
@@ -28,6 +30,8 @@ final class Connection {
     var reader: WebSocketReader?
     var peer: String = "?"
     var endpoint: Int = -1
+    /// Our side opened this connection (`Reactor.connect`): frames we send are masked.
+    var isClient = false
 
     /// Frames waiting for the next flush, in order; `pendingBytes` is their total size.
     var pending: [OutboundFrame] = []

@@ -1,9 +1,30 @@
 import CLibUV
 import Glibc
 
+/// What a listener's connections speak from their first byte.
+public enum ListenerProtocol: Sendable {
+    /// HTTP/1.1, with upgrades to WebSocket decided by the delegate.
+    case http
+    /// Plain text lines (telnet/nc users), handed to the delegate under this endpoint tag.
+    case lines(endpoint: Int, maxLineBytes: Int)
+}
+
+/// A listening TCP socket and what its connections speak.
+final class Listener {
+    let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
+    let kind: ListenerProtocol
+    unowned(unsafe) let reactor: Reactor
+
+    init(kind: ListenerProtocol, reactor: Reactor) {
+        self.kind = kind
+        self.reactor = reactor
+    }
+}
+
 extension Reactor {
     /// Binds and listens; returns the address actually bound (port 0 picks a free one).
-    public func listen(host: String, port: Int, backlog: Int32 = 1024) throws -> (host: String, port: Int) {
+    @discardableResult
+    public func listen(host: String, port: Int, speaking kind: ListenerProtocol = .http, backlog: Int32 = 1024) throws -> (host: String, port: Int) {
         var address = sockaddr_storage()
         try withUnsafeMutablePointer(to: &address) { storage in
             if host.contains(":") {
@@ -12,43 +33,57 @@ extension Reactor {
                 try check(uv_ip4_addr(host, Int32(port), storage.cast(to: sockaddr_in.self)), "address \(host)")
             }
         }
-        let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
-        uv_tcp_init(loop, tcp)
-        setContext(tcp.cast(to: uv_handle_t.self), self)
-        listener = tcp
+        let listener = Listener(kind: kind, reactor: self)
+        uv_tcp_init(loop, listener.tcp)
+        setContext(listener.tcp.cast(to: uv_handle_t.self), listener)
+        listeners.append(listener)
         try withUnsafePointer(to: &address) { storage in
-            try check(uv_tcp_bind(tcp, UnsafeRawPointer(storage).assumingMemoryBound(to: sockaddr.self), 0), "bind \(host):\(port)")
+            try check(uv_tcp_bind(listener.tcp, UnsafeRawPointer(storage).assumingMemoryBound(to: sockaddr.self), 0), "bind \(host):\(port)")
         }
-        try check(uv_listen(tcp.cast(to: uv_stream_t.self), backlog) { server, status in
-            context(server?.cast(to: uv_handle_t.self), as: Reactor.self)?.accept(status: status)
+        try check(uv_listen(listener.tcp.cast(to: uv_stream_t.self), backlog) { server, status in
+            guard let listener = context(server?.cast(to: uv_handle_t.self), as: Listener.self) else { return }
+            listener.reactor.accept(on: listener, status: status)
         }, "listen on \(host):\(port)")
-        return try localAddress(of: tcp)
+        return try localAddress(of: listener.tcp)
     }
 
-    /// Stops accepting new connections; existing ones carry on.
+    /// Stops accepting new connections on every listener; existing ones carry on.
     public func stopAccepting() {
-        guard let tcp = listener else { return }
-        listener = nil
-        closeAndFree(tcp)
+        for listener in listeners { closeAndFree(listener.tcp) }
+        // The handles' memory is freed in their close callbacks; the objects may go now.
+        listeners.removeAll()
     }
 
-    func accept(status: Int32) {
-        guard status == 0, let listener else {
-            logger.warning("accept failed", metadata: ["error": "\(uvErrorDescription(status))"])
+    func accept(on listener: Listener, status: Int32) {
+        guard status == 0 else {
+            acceptFailed(status)
             return
         }
+        stats.connectionsAccepted += 1
         let connection = makeConnection()
         uv_tcp_init(loop, connection.tcp)
         setContext(connection.tcp.cast(to: uv_handle_t.self), connection)
-        let result = uv_accept(listener.cast(to: uv_stream_t.self), connection.stream)
+        let result = uv_accept(listener.tcp.cast(to: uv_stream_t.self), connection.stream)
         guard result == 0 else {
-            logger.warning("accept failed", metadata: ["error": "\(uvErrorDescription(result))"])
+            acceptFailed(result)
             closeHandle(of: connection)
             return
         }
         uv_tcp_nodelay(connection.tcp, 1)
         connection.peer = peerAddress(of: connection.tcp)
         logger.debug("connection accepted", metadata: ["peer": "\(connection.peer)", "conn": "\(connection.id)"])
+        if case .lines(let endpoint, let maxLineBytes) = listener.kind {
+            lineStates[connection.id] = LineState(maxLineBytes: maxLineBytes)
+            connection.parser = nil
+            connection.phase = .lines
+            connection.endpoint = endpoint
+            sessionCount += 1
+            delegate?.opened(connection.id, endpoint: endpoint)
+        }
+        startReading(connection)
+    }
+
+    func startReading(_ connection: Connection) {
         uv_read_start(connection.stream, { handle, _, buffer in
             // Every connection reads into the loop's one slab: its bytes are consumed
             // before the callback returns, so nothing is allocated per read.
@@ -59,6 +94,16 @@ extension Reactor {
             guard let connection = context(stream?.cast(to: uv_handle_t.self), as: Connection.self) else { return }
             connection.reactor.didRead(connection, count: nread)
         })
+    }
+
+    /// Out of descriptors (EMFILE/ENFILE) libuv already sheds the pending connection instead
+    /// of spinning (its reserve-descriptor trick); we count and log at most once a second.
+    private func acceptFailed(_ status: Int32) {
+        stats.acceptErrors += 1
+        let now = self.now
+        guard now &- lastAcceptErrorLog >= 1000 else { return }
+        lastAcceptErrorLog = now
+        logger.warning("accept failed", metadata: ["error": "\(uvErrorDescription(status))", "failures": "\(stats.acceptErrors)"])
     }
 
     private func localAddress(of tcp: UnsafeMutablePointer<uv_tcp_t>) throws -> (host: String, port: Int) {

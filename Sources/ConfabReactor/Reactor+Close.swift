@@ -10,6 +10,11 @@ extension Reactor {
         case .webSocket:
             endSession(connection, cause: .local(code: code, reason: reason))
             sendClose(connection, code: code, reason: reason)
+        case .lines:
+            endSession(connection, cause: .local(code: code, reason: reason))
+            connection.phase = .closing
+            connection.phaseStarted = now
+            shutdownAfterFlush(connection)
         case .http:
             closeHandle(of: connection)
         case .closing, .closed:
@@ -19,17 +24,7 @@ extension Reactor {
 
     /// Sends 1001 to every WebSocket and closes plain HTTP connections; used on shutdown.
     public func closeAll(code: UInt16, reason: String) {
-        forEachConnection { connection in
-            switch connection.phase {
-            case .webSocket:
-                endSession(connection, cause: .local(code: code, reason: reason))
-                sendClose(connection, code: code, reason: reason)
-            case .http:
-                closeHandle(of: connection)
-            case .closing, .closed:
-                break
-            }
-        }
+        forEachConnection { connection in close(connection.id, code: code, reason: reason) }
     }
 
     /// Closes every connection at once, queued data or not (shutdown deadline passed).
@@ -48,12 +43,13 @@ extension Reactor {
         abortAll()
         for timer in timers { timer.cancel() }
         for signal in signals { signal.cancel() }
+        for reader in inputReaders { reader.cancel() }
         uv_check_stop(flushCheck)
         closeAndFree(flushCheck)
     }
 
     func sendClose(_ connection: Connection, code: UInt16, reason: String) {
-        enqueue(OutboundFrame(FrameEncoder.closeFrame(code: code, reason: reason)), on: connection)
+        enqueue(OutboundFrame(closeFrame(code: code, reason: reason, for: connection)), on: connection)
         connection.phase = .closing
         connection.phaseStarted = now
     }
@@ -88,10 +84,19 @@ extension Reactor {
 
     /// Tells the delegate once that the WebSocket session is over.
     func endSession(_ connection: Connection, cause: CloseCause) {
-        guard connection.endpoint >= 0, !connection.reportedClosed else { return }
+        guard !connection.reportedClosed else { return }
+        if connection.isClient {
+            // Clients hear of every end, failed connects and handshakes included.
+            connection.reportedClosed = true
+            if connection.endpoint >= 0 { sessionCount -= 1 }
+            clientHandshakes[connection.id] = nil
+            clientDelegate?.clientClosed(connection.id, cause: cause)
+            return
+        }
+        guard connection.endpoint >= 0 else { return }
         connection.reportedClosed = true
-        webSocketCount -= 1
-        logger.info("websocket closed", metadata: ["peer": "\(connection.peer)", "conn": "\(connection.id)", "cause": "\(cause)"])
+        sessionCount -= 1
+        logger.info("session closed", metadata: ["peer": "\(connection.peer)", "conn": "\(connection.id)", "cause": "\(cause)"])
         delegate?.closed(connection.id, endpoint: connection.endpoint, cause: cause)
     }
 
@@ -104,6 +109,7 @@ extension Reactor {
         connection.pendingBytes = 0
         connection.reader = nil
         connection.parser = nil
+        lineStates[connection.id] = nil
         uv_close(connection.tcp.cast(to: uv_handle_t.self)) { handle in
             guard let connection = context(handle, as: Connection.self) else { return }
             handle?.pointee.data = nil
@@ -115,26 +121,34 @@ extension Reactor {
     /// Once a second: time out slow handshakes, silent peers and unanswered closes; ping the quiet.
     func sweep() {
         let now = self.now
+        let clock = uv_hrtime()
+        let elapsedMs = (clock &- lastSweep) / 1_000_000
+        lastSweep = clock
+        stats.loopLagMs = elapsedMs > Self.sweepIntervalMs ? elapsedMs - Self.sweepIntervalMs : 0
+        stats.maxLoopLagMs = max(stats.maxLoopLagMs, stats.loopLagMs)
         forEachConnection { connection in
             let inPhase = now &- connection.phaseStarted
             switch connection.phase {
             case .http:
                 if inPhase >= settings.handshakeTimeoutMs {
+                    endSession(connection, cause: .timeout("no handshake after \(inPhase) ms"))
+                    stats.handshakeTimeouts += 1
                     logger.info("handshake timeout", metadata: ["peer": "\(connection.peer)"])
                     closeHandle(of: connection)
                 }
             case .webSocket:
                 let silent = now &- connection.lastHeard
                 if silent >= settings.idleTimeoutMs {
+                    stats.idleTimeouts += 1
                     endSession(connection, cause: .timeout("no frame for \(silent) ms"))
                     sendClose(connection, code: CloseCode.goingAway, reason: "idle timeout")
                 } else if silent >= settings.pingIntervalMs, !connection.pingOutstanding {
                     connection.pingOutstanding = true
-                    enqueue(pingFrame, on: connection)
+                    enqueue(connection.isClient ? OutboundFrame(frame(.ping, [], for: connection)) : pingFrame, on: connection)
                 }
             case .closing:
                 if inPhase >= settings.closeTimeoutMs { closeHandle(of: connection) }
-            case .closed:
+            case .lines, .closed:
                 break
             }
         }

@@ -11,10 +11,13 @@ extension Reactor {
             return
         }
         connection.lastHeard = now
+        stats.bytesIn += count
         let bytes = UnsafeRawBufferPointer(start: readSlab, count: count)
         switch connection.phase {
+        case .http where connection.isClient: readUpgradeResponse(connection, bytes)
         case .http: readHTTP(connection, bytes)
         case .webSocket, .closing: readFrames(connection, bytes)
+        case .lines: readLines(connection, bytes)
         case .closed: break
         }
     }
@@ -52,7 +55,7 @@ extension Reactor {
                     connection.phase = .webSocket
                     connection.endpoint = endpoint
                     connection.phaseStarted = now
-                    webSocketCount += 1
+                    sessionCount += 1
                     delegate.opened(connection.id, endpoint: endpoint)
                     // Frames the client sent right behind its request belong to the new phase.
                     if !remaining.isEmpty { readFrames(connection, remaining) }
@@ -62,19 +65,20 @@ extension Reactor {
         }
     }
 
-    private func readFrames(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) {
+    func readFrames(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) {
         // The callback may change `phase` (a close arrives, the delegate closes us) but
         // never touches `reader`, which is being mutated in place.
         guard let error = connection.reader?.feed(bytes, { message in self.handle(message, on: connection) }) else { return }
         switch connection.phase {
         case .webSocket:
+            stats.protocolErrors[error.closeCode, default: 0] += 1
             logger.info("protocol error", metadata: ["peer": "\(connection.peer)", "code": "\(error.closeCode)", "reason": "\(error.reason)"])
             endSession(connection, cause: .protocolError(code: error.closeCode, reason: error.reason))
             sendClose(connection, code: error.closeCode, reason: error.reason)
         case .closing:
             // Still breaking the protocol after our close: stop waiting for its answer.
             closeHandle(of: connection)
-        case .http, .closed:
+        case .http, .lines, .closed:
             break
         }
     }
@@ -83,17 +87,17 @@ extension Reactor {
     private func handle(_ message: WebSocketMessage, on connection: Connection) {
         switch (message, connection.phase) {
         case (.text(let bytes), .webSocket):
-            delegate?.received(bytes, binary: false, connection: connection.id, endpoint: connection.endpoint)
+            deliver(bytes, binary: false, on: connection)
         case (.binary(let bytes), .webSocket):
-            delegate?.received(bytes, binary: true, connection: connection.id, endpoint: connection.endpoint)
+            deliver(bytes, binary: true, on: connection)
         case (.ping(let payload), .webSocket):
-            enqueue(OutboundFrame(FrameEncoder.pong(payload: payload)), on: connection)
+            enqueue(OutboundFrame(frame(.pong, payload, for: connection)), on: connection)
         case (.pong, _):
             connection.pingOutstanding = false
         case (.close(let code, let reason), .webSocket):
             // The peer starts the close handshake: echo its code (RFC 6455 §5.5.1), then end TCP.
             endSession(connection, cause: .peerClosed(code: code, reason: reason))
-            enqueue(OutboundFrame(FrameEncoder.closeFrame(code: code ?? CloseCode.normalClosure, reason: "")), on: connection)
+            enqueue(OutboundFrame(closeFrame(code: code ?? CloseCode.normalClosure, reason: "", for: connection)), on: connection)
             connection.phase = .closing
             connection.phaseStarted = now
             shutdownAfterFlush(connection)
@@ -102,6 +106,14 @@ extension Reactor {
             shutdownAfterFlush(connection)
         default:
             break  // Data after a close is ignored (RFC 6455 §5.5.1).
+        }
+    }
+
+    private func deliver(_ bytes: [UInt8], binary: Bool, on connection: Connection) {
+        if connection.isClient {
+            clientDelegate?.clientReceived(bytes, binary: binary, connection: connection.id)
+        } else {
+            delegate?.received(bytes, binary: binary, connection: connection.id, endpoint: connection.endpoint)
         }
     }
 }

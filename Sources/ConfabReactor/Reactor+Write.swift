@@ -15,31 +15,39 @@ private final class WriteRequest {
 extension Reactor {
     // MARK: Public sending API (loop thread only)
 
-    /// Queues a frame for one connection. Unknown or closing connections are skipped.
+    /// Queues a frame (or, for a line session, text) for one connection. Unknown or
+    /// closing connections are skipped.
     public func send(_ frame: OutboundFrame, to id: ConnectionID) {
-        guard let connection = connection(id), connection.phase == .webSocket else { return }
+        guard let connection = connection(id), connection.phase == .webSocket || connection.phase == .lines else { return }
         enqueue(frame, on: connection)
     }
 
     /// Queues the same frame for many connections: no copy and no allocation per recipient
-    /// beyond a reference in each one's queue.
-    public func send(_ frame: OutboundFrame, to ids: [ConnectionID], except: ConnectionID? = nil) {
+    /// beyond a reference in each one's queue. Line sessions get `lines` (the same message
+    /// as text) instead, or nothing when it is nil.
+    public func send(_ frame: OutboundFrame, to ids: [ConnectionID], except: ConnectionID? = nil, lines: OutboundFrame? = nil) {
         for id in ids where id != except {
-            guard let connection = connection(id), connection.phase == .webSocket else { continue }
-            enqueue(frame, on: connection)
+            guard let connection = connection(id) else { continue }
+            switch connection.phase {
+            case .webSocket: enqueue(frame, on: connection)
+            case .lines: if let lines { enqueue(lines, on: connection) }
+            case .http, .closing, .closed: continue
+            }
         }
     }
 
     // MARK: Queue and flush
 
     func enqueue(_ frame: OutboundFrame, on connection: Connection) {
+        stats.framesOut += 1
+        stats.bytesOut += frame.count
         connection.pending.append(frame)
         connection.pendingBytes += frame.count
         if !connection.isQueuedForFlush {
             connection.isQueuedForFlush = true
             flushQueue.append(connection)
         }
-        if connection.phase == .webSocket, connection.queuedBytes > settings.maxOutboundBytes {
+        if connection.phase == .webSocket || connection.phase == .lines, connection.queuedBytes > settings.maxOutboundBytes {
             slowConsumer(connection)
         }
     }
@@ -133,11 +141,22 @@ extension Reactor {
     }
 
     /// A peer that does not read while others talk: drop it rather than buffer without bound.
+    /// Frames not yet handed to libuv are discarded (whole frames, so framing stays intact),
+    /// a close 1008 goes behind what is already in flight, and the close timeout cuts TCP
+    /// if the peer never reads it.
     private func slowConsumer(_ connection: Connection) {
+        stats.slowConsumersDropped += 1
         logger.warning("slow consumer dropped", metadata: ["peer": "\(connection.peer)", "queued": "\(connection.queuedBytes)"])
         let reason = "slow consumer: outbound queue over \(settings.maxOutboundBytes) bytes"
         endSession(connection, cause: .local(code: CloseCode.policyViolation, reason: reason))
-        // Its queue is already full: cut it instead of queueing a close frame behind it.
-        closeHandle(of: connection)
+        let wasLines = connection.phase == .lines
+        connection.phase = .closing
+        connection.phaseStarted = now
+        connection.pending.removeAll()
+        connection.pendingBytes = 0
+        if !wasLines {
+            enqueue(OutboundFrame(closeFrame(code: CloseCode.policyViolation, reason: "slow consumer", for: connection)), on: connection)
+        }
+        shutdownAfterFlush(connection)
     }
 }

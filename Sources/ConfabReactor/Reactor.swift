@@ -10,6 +10,8 @@ public final class Reactor {
     let settings: ReactorSettings
     let logger: Logger
     public unowned(unsafe) var delegate: (any ReactorDelegate)?
+    public unowned(unsafe) var clientDelegate: (any ClientDelegate)?
+    var clientHandshakes: [ConnectionID: PendingClient] = [:]
 
     // Connection table: slot index + generation make a ConnectionID, so a lookup on the
     // fan-out path is an array index, not a hash.
@@ -17,7 +19,11 @@ public final class Reactor {
     var generations: [UInt32] = []
     var freeSlots: [Int] = []
     public internal(set) var connectionCount = 0
-    public internal(set) var webSocketCount = 0
+    /// Open WebSocket and line sessions (connections past their handshake).
+    public internal(set) var sessionCount = 0
+    public internal(set) var stats = ReactorStats()
+    var lastSweep: UInt64 = 0
+    var lastAcceptErrorLog: UInt64 = 0
 
     // Connections with frames queued this loop turn; flushed once each in the check phase.
     var flushQueue: [Connection] = []
@@ -26,11 +32,14 @@ public final class Reactor {
     /// Pings carry no payload, so one frame serves every connection.
     let pingFrame = OutboundFrame(FrameEncoder.encode(opcode: .ping, payload: [], fin: true, mask: nil))
 
-    var listener: UnsafeMutablePointer<uv_tcp_t>?
+    var listeners: [Listener] = []
+    /// Partial input of line-mode connections (kept aside so WebSocket connections stay small).
+    var lineStates: [ConnectionID: LineState] = [:]
     let flushCheck: UnsafeMutablePointer<uv_check_t>
     var sweepTimer: Timer?
     var timers: [Timer] = []
     var signals: [SignalWatcher] = []
+    var inputReaders: [InputReader] = []
     var isStopping = false
 
     public init(settings: ReactorSettings, logger: Logger) throws {
@@ -47,12 +56,15 @@ public final class Reactor {
         }
         // The check handle must not keep the loop alive by itself.
         uv_unref(flushCheck.cast(to: uv_handle_t.self))
-        sweepTimer = every(milliseconds: 1000, keepsLoopAlive: false) { [unowned self] in self.sweep() }
+        lastSweep = uv_hrtime()
+        sweepTimer = every(milliseconds: Self.sweepIntervalMs, keepsLoopAlive: false) { [unowned self] in self.sweep() }
     }
 
     deinit {
         readSlab.deallocate()
     }
+
+    static let sweepIntervalMs: UInt64 = 1000
 
     /// Milliseconds of loop time (monotonic, cached per loop turn).
     public var now: UInt64 { uv_now(loop) }

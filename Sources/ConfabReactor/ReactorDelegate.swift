@@ -34,4 +34,11 @@ public protocol ReactorDelegate: AnyObject {
     func opened(_ connection: ConnectionID, endpoint: Int)
     func received(_ message: [UInt8], binary: Bool, connection: ConnectionID, endpoint: Int)
     func closed(_ connection: ConnectionID, endpoint: Int, cause: CloseCause)
+    /// A line-mode peer sent a line longer than the listener's limit; the reactor drops it
+    /// up to the next newline.
+    func lineTooLong(_ connection: ConnectionID, endpoint: Int)
+}
+
+extension ReactorDelegate {
+    public func lineTooLong(_ connection: ConnectionID, endpoint: Int) {}
 }

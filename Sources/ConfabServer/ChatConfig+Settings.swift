@@ -2,9 +2,18 @@ import ConfabChat
 import ConfabConfig
 
 extension ChatConfig {
-    /// The state machine's view of the `chat` section.
-    init(_ settings: ChatSettings) {
+    /// The state machine's view of the `chat` section; `logLevel` spares it building
+    /// log lines nobody will see.
+    init(_ settings: ChatSettings, serverName: String, logLevel: LogLevel) {
         self.init()
+        self.serverName = serverName
+        switch logLevel {
+        case .trace, .debug: minimumLogLevel = .debug
+        case .info: minimumLogLevel = .info
+        case .notice: minimumLogLevel = .notice
+        case .warning: minimumLogLevel = .warning
+        case .error, .critical: minimumLogLevel = .error
+        }
         historySize = settings.historySize
         maxMessageBytes = settings.maxMessageBytes
         rooms = settings.rooms

@@ -12,18 +12,25 @@ extension ConfabServer {
         ("Cache-Control", "no-cache"),
     ]
 
-    func routeRequest(_ request: HTTPRequest, connection: ConnectionID) -> Route {
+    func routeRequest(_ request: HTTPRequest, connection: ConnectionID, peer: String) -> Route {
         let path = request.path
         let isRead = request.method == "GET" || request.method == "HEAD"
         if path == config.server.wsPath || (config.diagnostics.echoPath.map { path == $0 } ?? false) {
             guard request.method == "GET" else { return methodNotAllowed(allow: "GET") }
-            return upgrade(request, connection: connection, endpoint: path == config.server.wsPath ? .chat : .echo)
+            return upgrade(request, connection: connection, peer: peer, endpoint: path == config.server.wsPath ? .chat : .echo)
         }
-        let known = path == "/" || path == "/index.html" || path == "/healthz" || path.hasPrefix("/static/")
+        let known = path == "/" || path == "/index.html" || path == "/healthz" || path == "/metrics" || path.hasPrefix("/static/")
         guard known else { return plain(404, "not found", request) }
         guard isRead else { return methodNotAllowed(allow: "GET, HEAD") }
         if path == "/healthz" {
             return respond(200, contentType: "application/json", body: healthJSON(), request, headers: [("Cache-Control", "no-store")])
+        }
+        if path == "/metrics" {
+            let snapshot = ServerMetrics.Snapshot(
+                reactor: reactor.stats, server: counters, webSockets: reactor.sessionCount,
+                tcpConnections: reactor.connectionCount, users: chat.userCount, rooms: chat.roomCount)
+            return respond(200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render(snapshot), request,
+                           headers: [("Cache-Control", "no-store")])
         }
         let relative = path.hasPrefix("/static/") ? String(path.dropFirst("/static/".count)) : "index.html"
         guard let file = files.file(relative) else { return plain(404, "not found", request) }
@@ -31,30 +38,42 @@ extension ConfabServer {
         return respond(200, contentType: file.contentType, body: file.body, request, headers: headers)
     }
 
-    private func upgrade(_ request: HTTPRequest, connection: ConnectionID, endpoint: Endpoint) -> Route {
+    private func upgrade(_ request: HTTPRequest, connection: ConnectionID, peer: String, endpoint: Endpoint) -> Route {
         let accept: String
         switch WebSocketHandshake.validate(request) {
         case .failure(let error):
-            logger.info("handshake refused", metadata: ["status": "\(error.status)", "reason": "\(error.reason)"])
+            counters.handshakeFailures[error.status, default: 0] += 1
+            logger.info("handshake refused", metadata: ["peer": "\(peer)", "status": "\(error.status)", "reason": "\(error.reason)"])
             return .respond(error.response.encode(), keepAlive: false)
         case .success(let value):
             accept = value
         }
+        let ip = Admission.ip(ofPeer: peer)
+        if let refusal = admission.check(request, ip: ip, openConnections: reactor.sessionCount) {
+            counters.refused[refusal.reason, default: 0] += 1
+            counters.handshakeFailures[refusal.status, default: 0] += 1
+            logger.warning("connection refused", metadata: ["peer": "\(peer)", "reason": "\(refusal.reason)", "detail": "\(refusal.message)"])
+            return .respond(HTTPResponse(status: refusal.status, headers: ["Content-Type": "text/plain; charset=utf-8"],
+                                         text: refusal.message + "\n").encode(), keepAlive: false)
+        }
         if endpoint == .chat {
             let connect = ConnectRequest(name: request.query["name"], resumeToken: request.query["resume"])
             if let refusal = chat.admissionError(for: connect) {
+                counters.handshakeFailures[400, default: 0] += 1
                 logger.info("upgrade refused", metadata: ["code": "\(refusal.code)", "reason": "\(refusal.message)"])
                 return .respond(HTTPResponse(status: 400, headers: ["Content-Type": "text/plain; charset=utf-8"],
                                              text: "\(refusal.code): \(refusal.message)\n").encode(), keepAlive: false)
             }
             pendingConnects[connection] = connect
         }
+        admission.opened(ip: ip)
+        peerIPs[connection] = ip
         return .upgrade(accept: accept, endpoint: endpoint.rawValue, limits: wsLimits)
     }
 
     private func healthJSON() -> [UInt8] {
         let uptime = (WallClock.unixMillis() - startedAt) / 1000
-        return Array(#"{"status":"ok","version":"\#(ConfabVersion.current)","uptimeSeconds":\#(uptime),"connections":\#(reactor.webSocketCount),"rooms":\#(chat.roomCount)}"#.utf8)
+        return Array(#"{"status":"ok","version":"\#(ConfabVersion.current)","uptimeSeconds":\#(uptime),"connections":\#(reactor.sessionCount),"rooms":\#(chat.roomCount)}"#.utf8)
     }
 
     private func methodNotAllowed(allow: String) -> Route {

@@ -24,6 +24,12 @@ public final class ConfabServer: ReactorDelegate {
     var deferredEvents: [ChatEvent] = []
     var isApplying = false
     var shuttingDown = false
+    var admission: Admission
+    /// Peer IP of each open WebSocket, to release its per-IP slot when it closes.
+    var peerIPs: [ConnectionID: String] = [:]
+    var lineSessions: [ConnectionID: LineSession] = [:]
+    var counters = ServerCounters()
+    let metrics = ServerMetrics()
 
     public init(config: ConfabConfig, logger: Logger) throws {
         self.config = config
@@ -37,7 +43,8 @@ public final class ConfabServer: ReactorDelegate {
         settings.maxOutboundBytes = config.websocket.maxOutboundBytes
         reactor = try Reactor(settings: settings, logger: logger)
         files = StaticFiles(root: config.web.root)
-        chat = ChatMachine(config: ChatConfig(config.chat), random: SystemRandomNumberGenerator())
+        admission = Admission(config.server)
+        chat = ChatMachine(config: ChatConfig(config.chat, serverName: config.server.name, logLevel: config.log.level), random: SystemRandomNumberGenerator())
         startedAt = WallClock.unixMillis()
         wsLimits = WebSocketLimits(
             maxFrameBytes: config.websocket.maxFrameBytes,
@@ -47,14 +54,26 @@ public final class ConfabServer: ReactorDelegate {
         reactor.delegate = self
     }
 
-    /// Binds the listener and installs timers and signal handlers; returns the bound address.
-    public func start() throws -> (host: String, port: Int) {
-        let address = try reactor.listen(host: config.server.host, port: config.server.port)
+    /// Where the server listens: HTTP/WebSocket, and the line chat when enabled.
+    public struct Addresses: Sendable {
+        public var host: String
+        public var port: Int
+        public var linePort: Int?
+    }
+
+    /// Binds the listeners and installs timers and signal handlers; returns the bound addresses.
+    public func start() throws -> Addresses {
+        let http = try reactor.listen(host: config.server.host, port: config.server.port)
+        var address = Addresses(host: http.host, port: http.port, linePort: nil)
+        if config.line.enabled {
+            let kind = ListenerProtocol.lines(endpoint: Endpoint.line.rawValue, maxLineBytes: config.line.maxLineBytes)
+            address.linePort = try reactor.listen(host: config.server.host, port: config.line.port, speaking: kind).port
+        }
         reactor.every(milliseconds: 1000) { [unowned self] in
             self.handle(.tick(now: WallClock.unixMillis()))
         }
         reactor.every(milliseconds: 60_000) { [unowned self] in
-            logger.info("active connections", metadata: ["connections": "\(reactor.webSocketCount)", "users": "\(chat.userCount)", "rooms": "\(chat.roomCount)"])
+            logger.info("active connections", metadata: ["connections": "\(reactor.sessionCount)", "users": "\(chat.userCount)", "rooms": "\(chat.roomCount)"])
         }
         for signal in [SIGINT, SIGTERM] {
             reactor.onSignal(signal) { [unowned self] signum in self.signalled(signum) }
@@ -78,6 +97,7 @@ public final class ConfabServer: ReactorDelegate {
         shuttingDown = true
         logger.notice("shutting down", metadata: ["signal": "\(signum)", "connections": "\(reactor.connectionCount)"])
         reactor.stopAccepting()
+        for connection in lineSessions.keys { sendLine("-- server shutting down", to: connection) }
         reactor.closeAll(code: CloseCode.goingAway, reason: "server shutting down")
         let deadline = reactor.now + UInt64(config.server.shutdownTimeoutSeconds * 1000)
         // Check often: the process should exit as soon as the last client has answered.
@@ -94,16 +114,17 @@ public final class ConfabServer: ReactorDelegate {
     // MARK: ReactorDelegate
 
     public func route(_ request: HTTPRequest, connection: ConnectionID, peer: String) -> Route {
-        let route = routeRequest(request, connection: connection)
+        let route = routeRequest(request, connection: connection, peer: peer)
         logger.debug("http", metadata: ["peer": "\(peer)", "method": "\(request.method)", "path": "\(request.rawPath)"])
         return route
     }
 
     public func opened(_ connection: ConnectionID, endpoint: Int) {
+        if Endpoint(rawValue: endpoint) == .line { return lineOpened(connection) }
         guard Endpoint(rawValue: endpoint) == .chat else { return }
         let request = pendingConnects.removeValue(forKey: connection) ?? ConnectRequest()
         logger.info("websocket open", metadata: ["peer": "\(reactor.peer(of: connection) ?? "?")", "conn": "\(connection)"])
-        logger.debug("connections changed", metadata: ["connections": "\(reactor.webSocketCount)"])
+        logger.debug("connections changed", metadata: ["connections": "\(reactor.sessionCount)"])
         handle(.connected(connection, request, now: WallClock.unixMillis()))
     }
 
@@ -114,7 +135,10 @@ public final class ConfabServer: ReactorDelegate {
                 reactor.close(connection, code: CloseCode.unsupportedData, reason: "binary messages are not supported")
                 return
             }
+            counters.messagesIn += 1
             handle(.received(connection, text: String(decoding: message, as: UTF8.self), now: WallClock.unixMillis()))
+        case .line:
+            lineReceived(message, connection: connection)
         case .echo:
             let opcode: WebSocketOpcode = binary ? .binary : .text
             reactor.send(OutboundFrame(FrameEncoder.encode(opcode: opcode, payload: message, fin: true, mask: nil)), to: connection)
@@ -125,7 +149,9 @@ public final class ConfabServer: ReactorDelegate {
 
     public func closed(_ connection: ConnectionID, endpoint: Int, cause: CloseCause) {
         pendingConnects.removeValue(forKey: connection)
-        logger.debug("connections changed", metadata: ["connections": "\(reactor.webSocketCount)"])
+        if let ip = peerIPs.removeValue(forKey: connection) { admission.closed(ip: ip) }
+        logger.debug("connections changed", metadata: ["connections": "\(reactor.sessionCount)"])
+        if Endpoint(rawValue: endpoint) == .line { return lineClosed(connection) }
         guard Endpoint(rawValue: endpoint) == .chat else { return }
         let disconnect: DisconnectCause
         switch cause {
@@ -161,10 +187,17 @@ public final class ConfabServer: ReactorDelegate {
     private func apply(_ effect: ChatEffect) {
         switch effect {
         case .send(let connection, let message):
-            reactor.send(Self.frame(message), to: connection)
+            counters.messagesOut += 1
+            if lineSessions[connection] != nil {
+                if let text = lineText(message) { reactor.send(text, to: connection) }
+            } else {
+                reactor.send(Self.frame(message), to: connection)
+            }
         case .broadcast(let recipients, let except, let message):
-            // One frame, encoded once, shared by every recipient.
-            reactor.send(Self.frame(message), to: recipients, except: except)
+            // One frame, encoded once, shared by every recipient (and one text for line users).
+            counters.messagesOut += recipients.count - (except == nil ? 0 : 1)
+            let lines = lineSessions.isEmpty ? nil : lineText(message)
+            reactor.send(Self.frame(message), to: recipients, except: except, lines: lines)
         case .close(let connection, let code, let reason):
             reactor.close(connection, code: code, reason: reason)
         case .log(let level, let text):

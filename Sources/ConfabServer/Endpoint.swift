@@ -4,4 +4,6 @@ enum Endpoint: Int {
     case chat = 0
     /// `diagnostics.echoPath`: echoes every message through the same codec and limits.
     case echo = 1
+    /// `line.port`: plain-text line chat, bridged into the same state machine.
+    case line = 2
 }

@@ -7,4 +7,12 @@ enum WallClock {
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
+
+    /// The local time zone's offset from UTC now, for clock times shown to line users.
+    static func utcOffsetSeconds() -> Int {
+        var now = time(nil)
+        var local = tm()
+        localtime_r(&now, &local)
+        return local.tm_gmtoff
+    }
 }

@@ -47,8 +47,9 @@ struct Serve: ParsableCommand {
         LoggingSystem.bootstrap { label in ConfabLogHandler(label: label, level: level, format: format) }
         let logger = Logger(label: "confab")
 
+        raiseDescriptorLimit()
         let server: ConfabServer
-        let address: (host: String, port: Int)
+        let address: ConfabServer.Addresses
         do {
             server = try ConfabServer(config: settings, logger: logger)
             address = try server.start()
@@ -60,9 +61,19 @@ struct Serve: ParsableCommand {
         let host = address.host.contains(":") ? "[\(address.host)]" : address.host
         // This line is the contract with scripts and tests: they read the port from it.
         // Written unbuffered: a script reading our stdout through a pipe needs it now.
-        let banner = "confab \(ConfabVersion.current) listening on http://\(host):\(address.port) (WebSocket at \(settings.server.wsPath))\n"
+        let lines = address.linePort.map { ", line chat at \(host):\($0)" } ?? ""
+        let banner = "confab \(ConfabVersion.current) listening on http://\(host):\(address.port) (WebSocket at \(settings.server.wsPath)\(lines))\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         logger.info("started", metadata: ["address": "\(host):\(address.port)", "config": "\(file ?? "(defaults)")", "webRoot": "\(settings.web.root)"])
         server.run()
     }
+}
+
+/// Thousands of clients need thousands of descriptors: take the hard limit, which the
+/// administrator set, instead of the usual soft default of 1024.
+func raiseDescriptorLimit() {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 }

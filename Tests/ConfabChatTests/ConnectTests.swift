@@ -12,6 +12,7 @@ import Testing
         #expect(welcome.string("room") == "lobby")
         #expect(welcome["rooms"] as? [String] == ["lobby"])
         #expect(welcome["resumed"] as? Bool == false)
+        #expect(welcome.string("server") == "Confab")
         #expect((welcome.string("token") ?? "").utf8.count >= 22)
         #expect((welcome["limits"] as? JSON)?["maxMessageBytes"] as? Int == 4096)
         #expect(welcome.text.hasPrefix(#"{"type":"welcome","user":{"id":"#))

@@ -1,0 +1,1 @@
+// Confab's clients: `confab chat` (terminal) and `confab load` (load generator).

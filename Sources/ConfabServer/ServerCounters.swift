@@ -1,0 +1,10 @@
+/// Counts the server layer keeps (the reactor keeps its own in `ReactorStats`).
+struct ServerCounters {
+    var messagesIn = 0
+    /// Chat messages queued to clients: a broadcast to N recipients counts N.
+    var messagesOut = 0
+    /// Upgrades refused by policy, by reason (origin, max_connections, …).
+    var refused: [String: Int] = [:]
+    /// Handshakes answered with an error status, by status.
+    var handshakeFailures: [Int: Int] = [:]
+}

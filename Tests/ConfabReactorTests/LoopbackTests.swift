@@ -1,0 +1,152 @@
+import ConfabCodec
+import Logging
+import Testing
+@testable import ConfabReactor
+
+/// One reactor plays both sides over real loopback TCP: an echo server (ReactorDelegate)
+/// and a client (ClientDelegate). Each test runs the loop until the scenario calls
+/// `finish()`, or a deadline timer stops it and the test fails.
+final class Loopback: ReactorDelegate, ClientDelegate {
+    let reactor: Reactor
+    var port = 0
+    var events: [String] = []
+    var serverClosed: [CloseCause] = []
+    var clientClosed: [CloseCause] = []
+    var timedOut = false
+    var onClientOpen: (ConnectionID) -> Void = { _ in }
+    var onClientMessage: (ConnectionID, [UInt8]) -> Void = { _, _ in }
+    var onClientClosed: (ConnectionID) -> Void = { _ in }
+
+    init(settings: ReactorSettings = ReactorSettings()) throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        reactor = try Reactor(settings: settings, logger: logger)
+        reactor.delegate = self
+        reactor.clientDelegate = self
+        port = try reactor.listen(host: "127.0.0.1", port: 0).port
+    }
+
+    func connect(path: String = "/ws") throws -> ConnectionID {
+        reactor.connect(to: try ServerAddress(host: "127.0.0.1", port: port), hostHeader: "127.0.0.1:\(port)", path: path,
+                        limits: WebSocketLimits())
+    }
+
+    /// Runs the loop until `finish()` or the deadline.
+    func run(deadlineMs: UInt64 = 5000) {
+        let start = reactor.now
+        reactor.every(milliseconds: 50) { [unowned self] in
+            if reactor.now - start > deadlineMs {
+                timedOut = true
+                finish()
+            }
+        }
+        reactor.run()
+    }
+
+    func finish() { reactor.stop() }
+
+    // Server: echo text and binary; refuse paths other than /ws.
+    func route(_ request: HTTPRequest, connection: ConnectionID, peer: String) -> Route {
+        guard request.path == "/ws" else {
+            return .respond(HTTPResponse(status: 404, text: "no").encode(), keepAlive: false)
+        }
+        switch WebSocketHandshake.validate(request) {
+        case .success(let accept): return .upgrade(accept: accept, endpoint: 7, limits: WebSocketLimits())
+        case .failure(let error): return .respond(error.response.encode(), keepAlive: false)
+        }
+    }
+
+    func opened(_ connection: ConnectionID, endpoint: Int) { events.append("server open \(endpoint)") }
+
+    func received(_ message: [UInt8], binary: Bool, connection: ConnectionID, endpoint: Int) {
+        reactor.send(OutboundFrame(FrameEncoder.encode(opcode: binary ? .binary : .text, payload: message)), to: connection)
+    }
+
+    func closed(_ connection: ConnectionID, endpoint: Int, cause: CloseCause) { serverClosed.append(cause) }
+
+    func clientOpened(_ connection: ConnectionID) {
+        events.append("client open")
+        onClientOpen(connection)
+    }
+
+    func clientReceived(_ message: [UInt8], binary: Bool, connection: ConnectionID) {
+        onClientMessage(connection, message)
+    }
+
+    func clientClosed(_ connection: ConnectionID, cause: CloseCause) {
+        clientClosed.append(cause)
+        onClientClosed(connection)
+    }
+}
+
+@Suite struct LoopbackTests {
+    @Test func clientAndServerExchangeMessagesAndCloseCleanly() throws {
+        let loop = try Loopback()
+        var echoes: [String] = []
+        loop.onClientOpen = { id in
+            for text in ["hello", "héllo wörld", String(repeating: "x", count: 70_000 / 2)] {
+                loop.reactor.sendText(Array(text.utf8), to: id)
+            }
+        }
+        loop.onClientMessage = { id, message in
+            echoes.append(String(decoding: message, as: UTF8.self))
+            if echoes.count == 3 { loop.reactor.close(id, code: CloseCode.normalClosure, reason: "bye") }
+        }
+        // The server's close cause arrives once the handshake completes: then we are done.
+        loop.onClientClosed = { _ in }
+        var rounds = 0
+        loop.reactor.every(milliseconds: 10) {
+            rounds += 1
+            if loop.serverClosed.count == 1 && loop.reactor.connectionCount == 0 { loop.finish() }
+        }
+        _ = try loop.connect()
+        loop.run()
+        #expect(!loop.timedOut)
+        #expect(echoes == ["hello", "héllo wörld", String(repeating: "x", count: 35_000)])
+        #expect(loop.events == ["server open 7", "client open"])
+        #expect(loop.serverClosed == [.peerClosed(code: 1000, reason: "bye")])
+        #expect(loop.clientClosed == [.local(code: 1000, reason: "bye")])
+    }
+
+    @Test func refusedHandshakeIsReportedToTheClient() throws {
+        let loop = try Loopback()
+        loop.onClientClosed = { _ in loop.finish() }
+        _ = try loop.connect(path: "/nope")
+        loop.run()
+        #expect(!loop.timedOut)
+        #expect(loop.clientClosed == [.transport("handshake refused (404): Not Found")])
+    }
+
+    @Test func connectFailureIsReported() throws {
+        let loop = try Loopback()
+        loop.reactor.stopAccepting()
+        loop.onClientClosed = { _ in loop.finish() }
+        _ = try loop.connect()
+        loop.run()
+        #expect(!loop.timedOut)
+        guard case .transport(let reason)? = loop.clientClosed.first else {
+            Issue.record("expected a transport failure, got \(loop.clientClosed)")
+            return
+        }
+        #expect(reason.contains("ECONNREFUSED"))
+    }
+
+    @Test func serverCloseReachesClientWithItsCode() throws {
+        let loop = try Loopback()
+        var serverSide: ConnectionID?
+        loop.onClientOpen = { _ in
+            // The only server-side connection is the other end of ours.
+            loop.reactor.forEachConnection { if !$0.isClient { serverSide = $0.id } }
+            if let serverSide { loop.reactor.close(serverSide, code: CloseCode.goingAway, reason: "shutting down") }
+        }
+        loop.onClientClosed = { _ in }
+        loop.reactor.every(milliseconds: 10) {
+            if !loop.clientClosed.isEmpty && loop.reactor.connectionCount == 0 { loop.finish() }
+        }
+        _ = try loop.connect()
+        loop.run()
+        #expect(!loop.timedOut)
+        #expect(loop.clientClosed == [.peerClosed(code: 1001, reason: "shutting down")])
+        #expect(loop.serverClosed == [.local(code: 1001, reason: "shutting down")])
+    }
+}
