@@ -17,6 +17,11 @@ def test_two_sessions_see_each_other_and_chat_both_ways(server, browsers):
     a, b = alice.my_name(), bob.my_name()
     assert a != b
 
+    # the header shows the server name from the config (server.name), the tab title too
+    for page in (alice, bob):
+        page.wait(lambda p=page: p.by_id("server-name").text == "Confab test", "server name in the header")
+        assert page.driver.title == "Confab test"
+
     # both are in #lobby and list each other, with the online count
     for page, other in ((alice, b), (bob, a)):
         page.wait(lambda p=page, o=other: o in p.users(), f"{other!r} in the user list")
