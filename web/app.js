@@ -86,6 +86,19 @@ function onStatus(s) {
   if (countdown) { clearInterval(countdown); countdown = null; }
   if (s.status === 'reconnecting') countdown = setInterval(paintStatus, 250);
   paintStatus();
+  if (s.status === 'offline' && s.message) {
+    // the server ended the session (e.g. close 1008): say why, offer Connect
+    clearUsers();
+    addSystem(state, `${s.message}. Use Connect to start a new session.`);
+    showError(`${s.message}.`);
+    els.error.dataset.code = `close_${s.code}`;
+    render();
+  }
+}
+
+/** Nobody is "online" for us any more: do not keep showing a stale user list. */
+function clearUsers() {
+  for (const r of state.rooms.values()) r.users = [];
 }
 
 let frame = 0;
@@ -318,8 +331,7 @@ els.disconnect.addEventListener('click', () => {
     conn.start();
   } else {
     conn.leave();
-    // nobody is "online" for us any more: do not keep showing a stale user list
-    for (const r of state.rooms.values()) r.users = [];
+    clearUsers();
     addSystem(state, 'you left the chat');
   }
   render();

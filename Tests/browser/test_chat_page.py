@@ -496,3 +496,57 @@ def test_phone_layout_keyboard_contrast_and_new_messages_marker(server, browsers
     # desktop contrast in the same session, for completeness
     assert not (p := bob.contrast_problems()), '\n'.join(p)
     assert not (p := bob.overflow_problems()), '\n'.join(p)
+
+
+@pytest.mark.parametrize("server_config", ["""\
+chat:
+  rate:
+    perSecond: 0.2
+    burst: 3
+    disconnectAfter: 3
+log:
+  level: debug
+"""])
+def test_flooding_gets_the_session_closed_and_the_page_says_why(server, browsers):
+    alice = browsers(server.url, "alice")
+    bob = browsers(server.url, "bob")
+    a = alice.my_name()
+    bob.wait(lambda: a in bob.users(), "alice listed")
+    alice.record_status()
+    for i in range(7):
+        alice.send(f"flood {i}")
+    # the server closes with 1008 and ends the session: offline, no automatic reconnect
+    alice.wait_status("offline")
+    alice.wait(lambda: any("too many requests" in t for t in alice.lines("system")), "reason shown")
+    assert "the server restarted: new session" not in alice.lines("system")
+    assert alice.record_status() == ["online", "offline"]
+    assert alice.by_id("disconnect").text == "Connect"
+    assert alice.users() == []
+    bob.wait(lambda: a not in bob.users(), "alice's session ended for the others too")
+    alice.screenshot("15-desktop-closed-for-flooding")
+    # Connect starts a fresh session
+    alice.by_id("disconnect").click()
+    alice.wait_online()
+    bob.wait(lambda: alice.my_name() in bob.users(), "fresh session listed")
+
+
+def test_a_duplicated_tab_takes_the_session_over_and_the_first_tab_says_so(server, browsers):
+    alice = browsers(server.url, "alice")
+    name = alice.my_name()
+    token = alice.js("return sessionStorage.getItem('confab.token')")
+    assert token
+    first = alice.driver.current_window_handle
+    # a second tab with a copy of the first tab's sessionStorage (what "Duplicate tab" does)
+    alice.driver.switch_to.new_window("tab")
+    alice.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {
+        "source": f"sessionStorage.setItem('confab.token', {token!r});"})
+    alice.driver.get(server.url)
+    alice.wait_online()
+    assert alice.my_name() == name                      # the same session, resumed
+    second = alice.driver.current_window_handle
+    # the first tab was closed with 4000: offline, says why, does not fight back
+    alice.driver.switch_to.window(first)
+    alice.wait_status("offline")
+    alice.wait(lambda: any("another tab" in t for t in alice.lines("system")), "takeover explained")
+    alice.driver.switch_to.window(second)
+    assert alice.status() == "online" and alice.my_name() == name

@@ -219,4 +219,26 @@ test('the page end to end against a fake server', async () => {
   assert.equal($('disconnect').textContent, 'Connect');
   await tick(800);
   assert.equal(sockets.length, 3, 'no reconnect after leaving');
+
+  // --- Connect again, then the server ends the session for flooding (close 1008)
+  $('disconnect').dispatch('click');
+  await tick();
+  const ws4 = sockets[3];
+  assert.equal(ws4.url, 'ws://127.0.0.1:8080/ws?name=Bob');
+  ws4.open();
+  ws4.recv({ type: 'welcome', user: { id: 'b2', name: 'Bob' }, room: 'lobby', rooms: ['lobby'], token: 'tok4', resumed: false });
+  ws4.recv({ type: 'users', room: 'lobby', users: [{ id: 'b2', name: 'Bob' }, al] });
+  await tick();
+  assert.equal($('status').dataset.status, 'online');
+  ws4.drop(1008);
+  await tick(800);
+  assert.equal(sockets.length, 4, 'no reconnect after a policy close');
+  assert.equal($('status').dataset.status, 'offline');
+  assert.equal($('error').dataset.code, 'close_1008');
+  assert.match($('error').textContent, /too many requests/);
+  assert.match($('messages').children.at(-1).textContent, /too many requests.*Connect/);
+  assert.doesNotMatch($('messages').textContent, /server restarted: new session.*server restarted/s);
+  assert.equal($('users').children.length, 0);
+  assert.equal($('disconnect').textContent, 'Connect');
+  assert.equal(sessionStorage.getItem('confab.token'), null);
 });
