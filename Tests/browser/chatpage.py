@@ -240,6 +240,31 @@ class ChatPage:
           }
           return out;""")
 
+    # ---------------------------------------------------------------- keyboard
+
+    def active(self) -> dict:
+        return self.js("""const e = document.activeElement, st = getComputedStyle(e);
+          return {id: e.id, tag: e.tagName.toLowerCase(), cls: e.className, room: e.dataset.room ?? null,
+                  text: e.textContent.trim(), outline: st.outlineStyle, outlineWidth: st.outlineWidth};""")
+
+    def press(self, *keys):
+        self.driver.switch_to.active_element.send_keys(*keys)
+
+    def tab_until(self, pred, what: str, limit: int = 30, backwards: bool = False) -> dict:
+        """Press Tab (or Shift+Tab) until the focused element satisfies `pred`."""
+        from selenium.webdriver.common.keys import Keys as K
+        for _ in range(limit):
+            a = self.active()
+            if pred(a):
+                return a
+            if backwards:
+                self.press(K.SHIFT, K.TAB)
+            else:
+                self.press(K.TAB)
+        a = self.active()
+        assert pred(a), f"[{self.label}] {what} not reached with {limit} Tab presses; focus on {a}"
+        return a
+
     # ---------------------------------------------------------------- safety
 
     def alert_open(self) -> bool:

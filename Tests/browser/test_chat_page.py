@@ -550,3 +550,39 @@ def test_a_duplicated_tab_takes_the_session_over_and_the_first_tab_says_so(serve
     alice.wait(lambda: any("another tab" in t for t in alice.lines("system")), "takeover explained")
     alice.driver.switch_to.window(second)
     assert alice.status() == "online" and alice.my_name() == name
+
+
+def test_keyboard_only_use(server, browsers):
+    page = browsers(server.url, "keyboard")
+    name = page.my_name()
+    page.js("document.activeElement.blur();")
+    # the first Tab reaches the skip link, which shows itself and leads to the input
+    page.press(Keys.TAB)
+    a = page.active()
+    assert a["cls"] == "skip-link", a
+    assert page.js("const r = document.activeElement.getBoundingClientRect(); return r.left >= 0 && r.top >= 0;")
+    page.press(Keys.ENTER)
+    page.wait(lambda: page.active()["id"] == "input", "skip link moved focus to the input")
+    assert page.active()["outline"] != "none"          # a visible focus ring
+
+    page.press("/join kb", Keys.ENTER)
+    page.wait(lambda: page.current_room() == "kb", "joined #kb by keyboard")
+    # back to #lobby with Shift+Tab to its button and Enter
+    page.tab_until(lambda a: a["room"] == "lobby" and "room-btn" in a["cls"], "#lobby's button", backwards=True)
+    assert page.active()["outline"] != "none"
+    page.press(Keys.ENTER)
+    page.wait(lambda: page.current_room() == "lobby", "switched to #lobby by keyboard")
+    page.wait(lambda: page.active()["id"] == "input", "focus back in the input after switching")
+
+    # rename by keyboard: Tab to the name button, Enter, type, Enter; Escape cancels
+    page.tab_until(lambda a: a["id"] == "me", "the name button")
+    page.press(Keys.ENTER)
+    page.wait(lambda: page.active()["id"] == "rename-input", "rename field focused")
+    page.press(Keys.ESCAPE)
+    page.wait(lambda: page.active()["id"] == "me" and not page.by_id("rename-form").is_displayed(),
+              "Escape closes the rename form and focus returns")
+    page.press(Keys.ENTER)
+    page.wait(lambda: page.active()["id"] == "rename-input", "rename field focused again")
+    page.press(Keys.CONTROL, "a")
+    page.press("Keys Only", Keys.ENTER)
+    page.wait(lambda: page.my_name() == "Keys Only", f"renamed from {name} by keyboard")
