@@ -255,7 +255,7 @@ chat:
     disconnectAfter: 50
 log:
   level: debug
-"""])
+"""], ids=["small-limits"])
 def test_server_errors_appear_next_to_the_input(server, browsers):
     alice = browsers(server.url, "alice")
     composer_has_error = "return document.getElementById('composer').contains(document.getElementById('error'));"
@@ -317,6 +317,11 @@ def test_dropped_connection_shows_reconnecting_then_online_without_duplicates(se
     a, b = alice.my_name(), bob.my_name()
     bob.wait(lambda: a in bob.users(), "alice listed")
     alice.wait(lambda: b in alice.users(), "bob listed")
+    # both are also in #dev; #lobby is current for both
+    alice.join("dev")
+    bob.join("dev")
+    alice.switch("lobby")
+    bob.switch("lobby")
     alice.send("before 1")
     bob.send("before 2")
     alice.wait_message("before 2")
@@ -335,6 +340,10 @@ def test_dropped_connection_shows_reconnecting_then_online_without_duplicates(se
     # meanwhile bob keeps talking; the server keeps alice's session (no leave presence)
     bob.send("while alice was away")
     bob.wait_message("while alice was away")
+    bob.switch("dev")
+    bob.send("missed in dev")
+    bob.wait_message("missed in dev")
+    bob.switch("lobby")
     assert a in bob.users()
 
     proxy.accept_again()
@@ -352,6 +361,13 @@ def test_dropped_connection_shows_reconnecting_then_online_without_duplicates(se
     assert f"{a} left" not in bob.lines("presence")
     assert bob.lines("presence").count(f"{a} joined") <= 1
     assert "the server restarted: new session" not in alice.lines("system")
+    # what was missed in the other room is unread there, and shown once
+    alice.wait(lambda: alice.rooms() == {"lobby": 0, "dev": 1}, "missed #dev message counted unread")
+    alice.switch("dev")
+    alice.wait_message("missed in dev")
+    assert alice.message_texts() == ["missed in dev"]
+    alice.switch("lobby")
+    alice.wait(lambda: alice.rooms() == {"lobby": 0, "dev": 0}, "unread cleared")
     alice.send("after resume")
     bob.wait_message("after resume")
     alice.wait_message("after resume")
@@ -506,7 +522,7 @@ chat:
     disconnectAfter: 3
 log:
   level: debug
-"""])
+"""], ids=["kick-after-3-refusals"])
 def test_flooding_gets_the_session_closed_and_the_page_says_why(server, browsers):
     alice = browsers(server.url, "alice")
     bob = browsers(server.url, "bob")
