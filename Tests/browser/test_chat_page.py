@@ -105,6 +105,7 @@ def test_rooms_create_join_switch_leave_isolation_and_unread(server, browsers):
     assert alice.driver.title.startswith("(2) "), alice.driver.title
     assert "only in dev" not in bob.message_texts()
     assert list(bob.rooms()) == ["lobby"]
+    assert not (p := alice.contrast_problems()), '\n'.join(p)   # unread badge, current room
     alice.screenshot("03-desktop-room-with-unread-badge")
 
     # switching to #lobby clears its unread count and shows only #lobby's messages
@@ -272,6 +273,7 @@ def test_server_errors_appear_next_to_the_input(server, browsers):
     # error sits directly above the input row
     box = alice.by_id("input")
     assert err.location["y"] + err.size["height"] <= box.location["y"] + 1
+    assert not (p := alice.contrast_problems()), '\n'.join(p)   # the error line
     alice.screenshot("06-desktop-server-error-next-to-input")
 
     # a successful send clears it
@@ -335,6 +337,7 @@ def test_dropped_connection_shows_reconnecting_then_online_without_duplicates(se
     alice.wait(lambda: alice.status_text().startswith("reconnecting"), "reconnecting shown")
     assert alice.by_id("retry").is_displayed()  # "Retry now"
     assert alice.by_id("send").get_attribute("disabled") is not None
+    assert not (p := alice.contrast_problems()), '\n'.join(p)   # status, retry button
     alice.screenshot("07-desktop-reconnecting")
 
     # meanwhile bob keeps talking; the server keeps alice's session (no leave presence)
@@ -347,7 +350,7 @@ def test_dropped_connection_shows_reconnecting_then_online_without_duplicates(se
     assert a in bob.users()
 
     proxy.accept_again()
-    alice.wait_online(timeout=20)
+    alice.wait_online(timeout=30)
     alice.wait_message("while alice was away")
     assert alice.my_name() == a
     log = alice.record_status()
@@ -426,7 +429,7 @@ def test_server_restart_starts_a_fresh_session_and_says_so(server, browsers, pro
     try:
         proxy.upstream_port = second.port
         proxy.accept_again()
-        alice.wait_online(timeout=20)
+        alice.wait_online(timeout=30)
         alice.wait(lambda: "the server restarted: new session" in alice.lines("system"), "restart notice")
         # the remembered name is asked for again
         alice.wait(lambda: alice.my_name() == wanted, "remembered name restored")

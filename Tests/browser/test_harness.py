@@ -27,3 +27,17 @@ def test_console_check_catches_js_errors_and_csp_violations(server, browsers):
     # expected here: allow them so the fixture's own check passes
     page.allow_console(r"probe failure|Content Security Policy")
     assert page.console_problems() == []
+
+
+def test_layout_checks_catch_low_contrast_and_sideways_overflow(server, browsers):
+    page = browsers(server.url, "probe")
+    assert page.contrast_problems() == [] and page.overflow_problems() == []
+    page.js("""
+      const p = document.createElement('p'); p.id = 'probe'; p.textContent = 'pale grey text';
+      p.setAttribute('class', 'probe'); document.querySelector('main').appendChild(p);
+      p.animate([{color: '#aaaaaa'}, {color: '#aaaaaa'}], {duration: 60000, fill: 'forwards'});
+      const wide = document.createElement('div'); wide.textContent = 'wide';
+      document.getElementById('composer').appendChild(wide);
+      wide.animate([{width: '3000px'}, {width: '3000px'}], {duration: 60000, fill: 'forwards'});""")
+    page.wait(lambda: any("pale grey text" in p for p in page.contrast_problems()), "low contrast reported")
+    page.wait(lambda: any("div#." in p for p in page.overflow_problems()), "overflow reported")
