@@ -88,6 +88,7 @@ class ConfabServer:
         self.port = 0
         self._lines: "queue.Queue[str | None]" = queue.Queue()
         self._log = None
+        self.stopped = False  # set when the test (or teardown) stops the server on purpose
 
     @property
     def url(self) -> str:
@@ -140,6 +141,7 @@ class ConfabServer:
             return ""
 
     def stop(self):
+        self.stopped = True
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:

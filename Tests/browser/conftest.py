@@ -6,11 +6,16 @@ processes (one per chat session); the browser console is checked after each test
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
 
 from browser_harness import LOG_DIR, OUTPUT_DIR, ConfabServer, DEFAULT_CONFIG, TCPProxy, start_chrome, slug_for
+
+
+# a text-format log line at level error or critical
+SERVER_ERROR_LINE = re.compile(r"^\S+\s+(ERROR|CRITICAL)\b")
 
 
 @pytest.fixture
@@ -23,7 +28,15 @@ def server_config() -> str:
 def server(request, tmp_path, server_config):
     srv = ConfabServer(tmp_path, LOG_DIR / f"{slug_for(request)}.log", server_config).start()
     yield srv
+    died = srv.proc.poll() if not srv.stopped else None
     srv.stop()
+    if getattr(request.node, "_failed_call", False):
+        return
+    if died is not None:
+        pytest.fail(f"confab exited during the test with status {died}; log tail:\n{srv.log_text()[-3000:]}")
+    errors = [line for line in srv.log_text().splitlines() if SERVER_ERROR_LINE.match(line)]
+    if errors:
+        pytest.fail("the server logged errors:\n  " + "\n  ".join(errors[:20]))
 
 
 @pytest.fixture
@@ -42,8 +55,14 @@ def browsers(request):
 
     yield open_page
 
+    failed = getattr(request.node, "_failed_call", False)
     problems = []
     for page in pages:
+        if failed:  # what each browser showed when the test failed
+            try:
+                page.screenshot(f"FAILED-{slug_for(request)}-{page.label}")
+            except Exception:  # noqa: BLE001
+                pass
         try:
             problems += page.console_problems()
         except Exception as e:  # noqa: BLE001
@@ -53,8 +72,11 @@ def browsers(request):
             page.driver.quit()
         except Exception:  # noqa: BLE001
             pass
-    if problems and not getattr(request.node, "_failed_call", False):
-        pytest.fail("browser console reported problems:\n  " + "\n  ".join(problems))
+    if problems:
+        if failed:  # the test's own failure comes first; still show what the console said
+            print("browser console problems:\n  " + "\n  ".join(problems))
+        else:
+            pytest.fail("browser console reported problems:\n  " + "\n  ".join(problems))
 
 
 @pytest.fixture
