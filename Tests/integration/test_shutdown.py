@@ -1,0 +1,91 @@
+"""Process lifecycle: the listening line, config errors, SIGTERM drain."""
+
+import signal
+import subprocess
+
+from conftest import (LISTEN_LINE, OP_CLOSE, RawWebSocket, close_payload, confab_binary,
+                      encode_frame, web_root)
+
+
+def test_listening_line(server):
+    assert LISTEN_LINE.match(server.listen_line)
+    assert server.port > 0
+    assert server.ws_path == "/ws"
+
+
+def test_sigterm_closes_clients_1001_and_exits_0(server):
+    a, b = server.client(), server.client()
+    a.expect("presence", event="join")
+    server.signal(signal.SIGTERM)
+    code_a, _ = a.wait_closed(timeout=5)
+    code_b, _ = b.wait_closed(timeout=5)
+    assert code_a == 1001
+    assert code_b == 1001
+    exit_code = server.wait(timeout=5)
+    assert exit_code == 0, f"exit code {exit_code} (None = still running after 5 s)"
+
+
+def test_sigint_also_drains(server):
+    a = server.client()
+    server.signal(signal.SIGINT)
+    code, _ = a.wait_closed(timeout=5)
+    assert code == 1001
+    assert server.wait(timeout=5) == 0
+
+
+def run_with_config(tmp_path, yaml_text):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(yaml_text)
+    return subprocess.run(
+        [confab_binary(), "serve", "--host", "127.0.0.1", "--port", "0",
+         "--config", str(cfg), "--web-root", str(web_root())],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=10, text=True)
+
+
+def test_unknown_config_key_stops_startup(tmp_path):
+    proc = run_with_config(tmp_path, "chat:\n  historySize: 5\n  histroySize: 10\n")
+    assert proc.returncode != 0
+    assert "histroySize" in proc.stderr, proc.stderr
+    assert "listening" not in proc.stdout
+
+
+def test_wrong_type_config_stops_startup(tmp_path):
+    proc = run_with_config(tmp_path, "chat:\n  historySize: lots\n")
+    assert proc.returncode != 0
+    assert "historySize" in proc.stderr, proc.stderr
+
+
+def test_second_sigterm_exits_at_once(server_factory):
+    """The first SIGTERM drains (close 1001, wait for the peers' close frames); a second one
+    exits at once, with 128+15 as `confab serve --help` documents."""
+    srv = server_factory("server:\n  shutdownTimeoutSeconds: 30\n"
+                         "websocket:\n  closeTimeoutSeconds: 30\n")
+    ws = RawWebSocket(srv)   # a peer that never answers the close frame
+    try:
+        ws.read_intro()
+        srv.signal(signal.SIGTERM)
+        code, _ = ws.read_close()
+        assert code == 1001
+        assert srv.proc.poll() is None, "the server did not wait for the peer's close frame"
+        srv.signal(signal.SIGTERM)
+        exit_code = srv.wait(timeout=3)
+        assert exit_code is not None, "a second SIGTERM did not stop the server at once"
+        assert exit_code == 128 + signal.SIGTERM, exit_code
+    finally:
+        ws.close()
+
+
+def test_drain_ends_when_peers_answer(server):
+    """A peer that answers the 1001 close lets the process exit 0 without waiting for timeouts."""
+    ws = RawWebSocket(server)
+    try:
+        ws.read_intro()
+        server.signal(signal.SIGTERM)
+        code, _ = ws.read_close()
+        assert code == 1001
+        ws.send(encode_frame(OP_CLOSE, close_payload(1001)))
+        assert ws.wait_eof(timeout=3), "server kept TCP open after the close handshake"
+        ws.close()  # the peer's side of TCP ends too
+        assert server.wait(timeout=3) == 0
+    finally:
+        ws.close()
