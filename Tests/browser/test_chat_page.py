@@ -447,6 +447,17 @@ def test_phone_layout_keyboard_contrast_and_new_messages_marker(server, browsers
     bob = browsers(server.url, "bob")
     alice = browsers(proxy.url, "alice")
     alice.emulate_phone(390, 844)
+    # the rename form fits on the screen
+    alice.by_id("me").click()
+    alice.wait(lambda: alice.by_id("rename-input").is_displayed(), "rename form open")
+    alice.screenshot("16-phone-rename-form")
+    assert not (p := alice.overflow_problems()), '\n'.join(p)
+    # header buttons stay on one line
+    heights = alice.js("return [...document.querySelectorAll('.topbar button')].filter((b) => b.offsetParent)"
+                       ".map((b) => [b.id, b.getBoundingClientRect().height]);")
+    assert all(h <= 40 for _, h in heights), heights
+    alice.press(Keys.ESCAPE)
+    alice.wait(lambda: not alice.by_id("rename-form").is_displayed(), "rename form closed")
     alice.rename("Alexandrina Wilhelmina X")          # 24 characters, the longest name
     alice.wait(lambda: alice.my_name() == "Alexandrina Wilhelmina X", "renamed")
     bob.wait(lambda: "Alexandrina Wilhelmina X" in bob.users(), "bob sees the long name")
