@@ -86,6 +86,19 @@ function onStatus(s) {
   if (countdown) { clearInterval(countdown); countdown = null; }
   if (s.status === 'reconnecting') countdown = setInterval(paintStatus, 250);
   paintStatus();
+  if (s.status === 'offline' && s.message) {
+    // the server ended the session (e.g. close 1008): say why, offer Connect
+    clearUsers();
+    addSystem(state, `${s.message}. Use Connect to start a new session.`);
+    showError(`${s.message}.`);
+    els.error.dataset.code = `close_${s.code}`;
+    render();
+  }
+}
+
+/** Nobody is "online" for us any more: do not keep showing a stale user list. */
+function clearUsers() {
+  for (const r of state.rooms.values()) r.users = [];
 }
 
 let frame = 0;
@@ -103,9 +116,8 @@ function renderNow() {
   renderUsers(doc, els.users, els.userCount, state);
   const room = currentRoom(state);
   els.roomTitle.textContent = room ? `#${room.name}` : '';
-  els.input.placeholder = room
-    ? `Message #${room.name} (Enter to send, Shift+Enter for a new line, /help for commands)`
-    : 'Not connected';
+  // short, so it fits one line on a phone; the keys are explained in the hint below
+  els.input.placeholder = room ? `Message #${room.name}` : 'Not connected';
   view.sync(room);
   updateCounter();
 }
@@ -319,6 +331,7 @@ els.disconnect.addEventListener('click', () => {
     conn.start();
   } else {
     conn.leave();
+    clearUsers();
     addSystem(state, 'you left the chat');
   }
   render();

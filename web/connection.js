@@ -12,6 +12,17 @@ export const NAME_KEY = 'confab.name';
 export const CONNECT_TIMEOUT_MS = 10000;
 
 /**
+ * Server close codes that end the session for good: retrying would not resume
+ * it, so the client goes offline and says why instead of reconnecting.
+ *  1008: too many rate-limited requests in a row (the session was ended)
+ *  4000: another connection (e.g. a duplicated tab) resumed this session
+ */
+export const FINAL_CLOSE_CODES = new Map([
+  [1008, 'Disconnected by the server: too many requests too fast'],
+  [4000, 'This session was taken over by another tab or window'],
+]);
+
+/**
  * Delay before reconnect attempt number `attempt` (0-based):
  * 0.5 s doubling up to 15 s, then ±30 % jitter.
  * @param {number} attempt
@@ -36,7 +47,8 @@ function safeSet(storage, key, value) {
 /**
  * Status callback receives one of:
  *  {status:'connecting'} | {status:'online'} |
- *  {status:'reconnecting', delayMs, retryAt} | {status:'offline'}
+ *  {status:'reconnecting', delayMs, retryAt} |
+ *  {status:'offline', code?, reason?, message?}  (message: why the server ended the session)
  */
 export class Connection {
   /**
@@ -151,6 +163,15 @@ export class Connection {
       return;
     }
     this.lastClose = { code: ev?.code, reason: ev?.reason };
+    const why = FINAL_CLOSE_CODES.get(ev?.code);
+    if (why) {
+      // the session is over on the server: no retry, no resume
+      this.stopped = true;
+      this._clearTimer();
+      this.token = null;
+      this._status({ status: 'offline', code: ev.code, reason: ev.reason ?? '', message: why });
+      return;
+    }
     this._scheduleReconnect();
   }
 

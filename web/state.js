@@ -26,7 +26,8 @@ export function createState() {
 }
 
 function newRoom(name) {
-  return { name, users: [], items: [], seqs: new Set(), maxSeq: -Infinity, unread: 0, rev: 0 };
+  // synced: this room's history has been received once (later histories are catch-ups)
+  return { name, users: [], items: [], seqs: new Set(), maxSeq: -Infinity, unread: 0, rev: 0, synced: false };
 }
 
 /** Get or create the room entry for `name`. */
@@ -233,9 +234,18 @@ export function applyServerMessage(state, msg, ctx = {}) {
       }
       return { room: msg.room };
     case 'history': {
-      ensureRoom(state, msg.room);
+      const room = ensureRoom(state, msg.room);
+      // A room's first history is the past: not unread. A later one (after a
+      // resume) may hold messages missed while disconnected: those newer than
+      // anything we had count as unread, as they would have live.
+      const catchUp = room.synced;
+      const known = room.maxSeq;
       let added = 0;
-      for (const m of msg.messages) if (addMessage(state, { ...m, room: msg.room }, { live: false })) added++;
+      for (const m of msg.messages) {
+        const live = catchUp && m.seq !== null && m.seq > known;
+        if (addMessage(state, { ...m, room: msg.room }, { live })) added++;
+      }
+      room.synced = true;
       return { room: msg.room, added };
     }
     case 'message': {

@@ -58,6 +58,8 @@ test('the page end to end against a fake server', async () => {
   await tick();
   assert.equal($('status').dataset.status, 'online');
   assert.equal($('status').textContent, 'online');
+  // short placeholder: one line on a 390px phone (the keys are in the hint line)
+  assert.equal($('input').placeholder, 'Message #lobby');
   assert.equal($('me').textContent, me.name);
   assert.equal($('server-name').textContent, 'Confab');
   assert.deepEqual($('rooms').children.map((li) => li.dataset.room), ['lobby']);
@@ -200,9 +202,16 @@ test('the page end to end against a fake server', async () => {
   await tick();
   assert.deepEqual(seqsShown(), [1]);
 
+  ws3.recv({ type: 'users', room: 'lobby', users: [{ id: 'n', name: 'brave-fox-1' }, al] });
+  await tick();
+  assert.equal($('users').children.length, 2);
+
   // --- leaving through the UI: close 1000, token forgotten, offline
   $('disconnect').dispatch('click');
   await tick();
+  // the user list is not left showing people as online
+  assert.equal($('users').children.length, 0);
+  assert.equal($('user-count').textContent, '0 online');
   assert.equal(ws3.closed, 1000);
   assert.equal($('status').dataset.status, 'offline');
   assert.equal($('status').textContent, 'offline');
@@ -210,4 +219,26 @@ test('the page end to end against a fake server', async () => {
   assert.equal($('disconnect').textContent, 'Connect');
   await tick(800);
   assert.equal(sockets.length, 3, 'no reconnect after leaving');
+
+  // --- Connect again, then the server ends the session for flooding (close 1008)
+  $('disconnect').dispatch('click');
+  await tick();
+  const ws4 = sockets[3];
+  assert.equal(ws4.url, 'ws://127.0.0.1:8080/ws?name=Bob');
+  ws4.open();
+  ws4.recv({ type: 'welcome', user: { id: 'b2', name: 'Bob' }, room: 'lobby', rooms: ['lobby'], token: 'tok4', resumed: false });
+  ws4.recv({ type: 'users', room: 'lobby', users: [{ id: 'b2', name: 'Bob' }, al] });
+  await tick();
+  assert.equal($('status').dataset.status, 'online');
+  ws4.drop(1008);
+  await tick(800);
+  assert.equal(sockets.length, 4, 'no reconnect after a policy close');
+  assert.equal($('status').dataset.status, 'offline');
+  assert.equal($('error').dataset.code, 'close_1008');
+  assert.match($('error').textContent, /too many requests/);
+  assert.match($('messages').children.at(-1).textContent, /too many requests.*Connect/);
+  assert.doesNotMatch($('messages').textContent, /server restarted: new session.*server restarted/s);
+  assert.equal($('users').children.length, 0);
+  assert.equal($('disconnect').textContent, 'Connect');
+  assert.equal(sessionStorage.getItem('confab.token'), null);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Connection, backoffDelay, TOKEN_KEY, NAME_KEY, CONNECT_TIMEOUT_MS } from '../../web/connection.js';
+import { Connection, backoffDelay, TOKEN_KEY, NAME_KEY, CONNECT_TIMEOUT_MS, FINAL_CLOSE_CODES } from '../../web/connection.js';
 
 class MemStorage {
   constructor() { this.m = new Map(); }
@@ -127,6 +127,39 @@ test('leaving through the UI closes with 1000, forgets the token, stays offline'
   // connecting again is a fresh session
   h.conn.start();
   assert.equal(h.sockets[1].url, 'ws://h:1/ws');
+});
+
+for (const code of [1008, 4000]) {
+  test(`server close ${code} ends the session: offline with the reason, token forgotten, no retry`, () => {
+    const h = harness();
+    h.conn.start();
+    h.sockets[0].open();
+    h.sockets[0].recv(W());
+    h.sockets[0].drop(code);
+    const st = h.statuses.at(-1);
+    assert.equal(st.status, 'offline');
+    assert.equal(st.code, code);
+    assert.equal(st.message, FINAL_CLOSE_CODES.get(code));
+    assert.equal(h.session.getItem(TOKEN_KEY), null);
+    assert.equal(h.pendingTimers().length, 0, 'no reconnect scheduled');
+    assert.equal(h.sockets.length, 1);
+    // Connect (start) is a fresh session, not a resume
+    h.conn.start();
+    assert.equal(h.sockets[1].url, 'ws://h:1/ws');
+  });
+}
+
+test('other server closes (1001 shutdown, 1011, 1009) still reconnect and resume', () => {
+  for (const code of [1001, 1011, 1009]) {
+    const h = harness();
+    h.conn.start();
+    h.sockets[0].open();
+    h.sockets[0].recv(W());
+    h.sockets[0].drop(code);
+    assert.equal(h.statuses.at(-1).status, 'reconnecting', String(code));
+    h.fire();
+    assert.equal(h.sockets[1].url, 'ws://h:1/ws?resume=tok1');
+  }
 });
 
 test('leave during the backoff wait cancels the retry', () => {

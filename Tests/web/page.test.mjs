@@ -28,6 +28,8 @@ test('the ids the browser tests use exist once', () => {
   }
   assert.match(html, /id="error" role="alert"/);
   assert.match(html, /<button id="send" type="submit"/);
+  // status and retry share one box, which the phone layout moves under the header
+  assert.match(html, /<div class="conn">\s*<span id="status"[^>]*>[^<]*<\/span>\s*<button id="retry"/);
 });
 
 test('JS never renders HTML strings or uses eval', () => {

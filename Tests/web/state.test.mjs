@@ -191,6 +191,31 @@ test('resumed welcome keeps state; refused resume starts fresh and says so', () 
   assert.deepEqual(seqs(s, 'lobby'), [1]);
 });
 
+test('after a resume, messages missed in other rooms count as unread; known ones do not', () => {
+  const s = started();
+  applyServerMessage(s, P({ type: 'history', room: 'lobby', messages: [msg('lobby', 1)] }));
+  applyServerMessage(s, P({ type: 'joined', room: 'dev' }));
+  applyServerMessage(s, P({ type: 'history', room: 'dev', messages: [msg('dev', 1), msg('dev', 2)] }));
+  applyServerMessage(s, P({ type: 'joined', room: 'empty' }));
+  applyServerMessage(s, P({ type: 'history', room: 'empty', messages: [] }));
+  setCurrent(s, 'lobby');
+  assert.deepEqual(roomList(s).map((r) => r.unread), [0, 0, 0]);
+  // a switch (idempotent join) replays known history: nothing new, nothing unread
+  applyServerMessage(s, P({ type: 'history', room: 'dev', messages: [msg('dev', 1), msg('dev', 2)] }));
+  assert.equal(getRoom(s, 'dev').unread, 0);
+  // dropped and resumed: the histories hold what was missed meanwhile
+  applyServerMessage(s, welcome({ resumed: true, room: 'lobby', rooms: ['lobby', 'dev', 'empty'] }), { resumeAttempted: true });
+  applyServerMessage(s, P({ type: 'history', room: 'lobby', messages: [msg('lobby', 1), msg('lobby', 2)] }));
+  applyServerMessage(s, P({ type: 'history', room: 'dev', messages: [msg('dev', 1), msg('dev', 2), msg('dev', 3), msg('dev', 4, me)] }));
+  applyServerMessage(s, P({ type: 'history', room: 'empty', messages: [msg('empty', 1)] }));
+  assert.deepEqual(seqs(s, 'dev'), [1, 2, 3, 4]);
+  assert.deepEqual(roomList(s).map((r) => [r.name, r.unread]), [['lobby', 0], ['dev', 1], ['empty', 1]]);
+  // a room joined for the first time: its history is the past, not unread
+  applyServerMessage(s, P({ type: 'joined', room: 'ops' }), { keepCurrent: true });
+  applyServerMessage(s, P({ type: 'history', room: 'ops', messages: [msg('ops', 1), msg('ops', 2)] }));
+  assert.equal(getRoom(s, 'ops').unread, 0);
+});
+
 test('a fresh welcome without a resume attempt says nothing', () => {
   const s = createState();
   const r = applyServerMessage(s, welcome(), { resumeAttempted: false });

@@ -1,0 +1,111 @@
+"""Fixtures for Confab's real-browser tests; the machinery is in browser_harness.py.
+
+Each test gets its own server (fresh rooms and users) and its own browser
+processes (one per chat session); the browser console is checked after each test.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from browser_harness import LOG_DIR, OUTPUT_DIR, ConfabServer, DEFAULT_CONFIG, TCPProxy, start_chrome, slug_for
+
+
+# a text-format log line at level error or critical
+SERVER_ERROR_LINE = re.compile(r"^\S+\s+(ERROR|CRITICAL)\b")
+
+
+@pytest.fixture
+def server_config() -> str:
+    """Override in a test module (or with @pytest.mark.parametrize) for another config."""
+    return DEFAULT_CONFIG
+
+
+@pytest.fixture
+def server(request, tmp_path, server_config):
+    srv = ConfabServer(tmp_path, LOG_DIR / f"{slug_for(request)}.log", server_config).start()
+    yield srv
+    died = srv.proc.poll() if not srv.stopped else None
+    srv.stop()
+    if getattr(request.node, "_failed_call", False):
+        return
+    if died is not None:
+        pytest.fail(f"confab exited during the test with status {died}; log tail:\n{srv.log_text()[-3000:]}")
+    errors = [line for line in srv.log_text().splitlines() if SERVER_ERROR_LINE.match(line)]
+    if errors:
+        pytest.fail("the server logged errors:\n  " + "\n  ".join(errors[:20]))
+
+
+@pytest.fixture
+def browsers(request):
+    """Factory: `open_page(url, label)` starts one browser process per chat session."""
+    from chatpage import ChatPage
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    pages: list[ChatPage] = []
+
+    def open_page(url: str, label: str, width: int = 1280, height: int = 800) -> ChatPage:
+        page = ChatPage(start_chrome(width, height), label, OUTPUT_DIR)
+        pages.append(page)
+        page.open(url)
+        return page
+
+    yield open_page
+
+    failed = getattr(request.node, "_failed_call", False)
+    problems = []
+    for page in pages:
+        if failed:  # what each browser showed when the test failed
+            try:
+                page.screenshot(f"FAILED-{slug_for(request)}-{page.label}")
+            except Exception:  # noqa: BLE001
+                pass
+        try:
+            problems += page.console_problems()
+        except Exception as e:  # noqa: BLE001
+            problems.append(f"[{page.label}] could not read the console log: {e}")
+    for page in pages:
+        try:
+            page.driver.quit()
+        except Exception:  # noqa: BLE001
+            pass
+    if problems:
+        if failed:  # the test's own failure comes first; still show what the console said
+            print("browser console problems:\n  " + "\n  ".join(problems))
+        else:
+            pytest.fail("browser console reported problems:\n  " + "\n  ".join(problems))
+
+
+@pytest.fixture
+def proxy_factory():
+    proxies: list[TCPProxy] = []
+
+    def make(upstream_port: int) -> TCPProxy:
+        p = TCPProxy(upstream_port)
+        proxies.append(p)
+        return p
+
+    yield make
+    for p in proxies:
+        p.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    rep = yield
+    if rep.when == "call" and rep.failed:
+        item._failed_call = True
+    return rep
+
+
+def pytest_sessionstart(session):
+    # fresh screenshots each run, so nothing stale is looked at
+    if OUTPUT_DIR.exists():
+        for p in OUTPUT_DIR.glob("*.png"):
+            p.unlink()
+    if LOG_DIR.exists():
+        shutil.rmtree(LOG_DIR, ignore_errors=True)
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
