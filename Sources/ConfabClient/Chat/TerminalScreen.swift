@@ -1,0 +1,54 @@
+import Foundation
+import ConfabChat
+
+/// The bytes written to the terminal, as pure functions: a line printed above the prompt
+/// without garbling the input being typed, the prompt itself, colours by kind.
+public struct TerminalScreen: Sendable {
+    /// Interactive: clear the prompt line before printing and redraw it after.
+    public var interactive: Bool
+    public var colour: Bool
+
+    public init(interactive: Bool, colour: Bool) {
+        self.interactive = interactive
+        self.colour = colour
+    }
+
+    static let clearLine = "\r\u{1B}[2K"
+    static let reset = "\u{1B}[0m"
+
+    public static func prompt(room: String?) -> String { "[\(room ?? "…")] > " }
+
+    /// `line` printed above the prompt; the prompt and the partial input are drawn again.
+    public func print(_ line: ShownLine, room: String?, input: String) -> String {
+        let body = styled(line) + "\n"
+        guard interactive else { return body }
+        return Self.clearLine + body.replacingOccurrences(of: "\n", with: "\r\n") + promptLine(room: room, input: input)
+    }
+
+    /// Redraws the prompt line (after an edit or a room change).
+    public func redraw(room: String?, input: String) -> String {
+        guard interactive else { return "" }
+        return Self.clearLine + promptLine(room: room, input: input)
+    }
+
+    /// The input line once Enter is pressed: moves down, leaving the prompt clean.
+    public func submitted(room: String?) -> String {
+        guard interactive else { return "" }
+        return Self.clearLine
+    }
+
+    func promptLine(room: String?, input: String) -> String {
+        let prompt = Self.prompt(room: room)
+        return (colour ? "\u{1B}[1m" + prompt + Self.reset : prompt) + input
+    }
+
+    public func styled(_ line: ShownLine) -> String {
+        guard colour else { return line.text }
+        switch line.kind {
+        case .message: return line.text
+        case .presence: return "\u{1B}[2m" + line.text + Self.reset
+        case .system: return "\u{1B}[36m" + line.text + Self.reset
+        case .error: return "\u{1B}[1;31m" + line.text + Self.reset
+        }
+    }
+}

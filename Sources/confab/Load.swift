@@ -1,0 +1,4 @@
+import ArgumentParser
+struct Load: ParsableCommand {
+    func run() throws {}
+}
