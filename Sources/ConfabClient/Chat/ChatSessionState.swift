@@ -128,7 +128,7 @@ public struct ChatSessionState: Sendable {
             }
             let queued = outbox
             outbox.removeAll()
-            for line in queued { actions += sendLine(line) }
+            for line in queued { actions += self.line(line) }
             actions += endIfDrained()
             return actions
         case "joined":
@@ -210,10 +210,10 @@ public struct ChatSessionState: Sendable {
     public mutating func line(_ raw: String) -> [ChatAction] {
         var text = raw
         if text.hasSuffix("\r") { text.removeLast() }
-        if text.trimmingCharacters(in: .whitespaces).lowercased() == "/quit" { return quit() }
         guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { return [] }
         switch phase {
         case .open(welcomed: true):
+            if text.trimmingCharacters(in: .whitespaces).lowercased() == "/quit" { return leave() }
             return sendLine(text)
         case .connecting, .open(welcomed: false), .waitingToReconnect:
             outbox.append(text)
@@ -239,9 +239,16 @@ public struct ChatSessionState: Sendable {
 
     /// End of standard input: leave once what was sent is answered, or after `drainMs`.
     public mutating func inputEnd() -> [ChatAction] {
+        if case .waitingToReconnect = phase, outbox.isEmpty { return quit() }
+        return leave()
+    }
+
+    /// `/quit` or end of input: like `quit`, but only once every request sent so far has
+    /// its reply (bounded by `drainMs`), so the last lines of a script are not lost and the
+    /// replies to them are shown.
+    mutating func leave() -> [ChatAction] {
         guard !inputEnded else { return [] }
         inputEnded = true
-        if case .waitingToReconnect = phase, outbox.isEmpty { return quit() }
         let done = endIfDrained()
         return done.isEmpty ? [.startTimer(.drain, milliseconds: Self.drainMs)] : done
     }
