@@ -82,7 +82,10 @@ public struct ChatSessionState: Sendable {
     public private(set) var pending: Set<String> = []
     /// Lines typed before the welcome; sent once welcomed.
     public private(set) var outbox: [String] = []
-    public private(set) var inputEnded = false
+    /// End of input or `/quit`: leave once what was sent is answered.
+    public private(set) var leaving = false
+    /// `/quit` was processed: later lines are not sent.
+    private var quitTyped = false
     public private(set) var everWelcomed = false
     public var backoff = ReconnectBackoff()
     let initialRoom: String?
@@ -175,7 +178,7 @@ public struct ChatSessionState: Sendable {
             let why = code == 4000 ? "session resumed elsewhere" : code == 1008 ? "policy violation" : "closed"
             return [.exit(status: 1, message: "the server closed the connection: \(why) (\(code))")]
         }
-        if inputEnded && outbox.isEmpty {
+        if leaving && outbox.isEmpty {
             phase = .finished
             return [.show(Self.notice("connection lost: \(Self.describe(end))")), .exit(status: 0, message: nil)]
         }
@@ -213,7 +216,11 @@ public struct ChatSessionState: Sendable {
         guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { return [] }
         switch phase {
         case .open(welcomed: true):
-            if text.trimmingCharacters(in: .whitespaces).lowercased() == "/quit" { return leave() }
+            guard !quitTyped else { return [] }
+            if text.trimmingCharacters(in: .whitespaces).lowercased() == "/quit" {
+                quitTyped = true
+                return leave()
+            }
             return sendLine(text)
         case .connecting, .open(welcomed: false), .waitingToReconnect:
             outbox.append(text)
@@ -247,8 +254,8 @@ public struct ChatSessionState: Sendable {
     /// its reply (bounded by `drainMs`), so the last lines of a script are not lost and the
     /// replies to them are shown.
     mutating func leave() -> [ChatAction] {
-        guard !inputEnded else { return [] }
-        inputEnded = true
+        guard !leaving else { return [] }
+        leaving = true
         let done = endIfDrained()
         return done.isEmpty ? [.startTimer(.drain, milliseconds: Self.drainMs)] : done
     }
@@ -258,7 +265,7 @@ public struct ChatSessionState: Sendable {
     }
 
     private mutating func endIfDrained() -> [ChatAction] {
-        guard inputEnded, pending.isEmpty, outbox.isEmpty, phase == .open(welcomed: true) else { return [] }
+        guard leaving, pending.isEmpty, outbox.isEmpty, phase == .open(welcomed: true) else { return [] }
         return quit()
     }
 
