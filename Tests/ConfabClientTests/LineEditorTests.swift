@@ -74,7 +74,7 @@ import Testing
     @Test func interactiveOutputClearsThePromptAndRedrawsTheInput() {
         let screen = TerminalScreen(interactive: true, colour: false)
         #expect(screen.print(ShownLine(kind: .message, text: "hi"), room: "dev", input: "typ")
-            == "\r\u{1B}[2Khi\r\n[dev] > typ")
+            == "\r\u{1B}[2Khi\n[dev] > typ")
     }
 
     @Test func coloursByKind() {

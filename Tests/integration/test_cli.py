@@ -392,3 +392,85 @@ def test_load_table_and_help_mention_the_rate_limit(server_factory):
     for label in ("connections", "connect time ms", "messages sent", "deliveries", "latency ms", "load CPU"):
         assert label in table, table
     assert result.stderr == b"", "no progress line when stderr is not a terminal"
+
+
+# --------------------------------------------------------------------------
+# A real terminal (pty): raw mode, prompt with the room, restored on exit
+# --------------------------------------------------------------------------
+
+def run_in_pty(server, keys_after_welcome: list[bytes], env_extra: dict | None = None, timeout: float = 10):
+    """Runs `confab chat` on a pty; sends each key chunk once the previous output settled
+    on the prompt. Returns (exit code, everything printed, ICANON of the tty after exit)."""
+    import os
+    import pty
+    import select
+    import termios
+
+    master, slave = pty.openpty()
+    env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "TZ": "UTC", **(env_extra or {})}
+    proc = subprocess.Popen([confab_binary(), "chat", server.ws_url(), "--name", "Tty"],
+                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    out = b""
+    deadline = time.monotonic() + timeout
+
+    def read_until(marker: bytes) -> None:
+        nonlocal out
+        while marker not in re.sub(rb"\x1b\[[0-9;]*[A-Za-z]", b"", out):
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"no {marker!r} in {out!r}"
+            ready, _, _ = select.select([master], [], [], remaining)
+            if ready:
+                try:
+                    out += os.read(master, 65536)
+                except OSError:
+                    raise AssertionError(f"pty closed before {marker!r}: {out!r}")
+
+    try:
+        read_until(b"[lobby] > ")
+        for keys, marker in keys_after_welcome:
+            os.write(master, keys)
+            if marker:
+                read_until(marker)
+        code = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        while True:  # drain what is left
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        canonical = bool(termios.tcgetattr(slave)[3] & termios.ICANON)
+        return code, out.decode("utf-8", "replace"), canonical
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+        os.close(slave)
+
+
+def test_terminal_prompt_editing_colour_and_restore(server):
+    watcher = server.client()
+    keys = [
+        (b"typo\x7f\x7f\x7f\x7fh\xc3", b"> h"),         # backspace, then half of an é
+        (b"\xa9llo", "h\u00e9llo".encode()),             # the rest of it arrives in the next read
+        (b"\r", b"Tty: h\xc3\xa9llo"),                    # Enter sends; the echo comes back
+        (b"/join dev\r", b"[dev] > "),                     # the prompt follows the current room
+        (b"\x04", None),                                  # Ctrl-D on an empty line leaves
+    ]
+    code, out, canonical = run_in_pty(server, keys)
+    assert code == 0, out
+    assert canonical, "the terminal is back in canonical mode after exit"
+    assert "\x1b[36m-- Welcome" in out, "system lines are coloured on a terminal"
+    assert watcher.expect("message")["text"] == "h\u00e9llo"
+    assert watcher.expect("presence", event="leave")["user"]["name"] == "Tty"
+
+
+def test_terminal_ctrl_c_leaves_and_no_color_is_honoured(server):
+    code, out, canonical = run_in_pty(server, [(b"abc\x03", None)], env_extra={"NO_COLOR": "1"})
+    assert code == 0 and canonical
+    assert "\x1b[36m" not in out and "\x1b[1;31m" not in out

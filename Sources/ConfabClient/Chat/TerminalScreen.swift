@@ -22,7 +22,8 @@ public struct TerminalScreen: Sendable {
     public func print(_ line: ShownLine, room: String?, input: String) -> String {
         let body = styled(line) + "\n"
         guard interactive else { return body }
-        return Self.clearLine + body.replacingOccurrences(of: "\n", with: "\r\n") + promptLine(room: room, input: input)
+        // Output processing stays on in raw mode, so "\n" still returns the carriage.
+        return Self.clearLine + body + promptLine(room: room, input: input)
     }
 
     /// Redraws the prompt line (after an edit or a room change).
