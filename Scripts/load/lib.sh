@@ -66,11 +66,33 @@ server_rss_kb() {
     awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"
 }
 
+# server_cpu_ticks: user+system CPU of the server so far, in clock ticks (/proc/PID/stat).
+server_cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"
+}
+
+# run_load ARGS...: runs confab load (bounded to 60 s); prints the server's CPU over the
+# run when we started the server.
+run_load() {
+    local before=0 status=0
+    [[ -n "$SERVER_PID" ]] && before="$(server_cpu_ticks)"
+    local start=$SECONDS
+    timeout 60 "$CONFAB" load "$@" || status=$?
+    if [[ -n "$SERVER_PID" ]]; then
+        local ticks=$(( $(server_cpu_ticks) - before )) hz
+        hz="$(getconf CLK_TCK)"
+        awk -v t="$ticks" -v hz="$hz" -v s="$(( SECONDS - start ))" 'BEGIN {
+            printf "server CPU       %.2f s over ~%d s of run\n", t / hz, s }'
+    fi
+    return "$status"
+}
+
 machine() {
     local cpu mem
     cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
     mem="$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
     echo "machine: $(nproc) CPUs ($cpu), $mem RAM, $(uname -sr), descriptors $(ulimit -n)"
+    echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews latency)"
 }
 
 # setup_scenario "$@": URL from the first argument, else a fresh server.
