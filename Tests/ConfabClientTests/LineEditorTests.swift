@@ -77,6 +77,13 @@ import Testing
             == "\r\u{1B}[2Khi\n[dev] > typ")
     }
 
+    @Test func controlCharactersFromMessagesCannotDriveTheTerminal() {
+        #expect(TerminalScreen.sanitized("a\u{1B}[2Jb\u{07}\u{9B}c\td\ne") == "a\u{FFFD}[2Jb\u{FFFD}\u{FFFD}c d\ne")
+        #expect(TerminalScreen.sanitized("plain é 😀") == "plain é 😀")
+        let screen = TerminalScreen(interactive: false, colour: false)
+        #expect(screen.print(ShownLine(kind: .message, text: "x\u{1B}]0;pwned\u{07}"), room: nil, input: "") == "x\u{FFFD}]0;pwned\u{FFFD}\n")
+    }
+
     @Test func coloursByKind() {
         let screen = TerminalScreen(interactive: false, colour: true)
         #expect(screen.styled(ShownLine(kind: .error, text: "!! x")) == "\u{1B}[1;31m!! x\u{1B}[0m")

@@ -474,3 +474,15 @@ def test_terminal_ctrl_c_leaves_and_no_color_is_honoured(server):
     code, out, canonical = run_in_pty(server, [(b"abc\x03", None)], env_extra={"NO_COLOR": "1"})
     assert code == 0 and canonical
     assert "\x1b[36m" not in out and "\x1b[1;31m" not in out
+
+
+def test_escape_sequences_in_messages_are_neutralised(server, chat):
+    c = chat()
+    c.wait_line(r"^-- Welcome")
+    w = server.client()
+    w.say("clear\u001b[2J screen\u0007")
+    line = c.wait_line(r": clear")
+    assert "\x1b" not in line and "\x07" not in line
+    assert line.endswith(": clear\ufffd[2J screen\ufffd"), repr(line)
+    c.end_input()
+    assert c.wait_exit() == 0

@@ -44,12 +44,31 @@ public struct TerminalScreen: Sendable {
     }
 
     public func styled(_ line: ShownLine) -> String {
-        guard colour else { return line.text }
+        let text = Self.sanitized(line.text)
+        guard colour else { return text }
         switch line.kind {
-        case .message: return line.text
-        case .presence: return "\u{1B}[2m" + line.text + Self.reset
-        case .system: return "\u{1B}[36m" + line.text + Self.reset
-        case .error: return "\u{1B}[1;31m" + line.text + Self.reset
+        case .message: return text
+        case .presence: return "\u{1B}[2m" + text + Self.reset
+        case .system: return "\u{1B}[36m" + text + Self.reset
+        case .error: return "\u{1B}[1;31m" + text + Self.reset
         }
+    }
+
+    /// Other people's text must not drive our terminal: C0 controls (but newline; a tab
+    /// becomes a space), DEL and C1 controls are shown as U+FFFD, so no escape sequence
+    /// from a message can clear the screen, move the cursor or retitle the window.
+    public static func sanitized(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar == "\t" { out.append(" ") }
+            else if isControl(scalar) { out.append("\u{FFFD}") }
+            else { out.append(scalar) }
+        }
+        return String(out)
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        (scalar.value < 0x20 && scalar != "\n") || (0x7F...0x9F).contains(scalar.value)
     }
 }
