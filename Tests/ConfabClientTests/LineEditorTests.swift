@@ -84,6 +84,13 @@ import Testing
         #expect(screen.print(ShownLine(kind: .message, text: "x\u{1B}]0;pwned\u{07}"), room: nil, input: "") == "x\u{FFFD}]0;pwned\u{FFFD}\n")
     }
 
+    @Test func longInputShowsItsEndWithoutWrapping() {
+        let screen = TerminalScreen(interactive: true, colour: false, columns: 20)
+        // "[dev] > " is 8 columns: 11 are left for the input, one kept free for the cursor.
+        #expect(screen.redraw(room: "dev", input: "short") == "\r\u{1B}[2K[dev] > short")
+        #expect(screen.redraw(room: "dev", input: "abcdefghijklmnopqrstuvwxyz") == "\r\u{1B}[2K[dev] > …qrstuvwxyz")
+    }
+
     @Test func coloursByKind() {
         let screen = TerminalScreen(interactive: false, colour: true)
         #expect(screen.styled(ShownLine(kind: .error, text: "!! x")) == "\u{1B}[1;31m!! x\u{1B}[0m")

@@ -486,3 +486,25 @@ def test_escape_sequences_in_messages_are_neutralised(server, chat):
     assert line.endswith(": clear\ufffd[2J screen\ufffd"), repr(line)
     c.end_input()
     assert c.wait_exit() == 0
+
+
+def test_server_shutdown_1001_starts_a_reconnect(server_factory, chat):
+    srv = server_factory()
+    c = chat(url=srv.ws_url())
+    c.wait_line(r"^-- Welcome")
+    srv.stop()  # SIGTERM: the server says 1001 to everyone
+    c.wait_line(r"^-- connection lost \(server closed \(1001.*\)\); reconnecting in [\d.]+ s$")
+    c.end_input()  # nothing left to send: leave instead of waiting for the server
+    assert c.wait_exit() == 0
+
+
+def test_policy_close_1008_ends_the_client_without_reconnecting(server_factory):
+    config = "chat:\n  rate:\n    perSecond: 0.001\n    burst: 1\n    disconnectAfter: 3\n"
+    srv = server_factory(config)
+    lines = "".join(f"flood {i}\n" for i in range(10))
+    result = subprocess.run([confab_binary(), "chat", srv.ws_url()], input=lines.encode(), capture_output=True,
+                            timeout=15, env={"NO_COLOR": "1"})
+    assert result.returncode == 1, result
+    assert b"(rate_limited)" in result.stdout
+    assert b"policy violation (1008)" in result.stderr, result.stderr
+    assert b"reconnecting" not in result.stdout

@@ -15,7 +15,7 @@ public final class ChatClient: ClientDelegate {
     var connection: ConnectionID?
     var editor = LineEditor()
     var splitter = LineSplitter()
-    let screen: TerminalScreen
+    var screen: TerminalScreen
     let terminal: RawTerminal?
     var exitStatus: Int32 = 0
     var exiting = false
@@ -34,7 +34,8 @@ public final class ChatClient: ClientDelegate {
         state.utcOffsetSeconds = TimeZone.current.secondsFromGMT()
         terminal = isTerminal(1) ? RawTerminal(fd: 0) : nil
         screen = TerminalScreen(interactive: terminal != nil,
-                                colour: isTerminal(1) && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
+                                colour: isTerminal(1) && ProcessInfo.processInfo.environment["NO_COLOR"] == nil,
+                                columns: terminalColumns())
     }
 
     /// Runs until the user leaves or the connection is given up; returns the exit status.
@@ -44,6 +45,10 @@ public final class ChatClient: ClientDelegate {
         defer { terminal?.restore() }
         for signal in [SIGINT, SIGTERM, SIGHUP] {
             reactor.onSignal(signal) { [unowned self] _ in perform(state.quit()) }
+        }
+        reactor.onSignal(SIGWINCH) { [unowned self] _ in
+            screen.columns = terminalColumns()
+            writeAll(screen.redraw(room: state.room, input: editor.text))
         }
         reactor.readInput(onData: { [unowned self] bytes in input(bytes) },
                           onEnd: { [unowned self] in inputEnded() })

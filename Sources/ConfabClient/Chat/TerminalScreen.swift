@@ -8,9 +8,14 @@ public struct TerminalScreen: Sendable {
     public var interactive: Bool
     public var colour: Bool
 
-    public init(interactive: Bool, colour: Bool) {
+    /// Terminal columns; the input shown is cut to fit, so the prompt line never wraps
+    /// (a wrapped line could not be cleared with one erase-line).
+    public var columns: Int
+
+    public init(interactive: Bool, colour: Bool, columns: Int = 80) {
         self.interactive = interactive
         self.colour = colour
+        self.columns = columns
     }
 
     static let clearLine = "\r\u{1B}[2K"
@@ -40,7 +45,10 @@ public struct TerminalScreen: Sendable {
 
     func promptLine(room: String?, input: String) -> String {
         let prompt = Self.prompt(room: room)
-        return (colour ? "\u{1B}[1m" + prompt + Self.reset : prompt) + input
+        // Show the end of a long input (where the cursor is), with "…" for the hidden start.
+        let room = max(columns - prompt.count - 1, 8)
+        let shown = input.count <= room ? input : "…" + String(input.suffix(room - 1))
+        return (colour ? "\u{1B}[1m" + prompt + Self.reset : prompt) + Self.sanitized(shown)
     }
 
     public func styled(_ line: ShownLine) -> String {

@@ -61,3 +61,10 @@ public func raiseOpenFileLimit() {
     limit.rlim_cur = limit.rlim_max
     _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 }
+
+/// Columns of the terminal on `fd`, or 80.
+public func terminalColumns(_ fd: Int32 = 1) -> Int {
+    var size = winsize()
+    guard ioctl(fd, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+    return Int(size.ws_col)
+}
