@@ -25,6 +25,9 @@ struct Chat: ParsableCommand {
     @Option(name: .long, help: "Room to join after the welcome.")
     var room: String?
 
+    @Flag(name: .long, help: "Full-screen layout: messages above, input below, the room's users on the side (terminals only).")
+    var tui = false
+
     func run() throws {
         let parsed: ServerURL
         do { parsed = try ServerURL(parsing: url) } catch {
@@ -36,7 +39,7 @@ struct Chat: ParsableCommand {
             throw ExitCode(1)
         }
         let reactor = try makeClientReactor()
-        let client = ChatClient(reactor: reactor, url: parsed, address: address, name: name, room: room)
+        let client = ChatClient(reactor: reactor, url: parsed, address: address, name: name, room: room, tui: tui)
         let status = client.run()
         if status != 0 { throw ExitCode(status) }
     }

@@ -398,7 +398,8 @@ def test_load_table_and_help_mention_the_rate_limit(server_factory):
 # A real terminal (pty): raw mode, prompt with the room, restored on exit
 # --------------------------------------------------------------------------
 
-def run_in_pty(server, keys_after_welcome: list[bytes], env_extra: dict | None = None, timeout: float = 10):
+def run_in_pty(server, keys_after_welcome: list, env_extra: dict | None = None, timeout: float = 10,
+               args: tuple = ()):
     """Runs `confab chat` on a pty; sends each key chunk once the previous output settled
     on the prompt. Returns (exit code, everything printed, ICANON of the tty after exit)."""
     import os
@@ -408,7 +409,7 @@ def run_in_pty(server, keys_after_welcome: list[bytes], env_extra: dict | None =
 
     master, slave = pty.openpty()
     env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "TZ": "UTC", **(env_extra or {})}
-    proc = subprocess.Popen([confab_binary(), "chat", server.ws_url(), "--name", "Tty"],
+    proc = subprocess.Popen([confab_binary(), "chat", server.ws_url(), "--name", "Tty", *args],
                             stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
     out = b""
     deadline = time.monotonic() + timeout
@@ -508,3 +509,21 @@ def test_policy_close_1008_ends_the_client_without_reconnecting(server_factory):
     assert b"(rate_limited)" in result.stdout
     assert b"policy violation (1008)" in result.stderr, result.stderr
     assert b"reconnecting" not in result.stdout
+
+
+def test_tui_draws_a_full_screen_and_restores_the_terminal(server):
+    watcher = server.client("name=Watcher")
+    keys = [(b"hi tui\r", b"Tty: hi tui"), (b"\x03", None)]
+    code, out, canonical = run_in_pty(server, keys, env_extra={"NO_COLOR": "1"}, args=("--tui",))
+    assert code == 0 and canonical
+    assert out.startswith("\x1b[?1049h"), "enters the alternate screen"
+    assert out.rstrip().endswith("\x1b[?1049l"), "leaves it on exit"
+    assert "Users (2)" in out and " Watcher" in out
+    assert watcher.expect("message")["text"] == "hi tui"
+
+
+def test_tui_is_ignored_without_a_terminal(server):
+    result = subprocess.run([confab_binary(), "chat", server.ws_url(), "--tui"], input=b"plain\n",
+                            capture_output=True, timeout=10)
+    assert result.returncode == 0 and b"\x1b[" not in result.stdout
+    assert re.search(rb": plain$", result.stdout, re.M)

@@ -18,6 +18,13 @@ public final class ChatClient: ClientDelegate {
     var screen: TerminalScreen
     let terminal: RawTerminal?
     var exitStatus: Int32 = 0
+    var exitMessage: String?
+    /// `--tui`: full-screen layout, when both stdin and stdout are terminals.
+    var tui: TUIScreen?
+    var scrollback: [ShownLine] = []
+    var roster = Roster()
+    var serverName = "Confab"
+    static let scrollbackLines = 1000
     var exiting = false
     var reconnectTimer: ConfabReactor.Timer?
     var drainTimer: ConfabReactor.Timer?
@@ -25,7 +32,7 @@ public final class ChatClient: ClientDelegate {
     /// How long exit waits for the close handshake before cutting the connection.
     static let exitLingerMs: UInt64 = 2000
 
-    public init(reactor: Reactor, url: ServerURL, address: ServerAddress, name: String?, room: String?) {
+    public init(reactor: Reactor, url: ServerURL, address: ServerAddress, name: String?, room: String?, tui wantsTUI: Bool = false) {
         self.reactor = reactor
         self.url = url
         self.address = address
@@ -36,6 +43,10 @@ public final class ChatClient: ClientDelegate {
         screen = TerminalScreen(interactive: terminal != nil,
                                 colour: isTerminal(1) && ProcessInfo.processInfo.environment["NO_COLOR"] == nil,
                                 columns: terminalColumns())
+        if wantsTUI, terminal != nil {
+            let size = terminalSize()
+            tui = TUIScreen(columns: size.columns, rows: size.rows, colour: screen.colour)
+        }
     }
 
     /// Runs until the user leaves or the connection is given up; returns the exit status.
@@ -47,14 +58,20 @@ public final class ChatClient: ClientDelegate {
             reactor.onSignal(signal) { [unowned self] _ in perform(state.quit()) }
         }
         reactor.onSignal(SIGWINCH) { [unowned self] _ in
-            screen.columns = terminalColumns()
-            writeAll(screen.redraw(room: state.room, input: editor.text))
+            let size = terminalSize()
+            screen.columns = size.columns
+            tui?.columns = size.columns
+            tui?.rows = size.rows
+            if tui != nil { writeAll("\u{1B}[2J") }
+            redraw()
         }
+        if tui != nil { writeAll(TUIScreen.enter) }
         reactor.readInput(onData: { [unowned self] bytes in input(bytes) },
                           onEnd: { [unowned self] in inputEnded() })
         perform(state.start())
         reactor.run()
-        if screen.interactive { writeAll("\r\n") }
+        if tui != nil { writeAll(TUIScreen.leave) } else if screen.interactive { writeAll("\r\n") }
+        if let exitMessage { writeAll("confab chat: \(exitMessage)\n", to: 2) }
         return exitStatus
     }
 
@@ -65,9 +82,9 @@ public final class ChatClient: ClientDelegate {
         if terminal != nil {
             for action in editor.feed(bytes) {
                 switch action {
-                case .edited: writeAll(screen.redraw(room: state.room, input: editor.text))
+                case .edited: redraw()
                 case .submit(let line):
-                    writeAll(screen.redraw(room: state.room, input: ""))
+                    redraw()
                     perform(state.line(line))
                 case .interrupt, .endOfInput: perform(state.quit())
                 case .bell: writeAll("\u{07}")
@@ -92,6 +109,10 @@ public final class ChatClient: ClientDelegate {
 
     public func clientReceived(_ message: [UInt8], binary: Bool, connection id: ConnectionID) {
         guard id == connection, !binary else { return }
+        if tui != nil, let fields = ServerFields.parse(message) {
+            roster.apply(fields)
+            if fields.type == "welcome", let name = fields.serverName { serverName = name }
+        }
         perform(state.received(message))
     }
 
@@ -123,9 +144,15 @@ public final class ChatClient: ClientDelegate {
             case .send(let json):
                 if let connection { reactor.sendText(Array(json.utf8), to: connection) }
             case .show(let line):
-                writeAll(screen.print(line, room: state.room, input: editor.text))
-            case .prompt(let room):
-                writeAll(screen.redraw(room: room, input: editor.text))
+                if tui != nil {
+                    scrollback.append(line)
+                    if scrollback.count > Self.scrollbackLines { scrollback.removeFirst(scrollback.count - Self.scrollbackLines) }
+                    redraw()
+                } else {
+                    writeAll(screen.print(line, room: state.room, input: editor.text))
+                }
+            case .prompt:
+                redraw()
             case .close(let code, let reason):
                 if let connection { reactor.close(connection, code: code, reason: reason) }
             case .startTimer(.reconnect, let ms):
@@ -145,10 +172,8 @@ public final class ChatClient: ClientDelegate {
         guard !exiting else { return }
         exiting = true
         exitStatus = status
-        if let message {
-            if screen.interactive { writeAll(TerminalScreen.clearLine) }
-            writeAll("confab chat: \(message)\n", to: 2)
-        }
+        exitMessage = message
+        if message != nil, screen.interactive, tui == nil { writeAll(TerminalScreen.clearLine) }
         reconnectTimer?.cancel()
         drainTimer?.cancel()
         if reactor.connectionCount == 0 {
@@ -158,6 +183,17 @@ public final class ChatClient: ClientDelegate {
         let deadline = reactor.now + Self.exitLingerMs
         reactor.every(milliseconds: 20, keepsLoopAlive: true) { [unowned self] in
             if reactor.connectionCount == 0 || reactor.now >= deadline { reactor.stop() }
+        }
+    }
+
+    /// The prompt line, or the whole screen with `--tui`.
+    func redraw() {
+        if let tui {
+            let header = "\(serverName) — [\(state.room ?? "…")] — \(state.name ?? "…")"
+            writeAll(tui.render(header: header, lines: scrollback, users: roster.users(in: state.room),
+                                prompt: TerminalScreen.prompt(room: state.room), input: editor.text))
+        } else {
+            writeAll(screen.redraw(room: state.room, input: editor.text))
         }
     }
 

@@ -14,6 +14,13 @@ public struct ServerFields: Sendable, Equatable {
     public var re: String?
     public var userName: String?
     public var code: String?
+    /// `users.users[].name`.
+    public var userNames: [String]?
+    /// `presence.event` and `presence.oldName`.
+    public var event: String?
+    public var oldName: String?
+    /// `welcome.server`.
+    public var serverName: String?
 
     public init(type: String) { self.type = type }
 
@@ -29,6 +36,10 @@ public struct ServerFields: Sendable, Equatable {
         else if let re = object["re"] as? NSNumber { fields.re = re.stringValue }
         fields.userName = (object["user"] as? [String: Any])?["name"] as? String
         fields.code = object["code"] as? String
+        fields.userNames = (object["users"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        fields.event = object["event"] as? String
+        fields.oldName = object["oldName"] as? String
+        fields.serverName = object["server"] as? String
         return fields
     }
 }

@@ -63,8 +63,11 @@ public func raiseOpenFileLimit() {
 }
 
 /// Columns of the terminal on `fd`, or 80.
-public func terminalColumns(_ fd: Int32 = 1) -> Int {
+public func terminalColumns(_ fd: Int32 = 1) -> Int { terminalSize(fd).columns }
+
+/// Columns and rows of the terminal on `fd`, or 80×24.
+public func terminalSize(_ fd: Int32 = 1) -> (columns: Int, rows: Int) {
     var size = winsize()
-    guard ioctl(fd, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
-    return Int(size.ws_col)
+    guard ioctl(fd, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0 else { return (80, 24) }
+    return (Int(size.ws_col), Int(size.ws_row))
 }
