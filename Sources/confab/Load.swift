@@ -80,6 +80,7 @@ struct Load: ParsableCommand {
             FileHandle.standardError.write(Data("confab load: cannot resolve \(parsed.host)\n".utf8))
             throw ExitCode(1)
         }
+        raiseDescriptorLimit()
         let report = try LoadRunner.run(options: options, url: parsed, address: address, makeReactor: { try makeClientReactor() })
         writeAll(json ? report.json() + "\n" : report.table())
         if report.stats.connected == 0 {

@@ -224,11 +224,7 @@ public final class LoadWorker: ClientDelegate {
 
     public func clientReceived(_ message: [UInt8], binary: Bool, connection: ConnectionID) {
         guard let slot = byConnection[connection] else { return }
-        if Self.hasPrefix(message, LoadMessage.messagePrefix) {
-            guard let stamp = LoadMessage.stamp(inMessageFrame: message) else {
-                stats.unmatched += 1
-                return
-            }
+        if let stamp = LoadMessage.stamp(inMessageFrame: message) {
             if stamp.measured {
                 let now = monotonicMicros()
                 stats.received += 1
@@ -242,6 +238,11 @@ public final class LoadWorker: ClientDelegate {
                     if now < schedule.sendEnd { send(slot, now: now, schedule: schedule) }
                 }
             }
+            return
+        }
+        if Self.hasPrefix(message, LoadMessage.messagePrefix) {
+            // A chat message that is not one of ours, or whose stamp does not parse.
+            stats.unmatched += 1
             return
         }
         if Self.hasPrefix(message, Self.presencePrefix) || Self.hasPrefix(message, Self.usersPrefix)
@@ -305,10 +306,8 @@ public final class LoadWorker: ClientDelegate {
             stats.dropped += 1
             clients[slot].phase = .done
         case .closing:
+            // Churn: the next cycle of this client starts on the next tick (in-flight cap permitting).
             clients[slot].phase = .done
-            if options.churn, !closingAll, let schedule = coordinator.currentSchedule(), monotonicMicros() < schedule.sendEnd {
-                // The next cycle starts on the next tick (bounded by the in-flight cap).
-            }
         case .pending, .done:
             break
         }

@@ -54,14 +54,6 @@ public func writeAll(_ text: String, to fd: Int32 = 1) {
 
 public func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
-/// Thousands of connections need thousands of descriptors: take the hard limit.
-public func raiseOpenFileLimit() {
-    var limit = rlimit()
-    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-    limit.rlim_cur = limit.rlim_max
-    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-}
-
 /// Columns of the terminal on `fd`, or 80.
 public func terminalColumns(_ fd: Int32 = 1) -> Int { terminalSize(fd).columns }
 
