@@ -527,3 +527,17 @@ def test_tui_is_ignored_without_a_terminal(server):
                             capture_output=True, timeout=10)
     assert result.returncode == 0 and b"\x1b[" not in result.stdout
     assert re.search(rb": plain$", result.stdout, re.M)
+
+
+def test_load_without_any_connection_exits_one_at_once():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    result = subprocess.run([confab_binary(), "load", f"ws://127.0.0.1:{port}/ws", "--clients", "5", "--json"],
+                            capture_output=True, timeout=20)
+    assert result.returncode == 1
+    assert b"no connection could be made" in result.stderr and b"ECONNREFUSED" in result.stderr
+    report = json.loads(result.stdout)
+    assert report["connections"]["failed"] == 5 and report["connections"]["made"] == 0
+    assert time.monotonic() - started < 5, "does not sit out warm-up and duration with nobody connected"

@@ -47,6 +47,11 @@ public final class LoadCoordinator: @unchecked Sendable {
         readyThreads += 1
         if readyThreads == options.threads {
             let now = monotonicMicros()
+            if !options.churn && members.values.reduce(0, +) == 0 {
+                // Nobody connected: nothing to measure, end at once.
+                schedule = Schedule(sendStart: now, measureStart: now, sendEnd: now)
+                return
+            }
             let measure = now + UInt64(options.warmup * 1_000_000)
             schedule = Schedule(sendStart: now, measureStart: measure, sendEnd: measure + UInt64(options.duration * 1_000_000))
         }
