@@ -6,7 +6,7 @@ struct Confab: ParsableCommand {
         commandName: "confab",
         abstract: "A real-time chat server: WebSocket rooms on one libuv event loop.",
         version: ConfabVersion.current,
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Chat.self, Load.self],
         defaultSubcommand: nil)
 }
 

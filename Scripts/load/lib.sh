@@ -1,0 +1,110 @@
+# Shared by the load scenarios: find the binary, raise the descriptor limit, start a
+# release server on an ephemeral port when no URL is given, say what the machine is.
+# Sourced, not run.
+
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CONFAB="${CONFAB_BINARY:-$ROOT/.build/release/confab}"
+if [[ ! -x "$CONFAB" ]]; then
+    echo "no binary at $CONFAB: run 'swift build -c release' or set CONFAB_BINARY" >&2
+    exit 69
+fi
+
+# Both the server and the load generator need a descriptor per connection.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+SERVER_PID=""
+WORKDIR="$(mktemp -d -t confab-load.XXXXXX)"
+cleanup() {
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORKDIR"
+}
+trap cleanup EXIT INT TERM
+
+# A server that lets the load through: no practical rate limit (the default of 5 msg/s per
+# user would refuse the senders), room for many connections from one address and rooms.
+LOAD_CONFIG='server:
+  maxConnections: 30000
+  maxConnectionsPerIP: 30000
+chat:
+  maxRooms: 10000
+  roomCapacity: 30000
+  rate:
+    perSecond: 1000000
+    burst: 1000000
+log:
+  level: warning
+'
+
+# start_server: starts `confab serve --port 0` and sets URL and SERVER_PID from its banner.
+start_server() {
+    printf '%s' "$LOAD_CONFIG" > "$WORKDIR/confab.yaml"
+    mkfifo "$WORKDIR/banner"
+    "$CONFAB" serve --host 127.0.0.1 --port 0 --config "$WORKDIR/confab.yaml" \
+        > "$WORKDIR/banner" 2> "$WORKDIR/server.log" &
+    SERVER_PID=$!
+    local line=""
+    # The banner is the first stdout line: `confab 0.1.0 listening on http://127.0.0.1:PORT (...)`.
+    if ! read -r -t 15 line < "$WORKDIR/banner"; then
+        echo "the server did not start; its log:" >&2
+        cat "$WORKDIR/server.log" >&2
+        exit 69
+    fi
+    local port
+    port="$(sed -n 's|^confab [^ ]* listening on http://127\.0\.0\.1:\([0-9]*\) (WebSocket at \([^ ,)]*\).*|\1 \2|p' <<< "$line")"
+    [[ -n "$port" ]] || { echo "unexpected banner: $line" >&2; exit 69; }
+    URL="ws://127.0.0.1:${port% *}${port#* }"
+    echo "server: $CONFAB (pid $SERVER_PID) at $URL"
+}
+
+# server_rss_kb: the server's resident memory in KiB (VmRSS), when we started it.
+server_rss_kb() {
+    awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"
+}
+
+# server_cpu_ticks: user+system CPU of the server so far, in clock ticks (/proc/PID/stat).
+server_cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"
+}
+
+# run_load ARGS...: runs confab load (bounded to 60 s); prints the server's CPU over the
+# run when we started the server.
+run_load() {
+    local before=0 status=0
+    [[ -n "$SERVER_PID" ]] && before="$(server_cpu_ticks)"
+    local start=$SECONDS
+    timeout 60 "$CONFAB" load "$@" || status=$?
+    if [[ -n "$SERVER_PID" ]]; then
+        local ticks=$(( $(server_cpu_ticks) - before )) hz
+        hz="$(getconf CLK_TCK)"
+        awk -v t="$ticks" -v hz="$hz" -v s="$(( SECONDS - start ))" 'BEGIN {
+            printf "server CPU       %.2f s over ~%d s of run\n", t / hz, s }'
+    fi
+    return "$status"
+}
+
+machine() {
+    local cpu mem
+    cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+    mem="$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+    echo "machine: $(nproc) CPUs ($cpu), $mem RAM, $(uname -sr), descriptors $(ulimit -n)"
+    echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews latency)"
+}
+
+# setup_scenario "$@": URL from the first argument, else a fresh server.
+setup_scenario() {
+    machine
+    if [[ $# -ge 1 && "$1" == ws://* ]]; then
+        URL="$1"
+        echo "server: $URL (given)"
+    else
+        start_server
+    fi
+}
+
+# Load threads: leave at least one core to the server's single event loop.
+THREADS="${THREADS:-$(( $(nproc) > 2 ? $(nproc) / 2 : 1 ))}"

@@ -1,0 +1,309 @@
+import Foundation
+import ConfabChat
+
+/// What the terminal client shows: a rendered server line or a local notice.
+public struct ShownLine: Sendable, Equatable {
+    public var kind: ChatText.Kind
+    public var text: String
+    public init(kind: ChatText.Kind, text: String) {
+        self.kind = kind
+        self.text = text
+    }
+}
+
+/// How a connection ended, as the session decides on it (mapped from the reactor's cause).
+public enum ConnectionEnd: Sendable, Equatable {
+    /// We closed it (our 1000 after /quit, Ctrl-C, Ctrl-D, end of input).
+    case local
+    /// The server sent a close frame with this code.
+    case server(code: UInt16?, reason: String)
+    /// TCP failed, the handshake was refused, a protocol error, a timeout.
+    case failed(String)
+}
+
+/// The timers the session asks for; each comes back as one event.
+public enum ChatTimer: Sendable, Equatable {
+    /// Time to reconnect (`reconnectDue`).
+    case reconnect
+    /// End of input, and the replies we waited for did not all come (`drainDeadline`).
+    case drain
+}
+
+/// What the driver must do.
+public enum ChatAction: Sendable, Equatable {
+    /// Open a WebSocket; `resume` is the token to put in `?resume=`.
+    case connect(resume: String?)
+    /// Send this request (JSON text).
+    case send(String)
+    case show(ShownLine)
+    /// The prompt changed (current room).
+    case prompt(room: String)
+    /// Start the close handshake with this code.
+    case close(code: UInt16, reason: String)
+    case startTimer(ChatTimer, milliseconds: UInt64)
+    /// Restore the terminal and exit with this status (message on stderr when non-nil).
+    case exit(status: Int32, message: String?)
+}
+
+/// The terminal client's decisions, as a value: events in, actions out. No sockets, no
+/// clock, no randomness (the jitter comes in as a parameter). The driver (`ChatClient`)
+/// carries the actions out on the reactor.
+///
+/// - Dedup: a chat message is shown only if its `seq` is above the last one shown for its
+///   room, so the `history` replayed on resume (or a reconnect) shows only what was missed.
+/// - Current room: from `welcome.room`, `joined.room`, `left.current`.
+/// - Reconnect: an unplanned end (TCP drop, 1001, protocol error) reconnects with backoff
+///   and `?resume=TOKEN`; our own 1000, the server's 1008 and 4000 end the client.
+/// - End of input: requests are sent with an id; the client says goodbye once every id has
+///   its reply, or after `drainMs`, so a script's last lines are not lost.
+public struct ChatSessionState: Sendable {
+    public enum Phase: Sendable, Equatable {
+        case idle
+        /// TCP + handshake under way; `welcomed` once the welcome arrived on it.
+        case connecting
+        case open(welcomed: Bool)
+        case waitingToReconnect
+        /// We sent close 1000; exit once the connection ends.
+        case closing
+        case finished
+    }
+
+    /// How long end of input waits for outstanding replies.
+    public static let drainMs: UInt64 = 3000
+    /// Give up after this many failed reconnects in a row (about a minute with the backoff).
+    public static let maxReconnectAttempts = 10
+
+    public private(set) var phase: Phase = .idle
+    public private(set) var token: String?
+    public private(set) var room: String?
+    public private(set) var name: String?
+    public private(set) var lastSeq: [String: Int] = [:]
+    /// Ids of requests sent and not yet answered.
+    public private(set) var pending: Set<String> = []
+    /// Lines typed before the welcome; sent once welcomed.
+    public private(set) var outbox: [String] = []
+    /// End of input or `/quit`: leave once what was sent is answered.
+    public private(set) var leaving = false
+    /// `/quit` was processed: later lines are not sent.
+    private var quitTyped = false
+    public private(set) var everWelcomed = false
+    public var backoff = ReconnectBackoff()
+    let initialRoom: String?
+    let serverDescription: String
+    private var nextId = 1
+    private var failedAttempts = 0
+
+    public init(initialRoom: String? = nil, serverDescription: String = "server") {
+        self.initialRoom = initialRoom
+        self.serverDescription = serverDescription
+    }
+
+    public mutating func start() -> [ChatAction] {
+        precondition(phase == .idle, "ChatSessionState.start in phase \(phase)")
+        phase = .connecting
+        return [.connect(resume: nil)]
+    }
+
+    public mutating func opened() -> [ChatAction] {
+        guard phase == .connecting else { return [] }
+        phase = .open(welcomed: false)
+        return []
+    }
+
+    /// One text frame from the server.
+    public mutating func received(_ json: [UInt8]) -> [ChatAction] {
+        guard let fields = ServerFields.parse(json) else { return [] }
+        var actions: [ChatAction] = []
+        switch fields.type {
+        case "welcome":
+            token = fields.token
+            name = fields.userName
+            room = fields.room
+            let firstWelcome = !everWelcomed
+            everWelcomed = true
+            failedAttempts = 0
+            backoff.reset()
+            if phase != .closing { phase = .open(welcomed: true) }
+            actions += show(json)
+            if let room { actions.append(.prompt(room: room)) }
+            if firstWelcome, let initialRoom, !fields.resumed {
+                actions += sendLine("/join \(initialRoom)")
+            }
+            let queued = outbox
+            outbox.removeAll()
+            for line in queued { actions += self.line(line) }
+            actions += endIfDrained()
+            return actions
+        case "joined":
+            if let joined = fields.room {
+                room = joined
+                actions.append(.prompt(room: joined))
+            }
+        case "left":
+            if let left = fields.room { lastSeq[Self.key(left)] = nil }
+            if let current = fields.current {
+                room = current
+                actions.append(.prompt(room: current))
+            }
+        case "renamed":
+            name = fields.userName
+        default:
+            break
+        }
+        actions.insert(contentsOf: show(json), at: 0)
+        if let re = fields.re, pending.remove(re) != nil {
+            actions += endIfDrained()
+        }
+        return actions
+    }
+
+    /// The connection ended (or failed to open).
+    public mutating func closed(_ end: ConnectionEnd) -> [ChatAction] {
+        pending.removeAll()
+        switch phase {
+        case .closing, .finished:
+            phase = .finished
+            return [.exit(status: 0, message: nil)]
+        case .idle, .waitingToReconnect:
+            return []
+        case .connecting, .open:
+            break
+        }
+        if !everWelcomed {
+            phase = .finished
+            return [.exit(status: 1, message: "cannot connect to \(serverDescription): \(Self.describe(end))")]
+        }
+        if case .server(let code?, _) = end, code == 1008 || code == 4000 || code == 1000 {
+            phase = .finished
+            let why = code == 4000 ? "session resumed elsewhere" : code == 1008 ? "policy violation" : "closed"
+            return [.exit(status: 1, message: "the server closed the connection: \(why) (\(code))")]
+        }
+        if leaving && outbox.isEmpty {
+            phase = .finished
+            return [.show(Self.notice("connection lost: \(Self.describe(end))")), .exit(status: 0, message: nil)]
+        }
+        failedAttempts += 1
+        if failedAttempts > Self.maxReconnectAttempts {
+            phase = .finished
+            return [.exit(status: 1, message: "gave up reconnecting to \(serverDescription): \(Self.describe(end))")]
+        }
+        return scheduleReconnect(after: end)
+    }
+
+    private mutating func scheduleReconnect(after end: ConnectionEnd) -> [ChatAction] {
+        phase = .waitingToReconnect
+        // The unit comes from the driver through `reconnectJitter`; keep the last one.
+        let delay = backoff.nextDelay(unit: jitter)
+        let seconds = Double(delay) / 1000
+        let shown = (seconds * 10).rounded() / 10
+        return [.show(Self.notice("connection lost (\(Self.describe(end))); reconnecting in \(shown) s")),
+                .startTimer(.reconnect, milliseconds: delay)]
+    }
+
+    /// Random number in [0, 1) for the next backoff; set by the driver before `closed`.
+    public var jitter: Double = 0.5
+
+    public mutating func reconnectDue() -> [ChatAction] {
+        guard phase == .waitingToReconnect else { return [] }
+        phase = .connecting
+        return [.connect(resume: token)]
+    }
+
+    /// One line of input (without its newline).
+    public mutating func line(_ raw: String) -> [ChatAction] {
+        var text = raw
+        if text.hasSuffix("\r") { text.removeLast() }
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { return [] }
+        switch phase {
+        case .open(welcomed: true):
+            guard !quitTyped else { return [] }
+            if text.trimmingCharacters(in: .whitespaces).lowercased() == "/quit" {
+                quitTyped = true
+                return leave()
+            }
+            return sendLine(text)
+        case .connecting, .open(welcomed: false), .waitingToReconnect:
+            outbox.append(text)
+            return []
+        case .idle, .closing, .finished:
+            return []
+        }
+    }
+
+    /// `/quit`, Ctrl-C, Ctrl-D on an empty line: goodbye with 1000.
+    public mutating func quit() -> [ChatAction] {
+        switch phase {
+        case .connecting, .open:
+            phase = .closing
+            return [.close(code: 1000, reason: "bye")]
+        case .idle, .waitingToReconnect:
+            phase = .finished
+            return [.exit(status: 0, message: nil)]
+        case .closing, .finished:
+            return []
+        }
+    }
+
+    /// End of standard input: leave once what was sent is answered, or after `drainMs`.
+    public mutating func inputEnd() -> [ChatAction] {
+        if case .waitingToReconnect = phase, outbox.isEmpty { return quit() }
+        return leave()
+    }
+
+    /// `/quit` or end of input: like `quit`, but only once every request sent so far has
+    /// its reply (bounded by `drainMs`), so the last lines of a script are not lost and the
+    /// replies to them are shown.
+    mutating func leave() -> [ChatAction] {
+        guard !leaving else { return [] }
+        leaving = true
+        let done = endIfDrained()
+        return done.isEmpty ? [.startTimer(.drain, milliseconds: Self.drainMs)] : done
+    }
+
+    public mutating func drainDeadline() -> [ChatAction] {
+        quit()
+    }
+
+    private mutating func endIfDrained() -> [ChatAction] {
+        guard leaving, pending.isEmpty, outbox.isEmpty, phase == .open(welcomed: true) else { return [] }
+        return quit()
+    }
+
+    private mutating func sendLine(_ text: String) -> [ChatAction] {
+        let id = "c\(nextId)"
+        nextId += 1
+        pending.insert(id)
+        return [.send(ClientRequest.send(text, id: id))]
+    }
+
+    /// Rendered lines, minus chat messages already shown (by room and seq).
+    private mutating func show(_ json: [UInt8]) -> [ChatAction] {
+        var actions: [ChatAction] = []
+        for line in ChatText.render(json, utcOffsetSeconds: utcOffsetSeconds) {
+            if let room = line.room, let seq = line.seq {
+                let key = Self.key(room)
+                if let last = lastSeq[key], seq <= last { continue }
+                lastSeq[key] = seq
+            }
+            actions.append(.show(ShownLine(kind: line.kind, text: line.text)))
+        }
+        return actions
+    }
+
+    /// The reader's offset from UTC, for clock times; set by the driver.
+    public var utcOffsetSeconds = 0
+
+    static func key(_ room: String) -> String { room.lowercased() }
+
+    static func notice(_ text: String) -> ShownLine { ShownLine(kind: .system, text: "-- " + text) }
+
+    static func describe(_ end: ConnectionEnd) -> String {
+        switch end {
+        case .local: return "closed by us"
+        case .server(let code, let reason):
+            let codeText = code.map(String.init) ?? "no code"
+            return reason.isEmpty ? "server closed (\(codeText))" : "server closed (\(codeText) \(reason))"
+        case .failed(let reason): return reason
+        }
+    }
+}

@@ -1,0 +1,106 @@
+/// Who is in each room, for the `--tui` side panel: set by `users`, kept current by
+/// `presence` join/leave/rename. Keys are lowercased room names.
+public struct Roster: Sendable, Equatable {
+    public private(set) var rooms: [String: [String]] = [:]
+
+    public init() {}
+
+    public mutating func apply(_ fields: ServerFields) {
+        guard let room = fields.room.map({ $0.lowercased() }) else { return }
+        switch fields.type {
+        case "users":
+            if let names = fields.userNames { rooms[room] = names }
+        case "presence":
+            guard let name = fields.userName, rooms[room] != nil else { return }
+            switch fields.event {
+            case "join": if !rooms[room]!.contains(name) { rooms[room]!.append(name) }
+            case "leave": rooms[room]!.removeAll { $0 == name }
+            case "rename": rooms[room] = rooms[room]!.map { $0 == fields.oldName ? name : $0 }
+            default: break
+            }
+        case "left":
+            rooms[room] = nil
+        default:
+            break
+        }
+    }
+
+    public func users(in room: String?) -> [String] {
+        guard let room else { return [] }
+        return (rooms[room.lowercased()] ?? []).sorted { $0.lowercased() < $1.lowercased() }
+    }
+}
+
+/// `--tui`: the whole screen as one string of ANSI sequences — a header with the room,
+/// messages above (wrapped, newest at the bottom), the room's users on the right, the
+/// input line at the bottom. Pure: the driver writes it after each change.
+public struct TUIScreen: Sendable {
+    public var columns: Int
+    public var rows: Int
+    public var colour: Bool
+
+    public init(columns: Int, rows: Int, colour: Bool) {
+        self.columns = columns
+        self.rows = rows
+        self.colour = colour
+    }
+
+    public static let enter = "\u{1B}[?1049h\u{1B}[H\u{1B}[2J"
+    public static let leave = "\u{1B}[?1049l"
+
+    var sideWidth: Int { columns >= 60 ? min(24, columns / 4) : 0 }
+    var messageWidth: Int { max(10, columns - (sideWidth > 0 ? sideWidth + 1 : 0)) }
+
+    /// Splits a line into pieces of at most `width` characters (explicit newlines kept).
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var out: [String] = []
+        for part in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var rest = Substring(part)
+            repeat {
+                out.append(String(rest.prefix(width)))
+                rest = rest.dropFirst(width)
+            } while !rest.isEmpty
+        }
+        return out
+    }
+
+    static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? String(text.prefix(width)) : text + String(repeating: " ", count: width - text.count)
+    }
+
+    public func render(header: String, lines: [ShownLine], users: [String], prompt: String, input: String) -> String {
+        let body = max(1, rows - 3)
+        var wrapped: [(ChatText.Kind, String)] = []
+        for line in lines.suffix(body) {
+            for piece in Self.wrap(TerminalScreen.sanitized(line.text), width: messageWidth) { wrapped.append((line.kind, piece)) }
+        }
+        let visible = Array(wrapped.suffix(body))
+        var side: [String] = sideWidth > 0 ? ["Users (\(users.count))"] + users.map { " " + $0 } : []
+        if side.count > body { side = Array(side.prefix(body - 1)) + [" …"] }
+        var out = "\u{1B}[?25l\u{1B}[H"
+        out += (colour ? "\u{1B}[7m" : "") + Self.pad(" " + TerminalScreen.sanitized(header), columns) + (colour ? "\u{1B}[0m" : "") + "\r\n"
+        for row in 0..<body {
+            let index = row - (body - visible.count)
+            var text = ""
+            if index >= 0 {
+                let (kind, piece) = visible[index]
+                let screen = TerminalScreen(interactive: false, colour: colour)
+                text = screen.styled(ShownLine(kind: kind, text: Self.pad(piece, messageWidth)))
+            } else {
+                text = Self.pad("", messageWidth)
+            }
+            out += text
+            if sideWidth > 0 {
+                out += (colour ? "\u{1B}[2m│\u{1B}[0m" : "|") + Self.pad(row < side.count ? TerminalScreen.sanitized(side[row]) : "", sideWidth)
+            }
+            out += "\u{1B}[K\r\n"
+        }
+        out += String(repeating: "─", count: columns) + "\r\n"
+        let inputRoom = max(columns - prompt.count - 1, 8)
+        let shown = input.count <= inputRoom ? input : "…" + String(input.suffix(inputRoom - 1))
+        out += prompt + TerminalScreen.sanitized(shown) + "\u{1B}[K\u{1B}[?25h"
+        return out
+    }
+}
+
+import ConfabChat

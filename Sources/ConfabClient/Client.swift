@@ -1,1 +1,0 @@
-// Confab's clients: `confab chat` (terminal) and `confab load` (load generator).

@@ -1,0 +1,48 @@
+/// What `confab load` was asked to do. Plain values; `confab load` fills them from flags.
+public struct LoadOptions: Sendable, Equatable {
+    public var clients = 10
+    /// Clients are spread round-robin over this many rooms (`load-0`…; one room is the home room).
+    public var rooms = 1
+    /// Clients 0..<senders send; they land in rooms round-robin too.
+    public var senders = 1
+    /// Messages per second per sender (ignored with `closedLoop`).
+    public var rate = 1.0
+    /// Each sender sends its next message when its previous one comes back.
+    public var closedLoop = false
+    /// Bytes of message text (at least the header the matcher needs).
+    public var size = 64
+    /// Seconds measured.
+    public var duration = 5.0
+    /// Seconds of sending before measuring starts (not counted).
+    public var warmup = 1.0
+    /// New connections per second over all threads; 0: as fast as the in-flight cap allows.
+    public var ramp = 0.0
+    public var threads = 1
+    /// Connect/upgrade/close cycles instead of messages: each client loops until the end.
+    public var churn = false
+
+    public init() {}
+
+    /// The room a client is in.
+    public func room(ofClient index: Int) -> Int { index % max(rooms, 1) }
+
+    /// The thread a client lives on.
+    public func thread(ofClient index: Int) -> Int { index % max(threads, 1) }
+
+    /// Room names: the home room alone, or `load-N` (each client leaves the home room).
+    public func roomName(_ room: Int) -> String? { rooms <= 1 ? nil : "load-\(room)" }
+
+    public func validate() -> String? {
+        if clients < 1 { return "--clients must be at least 1" }
+        if rooms < 1 { return "--rooms must be at least 1" }
+        if rooms > clients { return "--rooms cannot exceed --clients" }
+        if senders < 0 || senders > clients { return "--senders must be between 0 and --clients" }
+        if !closedLoop && !(rate > 0) && senders > 0 { return "--rate must be positive" }
+        if size < 1 || size > 1_000_000 { return "--size must be between 1 and 1000000" }
+        if !(duration > 0) || duration > 3600 { return "--duration must be in (0, 3600] seconds" }
+        if warmup < 0 { return "--warmup cannot be negative" }
+        if ramp < 0 { return "--ramp cannot be negative" }
+        if threads < 1 || threads > 64 { return "--threads must be between 1 and 64" }
+        return nil
+    }
+}

@@ -1,0 +1,73 @@
+import ConfabReactor
+import Foundation
+import Glibc
+
+/// Runs `confab load` (the caller raises the descriptor limit first): one thread per `--threads`, each with its own reactor (created on
+/// that thread), a progress line on stderr when it is a terminal, the report at the end.
+public enum LoadRunner {
+    public static func run(options: LoadOptions, url: ServerURL, address: ServerAddress,
+                           makeReactor: @escaping @Sendable () throws -> Reactor) throws -> LoadReport {
+        let coordinator = LoadCoordinator(options: options)
+        let wallStart = monotonicMicros()
+        let cpuStart = cpuTimes()
+        let done = DispatchGroup()
+        let failure = ErrorBox()
+        for index in 0..<options.threads {
+            done.enter()
+            let thread = Thread {
+                defer { done.leave() }
+                do {
+                    let reactor = try makeReactor()
+                    let worker = LoadWorker(reactor: reactor, options: options, coordinator: coordinator, url: url,
+                                            address: address, threadIndex: index)
+                    coordinator.finish(worker.run())
+                } catch {
+                    failure.set(error)
+                    coordinator.threadReady(members: [:])
+                    coordinator.finish(LoadStats())
+                }
+            }
+            thread.name = "confab-load-\(index)"
+            thread.stackSize = 1 << 22
+            thread.start()
+        }
+        let live = isTerminal(2)
+        while done.wait(timeout: .now() + .milliseconds(live ? 500 : 1000)) == .timedOut {
+            guard live else { continue }
+            let p = coordinator.progress()
+            let seconds = Double(monotonicMicros() - wallStart) / 1_000_000
+            writeAll("\r\u{1B}[2K\(p.phase) \(LoadReport.fixed(seconds, 1)) s: \(p.connected) connected, \(p.failed) failed, \(p.sent) sent, \(p.received) delivered", to: 2)
+        }
+        if live { writeAll("\r\u{1B}[2K", to: 2) }
+        if let error = failure.error { throw error }
+        let wall = Double(monotonicMicros() - wallStart) / 1_000_000
+        let cpuEnd = cpuTimes()
+        let result = coordinator.result()
+        return LoadReport(options: options, stats: result.stats, membersPerRoom: result.members, measuredSeconds: options.duration,
+                          cpuUserSeconds: cpuEnd.user - cpuStart.user, cpuSystemSeconds: cpuEnd.system - cpuStart.system,
+                          wallSeconds: wall)
+    }
+
+    /// This process's CPU time so far (getrusage), in seconds.
+    public static func cpuTimes() -> (user: Double, system: Double) {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1_000_000 }
+        return (seconds(usage.ru_utime), seconds(usage.ru_stime))
+    }
+}
+
+final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Error?
+    var error: Error? {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
+    func set(_ error: Error) {
+        lock.lock()
+        defer { lock.unlock() }
+        if stored == nil { stored = error }
+    }
+}

@@ -1,0 +1,325 @@
+import ConfabChat
+import ConfabCodec
+import ConfabReactor
+import Foundation
+
+/// One thread's share of the clients, on its own reactor. Created and run on that thread.
+public final class LoadWorker: ClientDelegate {
+    enum Phase { case pending, connecting, joining, leavingHome, ready, closing, done }
+
+    struct Client {
+        let index: Int
+        let room: Int
+        let sender: Int?
+        var connection: ConnectionID?
+        var phase = Phase.pending
+        var connectStarted: UInt64 = 0
+        var sent = 0
+        /// Closed loop: our message is out; the next goes when it comes back.
+        var awaitingEcho = false
+        var homeRoom = "lobby"
+    }
+
+    /// A connection not welcomed within this long counts as failed.
+    static let connectTimeoutMicros: UInt64 = 10_000_000
+    /// Connections in flight (TCP + upgrade) per thread, so a burst does not overflow the
+    /// server's accept backlog.
+    static let maxInFlight = 256
+    static let tickMs: UInt64 = 10
+
+    let reactor: Reactor
+    let options: LoadOptions
+    let coordinator: LoadCoordinator
+    let url: ServerURL
+    let address: ServerAddress
+    let threadIndex: Int
+    var clients: [Client] = []
+    var byConnection: [ConnectionID: Int] = [:]
+    var senders: [Int] = []
+    var stats = LoadStats()
+    var inFlight = 0
+    var nextToStart = 0
+    var reportedReady = false
+    var closingAll = false
+    var closeStarted: UInt64 = 0
+    var started: UInt64 = 0
+    // Deltas for the coordinator since the last tick.
+    var sentDelta: [Int: Int] = [:]
+    var receivedDelta = 0
+    var connectedDelta = 0
+    var failedDelta = 0
+
+    public init(reactor: Reactor, options: LoadOptions, coordinator: LoadCoordinator, url: ServerURL,
+                address: ServerAddress, threadIndex: Int) {
+        self.reactor = reactor
+        self.options = options
+        self.coordinator = coordinator
+        self.url = url
+        self.address = address
+        self.threadIndex = threadIndex
+        for index in stride(from: threadIndex, to: options.clients, by: options.threads) {
+            let sender = index < options.senders ? index : nil
+            if sender != nil { senders.append(clients.count) }
+            clients.append(Client(index: index, room: options.room(ofClient: index), sender: sender))
+        }
+    }
+
+    public func run() -> LoadStats {
+        reactor.clientDelegate = self
+        started = monotonicMicros()
+        if options.churn || clients.isEmpty {
+            reportedReady = true
+            coordinator.threadReady(members: [:])
+        }
+        reactor.every(milliseconds: Self.tickMs, keepsLoopAlive: true) { [unowned self] in tick() }
+        reactor.run()
+        return stats
+    }
+
+    // MARK: Ticks
+
+    func tick() {
+        let now = monotonicMicros()
+        let schedule = coordinator.currentSchedule()
+        if !closingAll {
+            if !options.churn || (schedule.map { now < $0.sendEnd } ?? false) { startConnections(now: now) }
+            expireConnects(now: now)
+        }
+        if !reportedReady, nextToStart == clients.count, inFlight == 0 {
+            reportedReady = true
+            var members: [Int: Int] = [:]
+            for client in clients where client.phase == .ready { members[client.room, default: 0] += 1 }
+            coordinator.threadReady(members: members)
+        }
+        if let schedule, !closingAll {
+            if now < schedule.sendEnd {
+                if !options.closedLoop { sendDue(now: now, schedule: schedule) } else { startClosedLoop(now: now, schedule: schedule) }
+            }
+        }
+        coordinator.report(sent: sentDelta, received: receivedDelta, connected: connectedDelta, failed: failedDelta)
+        sentDelta.removeAll(keepingCapacity: true)
+        receivedDelta = 0
+        connectedDelta = 0
+        failedDelta = 0
+        if let schedule, !closingAll, now >= schedule.sendEnd, coordinator.drained(now: now) || options.senders == 0 {
+            closeAll(now: now)
+        }
+        if closingAll, reactor.connectionCount == 0 || now - closeStarted > 3_000_000 {
+            reactor.stop()
+        }
+    }
+
+    func startConnections(now: UInt64) {
+        let rampPerThread = options.ramp / Double(options.threads)
+        var allowed = Self.maxInFlight - inFlight
+        if rampPerThread > 0 {
+            let budget = Int(Double(now - started) / 1_000_000 * rampPerThread) + 1 - stats.connectAttempts
+            allowed = min(allowed, budget)
+        }
+        guard allowed > 0 else { return }
+        if options.churn {
+            // Churn: every client not in flight starts its next cycle.
+            for slot in clients.indices where allowed > 0 && (clients[slot].phase == .pending || clients[slot].phase == .done) {
+                connect(slot, now: now)
+                allowed -= 1
+            }
+            nextToStart = clients.count
+            return
+        }
+        while allowed > 0, nextToStart < clients.count {
+            connect(nextToStart, now: now)
+            nextToStart += 1
+            allowed -= 1
+        }
+    }
+
+    func connect(_ slot: Int, now: UInt64) {
+        clients[slot].phase = .connecting
+        clients[slot].connectStarted = now
+        inFlight += 1
+        stats.connectAttempts += 1
+        let id = reactor.connect(to: address, hostHeader: url.hostHeader, path: url.target(), limits: WebSocketLimits())
+        clients[slot].connection = id
+        byConnection[id] = slot
+    }
+
+    func expireConnects(now: UInt64) {
+        guard inFlight > 0, now % 500_000 < Self.tickMs * 1000 else { return }
+        for slot in clients.indices {
+            let client = clients[slot]
+            guard client.phase == .connecting || client.phase == .joining || client.phase == .leavingHome,
+                  now - client.connectStarted > Self.connectTimeoutMicros, let id = client.connection else { continue }
+            fail(slot, reason: "no welcome within \(Self.connectTimeoutMicros / 1_000_000) s")
+            reactor.close(id, code: CloseCode.normalClosure, reason: "timeout")
+        }
+    }
+
+    func fail(_ slot: Int, reason: String) {
+        if let id = clients[slot].connection { byConnection[id] = nil }
+        clients[slot].connection = nil
+        clients[slot].phase = options.churn ? .done : .closing
+        inFlight -= 1
+        stats.recordFailure(reason)
+        failedDelta += 1
+    }
+
+    func sendDue(now: UInt64, schedule: LoadCoordinator.Schedule) {
+        let elapsed = Double(now - schedule.sendStart) / 1_000_000
+        for slot in senders where clients[slot].phase == .ready {
+            let offset = Double(clients[slot].sender ?? 0) / Double(max(options.senders, 1))
+            let due = Int(elapsed * options.rate + offset) - clients[slot].sent
+            for _ in 0..<min(due, 1000) { send(slot, now: now, schedule: schedule) }
+        }
+    }
+
+    func startClosedLoop(now: UInt64, schedule: LoadCoordinator.Schedule) {
+        for slot in senders where clients[slot].phase == .ready && !clients[slot].awaitingEcho {
+            send(slot, now: now, schedule: schedule)
+        }
+    }
+
+    func send(_ slot: Int, now: UInt64, schedule: LoadCoordinator.Schedule) {
+        guard let id = clients[slot].connection, let sender = clients[slot].sender else { return }
+        let measured = now >= schedule.measureStart
+        let stamp = LoadMessage.Stamp(measured: measured, sentMicros: monotonicMicros(), sender: sender, number: clients[slot].sent)
+        let text = LoadMessage.text(stamp, size: options.size)
+        reactor.sendText(Array(ClientRequest.send(text, room: options.roomName(clients[slot].room)).utf8), to: id)
+        clients[slot].sent += 1
+        clients[slot].awaitingEcho = true
+        if measured {
+            stats.sent += 1
+            stats.sentPerRoom[clients[slot].room, default: 0] += 1
+            sentDelta[clients[slot].room, default: 0] += 1
+        } else {
+            stats.warmupSent += 1
+        }
+    }
+
+    func closeAll(now: UInt64) {
+        closingAll = true
+        closeStarted = now
+        for slot in clients.indices {
+            if let id = clients[slot].connection {
+                clients[slot].phase = .closing
+                reactor.close(id, code: CloseCode.normalClosure, reason: "load done")
+            }
+        }
+    }
+
+    // MARK: ClientDelegate
+
+    public func clientOpened(_ connection: ConnectionID) {}
+
+    static let presencePrefix = Array("{\"type\":\"presence\"".utf8)
+    static let usersPrefix = Array("{\"type\":\"users\"".utf8)
+    static let historyPrefix = Array("{\"type\":\"history\"".utf8)
+    static let ackPrefix = Array("{\"type\":\"ack\"".utf8)
+
+    static func hasPrefix(_ bytes: [UInt8], _ prefix: [UInt8]) -> Bool {
+        bytes.count >= prefix.count && bytes.withUnsafeBufferPointer { buffer in
+            for index in 0..<prefix.count where buffer[index] != prefix[index] { return false }
+            return true
+        }
+    }
+
+    public func clientReceived(_ message: [UInt8], binary: Bool, connection: ConnectionID) {
+        guard let slot = byConnection[connection] else { return }
+        if let stamp = LoadMessage.stamp(inMessageFrame: message) {
+            if stamp.measured {
+                let now = monotonicMicros()
+                stats.received += 1
+                receivedDelta += 1
+                stats.latencyMicros.record(now > stamp.sentMicros ? now - stamp.sentMicros : 0)
+            }
+            if options.closedLoop, stamp.sender == clients[slot].sender {
+                clients[slot].awaitingEcho = false
+                if let schedule = coordinator.currentSchedule(), !closingAll {
+                    let now = monotonicMicros()
+                    if now < schedule.sendEnd { send(slot, now: now, schedule: schedule) }
+                }
+            }
+            return
+        }
+        if Self.hasPrefix(message, LoadMessage.messagePrefix) {
+            // A chat message that is not one of ours, or whose stamp does not parse.
+            stats.unmatched += 1
+            return
+        }
+        if Self.hasPrefix(message, Self.presencePrefix) || Self.hasPrefix(message, Self.usersPrefix)
+            || Self.hasPrefix(message, Self.historyPrefix) || Self.hasPrefix(message, Self.ackPrefix) { return }
+        guard let fields = ServerFields.parse(message) else { return }
+        switch fields.type {
+        case "welcome":
+            guard clients[slot].phase == .connecting else { return }
+            let now = monotonicMicros()
+            stats.connectMicros.record(now - clients[slot].connectStarted)
+            clients[slot].homeRoom = fields.room ?? "lobby"
+            if options.churn {
+                if let schedule = coordinator.currentSchedule(), now >= schedule.measureStart, now < schedule.sendEnd {
+                    stats.cycles += 1
+                }
+                stats.connected += 1
+                inFlight -= 1
+                clients[slot].phase = .closing
+                reactor.close(connection, code: CloseCode.normalClosure, reason: "churn")
+                return
+            }
+            if let room = options.roomName(clients[slot].room) {
+                clients[slot].phase = .joining
+                reactor.sendText(Array("{\"type\":\"join\",\"room\":\"\(room)\"}".utf8), to: connection)
+            } else {
+                becomeReady(slot)
+            }
+        case "joined":
+            guard clients[slot].phase == .joining else { return }
+            clients[slot].phase = .leavingHome
+            reactor.sendText(Array("{\"type\":\"leave\",\"room\":\"\(clients[slot].homeRoom)\"}".utf8), to: connection)
+        case "left":
+            guard clients[slot].phase == .leavingHome else { return }
+            becomeReady(slot)
+        case "error":
+            stats.errors[fields.code ?? "?", default: 0] += 1
+            if [.joining, .leavingHome].contains(clients[slot].phase) {
+                fail(slot, reason: "server refused: \(fields.code ?? "?")")
+                reactor.close(connection, code: CloseCode.normalClosure, reason: "failed")
+            }
+        default:
+            break
+        }
+    }
+
+    func becomeReady(_ slot: Int) {
+        clients[slot].phase = .ready
+        inFlight -= 1
+        stats.connected += 1
+        connectedDelta += 1
+    }
+
+    public func clientClosed(_ connection: ConnectionID, cause: CloseCause) {
+        guard let slot = byConnection.removeValue(forKey: connection) else { return }
+        clients[slot].connection = nil
+        switch clients[slot].phase {
+        case .connecting, .joining, .leavingHome:
+            clients[slot].connection = connection
+            fail(slot, reason: Self.describe(cause))
+        case .ready:
+            stats.dropped += 1
+            clients[slot].phase = .done
+        case .closing:
+            // Churn: the next cycle of this client starts on the next tick (in-flight cap permitting).
+            clients[slot].phase = .done
+        case .pending, .done:
+            break
+        }
+    }
+
+    static func describe(_ cause: CloseCause) -> String {
+        switch cause {
+        case .peerClosed(let code, let reason): return "server closed (\(code.map(String.init) ?? "-")) \(reason)"
+        case .protocolError(let code, let reason): return "protocol error \(code) \(reason)"
+        case .local(let code, let reason): return "closed locally \(code) \(reason)"
+        case .transport(let reason): return reason
+        case .timeout(let reason): return "timeout: \(reason)"
+        }
+    }
+}

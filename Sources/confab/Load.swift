@@ -1,0 +1,92 @@
+import ArgumentParser
+import ConfabClient
+import ConfabReactor
+import Foundation
+
+struct Load: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load-test a server: many WebSocket clients, latency percentiles.",
+        discussion: """
+            Clients connect (at --ramp per second), clients 0..<senders send messages to their
+            room, every delivery is matched to its message by the id and send time in its text.
+            The report gives connections made/failed and connect time, messages/s, deliveries/s,
+            expected vs received deliveries (loss) and delivery latency p50/p90/p99/p99.9/max,
+            and this process's own CPU use. --json prints one JSON object instead of the table.
+
+            The server must allow the load: its default rate limit (chat.rate.perSecond 5,
+            burst 20) refuses faster senders, so run it with a config such as
+              chat: {rate: {perSecond: 100000, burst: 100000}, maxRooms: 10000}
+            Scenarios that start such a server: Scripts/load/{fanout,rooms,idle,churn}.
+            Exit codes: 0 done, 1 no connection could be made, 64 usage.
+            """)
+
+    @Argument(help: "Server WebSocket URL, e.g. ws://127.0.0.1:8080/ws")
+    var url: String
+
+    @Option(name: .long, help: "Number of WebSocket clients.")
+    var clients = 10
+
+    @Option(name: .long, help: "Rooms the clients are spread over (1: the home room).")
+    var rooms = 1
+
+    @Option(name: .long, help: "How many of the clients send.")
+    var senders = 1
+
+    @Option(name: .long, help: "Messages per second per sender.")
+    var rate = 1.0
+
+    @Flag(name: .customLong("closed-loop"), help: "Each sender sends its next message when the previous one comes back.")
+    var closedLoop = false
+
+    @Option(name: .long, help: "Bytes of message text.")
+    var size = 64
+
+    @Option(name: .long, help: "Seconds measured.")
+    var duration = 5.0
+
+    @Option(name: .long, help: "Seconds of sending before measuring.")
+    var warmup = 1.0
+
+    @Option(name: .long, help: "New connections per second (0: as fast as possible, 256 in flight per thread).")
+    var ramp = 0.0
+
+    @Option(name: .long, help: "Threads, each with its own event loop.")
+    var threads = 1
+
+    @Flag(name: .long, help: "Connect/upgrade/close cycles instead of messages (--clients in parallel).")
+    var churn = false
+
+    @Flag(name: .long, help: "Print one JSON object instead of the table.")
+    var json = false
+
+    func run() throws {
+        var options = LoadOptions()
+        options.clients = clients
+        options.rooms = rooms
+        options.senders = churn ? 0 : senders
+        options.rate = rate
+        options.closedLoop = closedLoop
+        options.size = size
+        options.duration = duration
+        options.warmup = churn ? 0 : warmup
+        options.ramp = ramp
+        options.threads = min(threads, clients)
+        options.churn = churn
+        if let problem = options.validate() { throw ValidationError(problem) }
+        let parsed: ServerURL
+        do { parsed = try ServerURL(parsing: url) } catch { throw ValidationError("\(error)") }
+        let address: ServerAddress
+        do { address = try ServerAddress(host: parsed.host, port: parsed.port) } catch {
+            FileHandle.standardError.write(Data("confab load: cannot resolve \(parsed.host)\n".utf8))
+            throw ExitCode(1)
+        }
+        raiseDescriptorLimit()
+        let report = try LoadRunner.run(options: options, url: parsed, address: address, makeReactor: { try makeClientReactor() })
+        writeAll(json ? report.json() + "\n" : report.table())
+        if report.stats.connected == 0 {
+            let reasons = report.stats.failureReasons.keys.sorted().joined(separator: "; ")
+            FileHandle.standardError.write(Data("confab load: no connection could be made: \(reasons)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

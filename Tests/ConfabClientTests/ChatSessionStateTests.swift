@@ -1,0 +1,186 @@
+import ConfabChat
+import Testing
+@testable import ConfabClient
+
+func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+let welcome = #"{"type":"welcome","user":{"id":"u1","name":"Al"},"room":"lobby","rooms":["lobby"],"token":"T1","resumed":false,"server":"Confab"}"#
+let resumedWelcome = #"{"type":"welcome","user":{"id":"u1","name":"Al"},"room":"dev","rooms":["lobby","dev"],"token":"T2","resumed":true,"server":"Confab"}"#
+
+func message(_ room: String, _ seq: Int, _ text: String) -> String {
+    #"{"type":"message","room":"\#(room)","seq":\#(seq),"ts":"2026-11-22T10:30:02.000Z","from":{"id":"u2","name":"Bo"},"text":"\#(text)"}"#
+}
+
+func shown(_ actions: [ChatAction]) -> [String] {
+    actions.compactMap { if case .show(let line) = $0 { return line.text } else { return nil } }
+}
+
+func sent(_ actions: [ChatAction]) -> [String] {
+    actions.compactMap { if case .send(let json) = $0 { return json } else { return nil } }
+}
+
+/// A session that is connected and welcomed.
+func welcomed(room: String? = nil) -> ChatSessionState {
+    var state = ChatSessionState(initialRoom: room)
+    _ = state.start()
+    _ = state.opened()
+    _ = state.received(bytes(welcome))
+    return state
+}
+
+@Suite struct ChatSessionStateTests {
+    @Test func startConnectsWithoutTokenAndWelcomeSetsRoomAndPrompt() {
+        var state = ChatSessionState()
+        #expect(state.start() == [.connect(resume: nil)])
+        #expect(state.opened() == [])
+        let actions = state.received(bytes(welcome))
+        #expect(shown(actions) == ["-- Welcome to Confab, Al! You are in lobby. Type /help for commands."])
+        #expect(actions.contains(.prompt(room: "lobby")))
+        #expect(state.token == "T1" && state.room == "lobby" && state.name == "Al")
+    }
+
+    @Test func initialRoomIsJoinedAfterTheFirstWelcome() {
+        var state = ChatSessionState(initialRoom: "dev")
+        _ = state.start()
+        _ = state.opened()
+        #expect(sent(state.received(bytes(welcome))) == [#"{"type":"send","text":"/join dev","id":"c1"}"#])
+        let joined = state.received(bytes(#"{"type":"joined","room":"dev","re":"c1"}"#))
+        #expect(joined.contains(.prompt(room: "dev")))
+        #expect(state.room == "dev" && state.pending.isEmpty)
+    }
+
+    @Test func currentRoomFollowsJoinedAndLeft() {
+        var state = welcomed()
+        _ = state.received(bytes(#"{"type":"joined","room":"dev"}"#))
+        #expect(state.room == "dev")
+        let left = state.received(bytes(#"{"type":"left","room":"dev","current":"lobby"}"#))
+        #expect(state.room == "lobby")
+        #expect(left.contains(.prompt(room: "lobby")))
+        #expect(shown(left) == ["-- You left dev; now in lobby."])
+    }
+
+    @Test func typedLinesAreSentWithIdsAndCommandsAsText() {
+        var state = welcomed()
+        #expect(sent(state.line("hello \"you\"")) == [#"{"type":"send","text":"hello \"you\"","id":"c1"}"#])
+        #expect(sent(state.line("/join dev\r")) == [#"{"type":"send","text":"/join dev","id":"c2"}"#])
+        #expect(state.line("   ") == [])
+        #expect(state.pending == ["c1", "c2"])
+    }
+
+    @Test func messagesAreDedupedByRoomAndSeqAcrossHistoryReplays() {
+        var state = welcomed()
+        #expect(shown(state.received(bytes(message("lobby", 1, "a")))).count == 1)
+        #expect(shown(state.received(bytes(message("lobby", 2, "b")))).count == 1)
+        #expect(shown(state.received(bytes(message("dev", 1, "other room")))).count == 1)
+        let history = #"{"type":"history","room":"lobby","messages":[\#(message("lobby", 1, "a")),\#(message("lobby", 2, "b")),\#(message("lobby", 3, "c"))]}"#
+        #expect(shown(state.received(bytes(history))) == ["10:30:02 [lobby] Bo: c"])
+        #expect(shown(state.received(bytes(message("LOBBY", 3, "again")))) == [])
+    }
+
+    @Test func leavingARoomForgetsItsSeqSoARejoinShowsItsHistory() {
+        var state = welcomed()
+        _ = state.received(bytes(message("dev", 5, "x")))
+        _ = state.received(bytes(#"{"type":"left","room":"dev","current":"lobby"}"#))
+        #expect(shown(state.received(bytes(message("dev", 5, "x")))).count == 1)
+    }
+
+    @Test func unplannedDropReconnectsWithBackoffAndResumesWithTheToken() {
+        var state = welcomed()
+        state.jitter = 0
+        let actions = state.closed(.failed("connection reset"))
+        #expect(actions.contains(.startTimer(.reconnect, milliseconds: 250)))
+        #expect(state.phase == .waitingToReconnect)
+        #expect(state.reconnectDue() == [.connect(resume: "T1")])
+        _ = state.opened()
+        _ = state.received(bytes(resumedWelcome))
+        #expect(state.token == "T2" && state.room == "dev" && state.backoff.attempt == 0)
+    }
+
+    @Test func serverShutdownReconnectsButPolicyCloseAndTakeoverDoNot() {
+        var a = welcomed()
+        #expect(a.closed(.server(code: 1001, reason: "shutting down")).contains { if case .startTimer(.reconnect, _) = $0 { true } else { false } })
+        var b = welcomed()
+        #expect(b.closed(.server(code: 1008, reason: "rate")) == [.exit(status: 1, message: "the server closed the connection: policy violation (1008)")])
+        var c = welcomed()
+        #expect(c.closed(.server(code: 4000, reason: "")).first == .exit(status: 1, message: "the server closed the connection: session resumed elsewhere (4000)"))
+    }
+
+    @Test func firstConnectFailureExitsWithStatusOne() {
+        var state = ChatSessionState(serverDescription: "127.0.0.1:1")
+        _ = state.start()
+        #expect(state.closed(.failed("ECONNREFUSED")) == [.exit(status: 1, message: "cannot connect to 127.0.0.1:1: ECONNREFUSED")])
+    }
+
+    @Test func quitClosesWith1000AndExitsZeroWhenClosed() {
+        var state = welcomed()
+        #expect(state.quit() == [.close(code: 1000, reason: "bye")])
+        #expect(state.closed(.local) == [.exit(status: 0, message: nil)])
+    }
+
+    @Test func slashQuitWaitsForOutstandingReplies() {
+        var state = welcomed()
+        _ = state.line("hello")
+        #expect(state.line("/QUIT") == [.startTimer(.drain, milliseconds: ChatSessionState.drainMs)])
+        let acked = state.received(bytes(#"{"type":"ack","re":"c1","room":"lobby","seq":1}"#))
+        #expect(acked == [.close(code: 1000, reason: "bye")])
+    }
+
+    @Test func endOfInputWithNothingPendingClosesAtOnce() {
+        var state = welcomed()
+        #expect(state.inputEnd() == [.close(code: 1000, reason: "bye")])
+    }
+
+    @Test func drainDeadlineClosesEvenWithoutReplies() {
+        var state = welcomed()
+        _ = state.line("hello")
+        _ = state.inputEnd()
+        #expect(state.drainDeadline() == [.close(code: 1000, reason: "bye")])
+    }
+
+    @Test func linesTypedBeforeTheWelcomeAreSentInOrderAfterIt() {
+        var state = ChatSessionState()
+        _ = state.start()
+        #expect(state.line("one") == [])
+        #expect(state.line("/quit") == [])
+        #expect(state.line("two") == [])
+        _ = state.inputEnd()
+        _ = state.opened()
+        let actions = state.received(bytes(welcome))
+        // "/quit" stops what follows it from being sent; the close waits for c1's ack.
+        #expect(sent(actions) == [#"{"type":"send","text":"one","id":"c1"}"#])
+        #expect(state.received(bytes(#"{"type":"ack","re":"c1"}"#)) == [.close(code: 1000, reason: "bye")])
+    }
+
+    @Test func dropAfterEndOfInputExitsInsteadOfReconnecting() {
+        var state = welcomed()
+        _ = state.line("x")
+        _ = state.inputEnd()
+        let actions = state.closed(.failed("reset"))
+        #expect(actions.last == .exit(status: 0, message: nil))
+    }
+
+    @Test func givesUpAfterTooManyFailedReconnects() {
+        var state = welcomed()
+        var last: [ChatAction] = []
+        for _ in 0...ChatSessionState.maxReconnectAttempts {
+            last = state.closed(.failed("refused"))
+            if state.phase == .finished { break }
+            _ = state.reconnectDue()
+        }
+        #expect(last.first == .exit(status: 1, message: "gave up reconnecting to server: refused"))
+    }
+}
+
+@Suite struct ReconnectBackoffTests {
+    @Test func doublesWithJitterUpToTheCap() {
+        var backoff = ReconnectBackoff(baseMs: 500, maxMs: 4000)
+        #expect(backoff.nextDelay(unit: 0) == 250)
+        #expect(backoff.nextDelay(unit: 1) == 1000)
+        #expect(backoff.nextDelay(unit: 0.5) == 1500)
+        #expect(backoff.nextDelay(unit: 0) == 2000)
+        #expect(backoff.nextDelay(unit: 0.999) < 4000)
+        for _ in 0..<100 { #expect(backoff.nextDelay(unit: 1) == 4000) }
+        backoff.reset()
+        #expect(backoff.nextDelay(unit: 0) == 250)
+    }
+}
