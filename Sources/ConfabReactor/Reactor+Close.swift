@@ -41,7 +41,7 @@ extension Reactor {
         isStopping = true
         stopAccepting()
         abortAll()
-        for timer in timers { timer.cancel() }
+        for timer in timers { timer.cancel() }  // cancel() edits `timers`; the loop iterates a copy.
         for signal in signals { signal.cancel() }
         for reader in inputReaders { reader.cancel() }
         uv_check_stop(flushCheck)

@@ -1,19 +1,25 @@
 import CLibUV
 
-/// A repeating `uv_timer_t` that calls a Swift closure on the loop thread.
+/// A `uv_timer_t` that calls a Swift closure on the loop thread, repeatedly or once.
 public final class Timer {
     let handle: UnsafeMutablePointer<uv_timer_t>
     let body: () -> Void
+    let repeats: Bool
+    unowned(unsafe) let reactor: Reactor
     private var isClosed = false
 
-    init(loop: UnsafeMutablePointer<uv_loop_t>, milliseconds: UInt64, keepsLoopAlive: Bool, body: @escaping () -> Void) {
+    init(reactor: Reactor, milliseconds: UInt64, repeats: Bool, keepsLoopAlive: Bool, body: @escaping () -> Void) {
         handle = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
         self.body = body
-        uv_timer_init(loop, handle)
+        self.repeats = repeats
+        self.reactor = reactor
+        uv_timer_init(reactor.loop, handle)
         setContext(handle.cast(to: uv_handle_t.self), self)
         uv_timer_start(handle, { timer in
-            context(timer?.cast(to: uv_handle_t.self), as: Timer.self)?.body()
-        }, milliseconds, milliseconds)
+            guard let timer = context(timer?.cast(to: uv_handle_t.self), as: Timer.self) else { return }
+            if !timer.repeats { timer.cancel() }
+            timer.body()
+        }, milliseconds, repeats ? milliseconds : 0)
         if !keepsLoopAlive { uv_unref(handle.cast(to: uv_handle_t.self)) }
     }
 
@@ -23,6 +29,7 @@ public final class Timer {
         isClosed = true
         uv_timer_stop(handle)
         closeAndFree(handle)
+        reactor.timers.removeAll { $0 === self }
     }
 }
 
@@ -31,7 +38,15 @@ extension Reactor {
     /// A timer that does not keep the loop alive lets `run()` return once real work is done.
     @discardableResult
     public func every(milliseconds: UInt64, keepsLoopAlive: Bool = false, _ body: @escaping () -> Void) -> Timer {
-        let timer = Timer(loop: loop, milliseconds: milliseconds, keepsLoopAlive: keepsLoopAlive, body: body)
+        let timer = Timer(reactor: self, milliseconds: milliseconds, repeats: true, keepsLoopAlive: keepsLoopAlive, body: body)
+        timers.append(timer)
+        return timer
+    }
+
+    /// Calls `body` once after `milliseconds` unless cancelled first.
+    @discardableResult
+    public func after(milliseconds: UInt64, keepsLoopAlive: Bool = false, _ body: @escaping () -> Void) -> Timer {
+        let timer = Timer(reactor: self, milliseconds: milliseconds, repeats: false, keepsLoopAlive: keepsLoopAlive, body: body)
         timers.append(timer)
         return timer
     }

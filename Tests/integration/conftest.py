@@ -44,7 +44,7 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 LISTEN_LINE = re.compile(
     r"^confab (?P<version>\S+) listening on http://127\.0\.0\.1:(?P<port>\d+) "
-    r"\(WebSocket at (?P<ws_path>/\S*)\)$"
+    r"\(WebSocket at (?P<ws_path>/[^,\s)]*)(?:, line chat at 127\.0\.0\.1:(?P<line_port>\d+))?\)$"
 )
 
 # The default configuration for a test server. Kept to keys issue 2 requires
@@ -203,6 +203,7 @@ class ConfabServer:
             self.problem = f"confab exited on its own during the test with code {early}"
         if self.proc.poll() is None:
             signalled_here = not self.signalled
+            self.signalled = True
             try:
                 self.proc.send_signal(signal.SIGTERM)
             except ProcessLookupError:

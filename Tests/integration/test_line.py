@@ -13,10 +13,6 @@ from conftest import DEFAULT_TIMEOUT, RawConn, is_message, is_type
 LINE_CONFIG = "chat:\n  historySize: 50\nline:\n  enabled: true\n  port: 0\nlog:\n  level: debug\n"
 
 # The banner with the line listener: `(WebSocket at /ws, line chat at 127.0.0.1:PORT)`.
-LINE_BANNER = re.compile(
-    r"^confab (?P<version>\S+) listening on http://127\.0\.0\.1:(?P<port>\d+) "
-    r"\(WebSocket at (?P<ws_path>/[^,\s)]*), line chat at 127\.0\.0\.1:(?P<line_port>\d+)\)$"
-)
 
 
 class LineUser(RawConn):
@@ -41,10 +37,9 @@ class LineUser(RawConn):
 
 
 @pytest.fixture
-def line_server(server_factory, monkeypatch):
-    monkeypatch.setattr(conftest, "LISTEN_LINE", LINE_BANNER)
+def line_server(server_factory):
     srv = server_factory(LINE_CONFIG)
-    srv.line_port = int(LINE_BANNER.match(srv.listen_line).group("line_port"))
+    srv.line_port = int(conftest.LISTEN_LINE.match(srv.listen_line).group("line_port"))
     return srv
 
 

@@ -198,14 +198,6 @@ public final class ChatClient: ClientDelegate {
     }
 
     func once(after ms: UInt64, keepsLoopAlive: Bool, _ body: @escaping () -> Void) -> ConfabReactor.Timer {
-        var fired = false
-        var timer: ConfabReactor.Timer?
-        timer = reactor.every(milliseconds: max(ms, 1), keepsLoopAlive: keepsLoopAlive) {
-            guard !fired else { return }
-            fired = true
-            timer?.cancel()
-            body()
-        }
-        return timer!
+        reactor.after(milliseconds: ms, keepsLoopAlive: keepsLoopAlive, body)
     }
 }
