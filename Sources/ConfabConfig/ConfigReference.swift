@@ -3,24 +3,27 @@
 
 extension ConfabConfig {
     /// Every key with its type, default, environment variable and meaning, for
-    /// `confab serve --help`. Lines are at most 100 characters.
+    /// `confab serve --help`. Lines stay within 78 columns, so the help reads the same in
+    /// an 80-column terminal (the argument parser re-wraps longer ones).
     public static var reference: String {
         var lines = [
-            "Configuration keys (defaults < --config file < environment < flags).",
-            "The file is --config, else $CONFAB_CONFIG, else none. Each key also reads CONFAB_<KEY>;",
-            "PORT, CONFAB_PORT and CONFAB_HOST are aliases that the CONFAB_SERVER_* names override.",
-            "Lists in the environment are comma-separated. Unknown CONFAB_* variables are errors.",
+            "CONFIGURATION KEYS (defaults < --config file < environment < flags):",
+            "The file is --config, else $CONFAB_CONFIG, else none. Each key also reads",
+            "its CONFAB_* variable (below). PORT, CONFAB_PORT and CONFAB_HOST are",
+            "aliases that the CONFAB_SERVER_* names override. Lists in the environment",
+            "are comma-separated. Unknown CONFAB_* variables are errors.",
             "",
         ]
         for key in ConfigKey.all {
-            let constraint = key.allowed.isEmpty ? "" : " (\(key.allowed))"
-            lines.append("  \(key.path): \(key.type)\(constraint), default \(key.defaultValue)")
-            let doc = "      \(key.doc) Env: \(key.environmentName)"
-            if doc.count <= 100 {
-                lines.append(doc)
+            let constraint = key.allowed.isEmpty ? "" : ", \(key.allowed)"
+            lines.append("  \(key.path) = \(key.defaultValue)")
+            lines.append("      \(key.doc)")
+            let detail = "      \(key.type)\(constraint); env \(key.environmentName)"
+            if detail.count <= 78 {
+                lines.append(detail)
             } else {
-                lines.append("      \(key.doc)")
-                lines.append("      Env: \(key.environmentName)")
+                lines.append("      \(key.type)\(constraint)")
+                lines.append("      env \(key.environmentName)")
             }
         }
         return lines.joined(separator: "\n")

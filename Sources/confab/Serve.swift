@@ -8,9 +8,9 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the chat server.",
         discussion: """
-            Configuration comes from defaults < the YAML file < environment (PORT, CONFAB_*) < flags.
-            Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 64 bad flags, 69 cannot listen,
-            78 invalid configuration, 128+N when a second signal N forces an immediate exit.
+            Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 64 bad flags,
+            69 cannot listen, 78 invalid configuration, 128+N when a second signal N
+            forces an immediate exit.
 
             \(ConfabConfig.reference)
             """)
