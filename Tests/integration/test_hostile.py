@@ -24,11 +24,14 @@ def good_key() -> str:
     return base64.b64encode(os.urandom(16)).decode()
 
 
-def upgrade_status(srv, path: str = "/ws", key: str | None = "", version: str | None = "13",
+_AUTO = object()  # a fresh valid key
+
+
+def upgrade_status(srv, path: str = "/ws", key=_AUTO, version: str | None = "13",
                    headers: dict[str, str] | None = None, host: str | None = None):
     """Sends one upgrade request and returns (response, conn); the caller closes conn."""
     conn = RawConn(srv.port)
-    conn.send(upgrade_bytes(srv.port, path, key=good_key() if key == "" else key, version=version,
+    conn.send(upgrade_bytes(srv.port, path, key=good_key() if key is _AUTO else key, version=version,
                             extra=headers, host=host))
     return conn.read_response(), conn
 
@@ -410,6 +413,20 @@ def _http_ok(port: int) -> bool:
         return False
 
 
+def _was_shed(s: socket.socket) -> bool:
+    """True when the server has ended this (never used) connection."""
+    s.setblocking(False)
+    try:
+        return s.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except ConnectionResetError:
+        return True
+    finally:
+        s.setblocking(True)
+        s.settimeout(5)
+
+
 def _metrics_over(conn: RawConn) -> str:
     conn.send(b"GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
     resp = conn.read_response(timeout=3)
@@ -432,8 +449,11 @@ def test_emfile_backs_off_and_recovers(fd_limited_server):
             s.settimeout(5)
             s.connect(("127.0.0.1", srv.port))
             flood.append(s)
-        # The condition: the server is out of descriptors and failing accepts.
-        poll_until(lambda: proc_open_fds(pid), lambda n: n >= 60, timeout=5)
+        # The condition: the server is out of descriptors (all 64 in use) and sheds the
+        # connections it cannot take (libuv's reserve-descriptor trick: accept, close).
+        poll_until(lambda: proc_open_fds(pid), lambda n: n >= 63, timeout=5)
+        shed = poll_until(lambda: sum(_was_shed(s) for s in flood), lambda n: n > 0, timeout=5)
+        print(f"server holds {proc_open_fds(pid)} descriptors; {shed} of 100 connections shed")
 
         cpu_before = proc_cpu_seconds(pid)
         t0 = time.monotonic()
