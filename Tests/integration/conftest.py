@@ -820,6 +820,13 @@ class WsPeer:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
         self.eof = False
+        try:
+            self._handshake(port, path, timeout, headers)
+        except BaseException:
+            self.sock.close()  # a failed handshake must not keep the server's connection open
+            raise
+
+    def _handshake(self, port: int, path: str, timeout: float, headers: dict[str, str] | None) -> None:
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(upgrade_bytes(port, path, key=key, extra=headers))
         deadline = time.monotonic() + timeout

@@ -408,3 +408,108 @@ def test_echo_after_many_messages_on_one_connection(echo):
         for i in range(200):
             op, data, _ = p.read_message()
             assert (op, data) == (TEXT if i % 2 else BINARY, str(i).encode())
+
+
+# -- more Autobahn-style cases -------------------------------------------------------------
+
+VALID_UTF8_EDGES = {
+    "u+0000": b"\x00",
+    "u+007f": b"\x7f",
+    "u+0080": b"\xc2\x80",
+    "u+07ff": b"\xdf\xbf",
+    "u+0800": b"\xe0\xa0\x80",
+    "u+d7ff": b"\xed\x9f\xbf",
+    "u+e000": b"\xee\x80\x80",
+    "u+fffe": b"\xef\xbf\xbe",
+    "u+ffff": b"\xef\xbf\xbf",
+    "u+10000": b"\xf0\x90\x80\x80",
+    "u+10ffff": b"\xf4\x8f\xbf\xbf",
+    "kosme": "κόσμε".encode(),
+}
+
+
+@pytest.mark.parametrize("payload", VALID_UTF8_EDGES.values(), ids=VALID_UTF8_EDGES.keys())
+def test_valid_utf8_boundaries_echo_whole_and_byte_fragmented(echo, payload):
+    with peer(echo) as p:
+        p.send_frame(TEXT, payload)
+        assert p.read_message()[:2] == (TEXT, payload)
+        p.send(b"".join(ws_frame(TEXT if i == 0 else CONT, payload[i:i + 1], fin=i == len(payload) - 1)
+                        for i in range(len(payload))))
+        assert p.read_message()[:2] == (TEXT, payload)
+
+
+def test_upgrade_and_first_frames_in_one_write(echo):
+    """Frames right behind the request, in the same TCP segment, belong to the WebSocket."""
+    import base64 as b64
+    from conftest import RawConn, upgrade_bytes, ws_accept
+    key = b64.b64encode(os.urandom(16)).decode()
+    conn = RawConn(echo.port)
+    try:
+        conn.send(upgrade_bytes(echo.port, "/echo", key=key) + ws_frame(TEXT, b"early")
+                  + ws_frame(PING, b"early ping"))
+        resp = conn.read_response()
+        assert resp.status == 101 and resp.header("sec-websocket-accept") == ws_accept(key)
+        assert conn.read_exact(2 + 5) == b"\x81\x05early"
+        assert conn.read_exact(2 + 10) == b"\x8a\x0aearly ping"
+    finally:
+        conn.close()
+
+
+def test_ten_pings_get_ten_pongs_in_order(echo):
+    with peer(echo) as p:
+        p.send(b"".join(ws_frame(PING, f"ping {i}".encode()) for i in range(10)))
+        for i in range(10):
+            f = p.read_frame()
+            assert (f.opcode, f.payload) == (PONG, f"ping {i}".encode())
+
+
+def test_ping_of_125_bytes_sent_byte_by_byte(echo):
+    payload = bytes(range(125))
+    with peer(echo) as p:
+        frame = ws_frame(PING, payload, key=b"\x01\x02\x03\x04")
+        for i in range(len(frame)):
+            p.send(frame[i:i + 1])
+        f = p.read_frame()
+        assert (f.opcode, f.payload) == (PONG, payload)
+
+
+def test_large_frame_in_uneven_writes_unmasks_correctly(big_echo):
+    import random
+    rng = random.Random(6455)
+    payload = bytes(rng.getrandbits(8) for _ in range(200_000))
+    frame = ws_frame(BINARY, payload, key=b"\xa1\xb2\xc3\xd4")
+    with peer(big_echo) as p:
+        i = 0
+        while i < len(frame):
+            n = rng.choice([1, 2, 3, 5, 7, 13, 1000, 4093, 65537])
+            p.send(frame[i:i + n])
+            i += n
+        op, got, _ = p.read_message(timeout=20)
+        assert op == BINARY and got == payload
+
+
+def test_close_in_the_middle_of_a_fragmented_message_is_answered(echo):
+    with peer(echo) as p:
+        p.send(ws_frame(TEXT, b"unfinished", fin=False) + ws_frame(CLOSE, ws_close_payload(1000)))
+        code, _, before = p.read_close()
+        assert code == 1000 and not before, before
+        assert p.wait_eof(timeout=3)
+
+
+def test_ping_inside_fragmented_message_over_125_closes_1002(echo):
+    with peer(echo) as p:
+        p.send(ws_frame(TEXT, b"start", fin=False) + ws_frame(PING, b"p" * 126))
+        assert_closed_with(p, 1002, "oversized ping inside a fragmented message")
+
+
+def test_answering_our_close_ends_tcp_promptly(echo):
+    """When the server started the close (a protocol error) and we answer it, TCP ends at once,
+    not after closeTimeoutSeconds (default 5)."""
+    with peer(echo) as p:
+        p.send_frame(TEXT, b"x", rsv=1)
+        code, _, _ = p.read_close()
+        assert code == 1002
+        t0 = time.monotonic()
+        p.send_frame(CLOSE, ws_close_payload(1002))
+        assert p.wait_eof(timeout=2), "TCP still open 2 s after the close handshake completed"
+        assert time.monotonic() - t0 < 2

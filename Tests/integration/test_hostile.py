@@ -481,3 +481,40 @@ def test_emfile_backs_off_and_recovers(fd_limited_server):
     # Descriptors freed: new connections are accepted again.
     poll_until(lambda: _http_ok(srv.port), lambda ok: ok, timeout=10, interval=0.1)
     keep.close()
+
+
+# -- hostile chat content ----------------------------------------------------------------
+
+def test_history_of_escaped_messages_does_not_lock_newcomers_out(server):
+    """Default config. Control characters are legal chat text and go out JSON-escaped as
+    \\u00XX (6 bytes each), so 50 maximal messages of them make a `history` frame of
+    ~1.2 MB, more than the default websocket.maxOutboundBytes (1 MiB). Whoever joins must
+    still get welcome, users and the whole history, not a 'slow consumer' close: the
+    history is one frame the server itself decided to send."""
+    text = "\x01" * 4096  # chat.maxMessageBytes (default 4096)
+    posters = [server.client() for _ in range(3)]  # rate limit is per session: 3 × 17 posts
+    sent = 0
+    for i, c in enumerate(posters):
+        for _ in range(17 if i < 2 else 16):
+            c.say(text)
+            sent += 1
+    assert sent == 50
+    last = posters[-1]
+    for _ in range(50):
+        last.expect("message", text=text, timeout=10)
+    try:
+        newcomer = WsPeer(server.port, "/ws")
+    except (EOFError, AssertionError) as e:
+        pytest.fail(f"the newcomer did not even get its 101: {e}")
+    try:
+        got = []
+        for _ in range(10):
+            op, data, _ = newcomer.read_message(timeout=10)  # a close 1008 here raises
+            msg = json.loads(data)
+            got.append(msg["type"])
+            if msg["type"] == "history":
+                assert len(msg["messages"]) == 50 and all(m["text"] == text for m in msg["messages"])
+                break
+        assert got[0] == "welcome" and got[-1] == "history", got
+    finally:
+        newcomer.close()
