@@ -992,3 +992,12 @@ def metric_value(text: str, name: str, labels: dict[str, str] | None = None) -> 
         if got == want:
             return float(m.group(3))
     return None
+
+
+def proc_rss_bytes(pid: int) -> int:
+    """Resident set size of a process, from /proc/PID/status."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError(f"no VmRSS for {pid}")

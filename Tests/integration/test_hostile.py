@@ -518,3 +518,78 @@ def test_history_of_escaped_messages_does_not_lock_newcomers_out(server):
         assert got[0] == "welcome" and got[-1] == "history", got
     finally:
         newcomer.close()
+
+
+def test_pipelined_requests_never_read_do_not_grow_memory_without_bound(server):
+    """A client pipelines 40,000 small GETs of an 11 KB file (1.8 MB sent) and never reads:
+    that asks for ~440 MB of responses. The server must push back (stop reading) or drop
+    the connection, not queue every response: its RSS may not grow by 100 MB."""
+    from conftest import proc_rss_bytes
+    import select
+    pid = server.proc.pid
+    rss0 = proc_rss_bytes(pid)
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", server.port))
+    s.setblocking(False)
+    data = b"GET /static/app.js HTTP/1.1\r\nHost: a\r\n\r\n" * 40_000
+    view, sent = memoryview(data), 0
+    peak = rss0
+    try:
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            if sent < len(data):
+                try:
+                    sent += s.send(view[sent:sent + 65536])
+                except BlockingIOError:
+                    select.select([], [s], [], 0.1)  # the server pushes back: fine
+                except (BrokenPipeError, ConnectionResetError):
+                    break  # the server dropped us: fine
+            else:
+                time.sleep(0.1)  # sampling interval of the memory probe
+            peak = max(peak, proc_rss_bytes(pid))
+            if peak - rss0 > 100 * 1024 * 1024:
+                break
+        assert server.healthz()["status"] == "ok", "others are not served meanwhile"
+    finally:
+        s.close()
+    grown = (peak - rss0) / 2**20
+    assert grown < 100, (f"server RSS grew by {grown:.0f} MB for one client that never reads "
+                         f"({sent} request bytes sent)")
+
+
+def test_ping_flood_from_a_client_that_never_reads_is_dropped(server):
+    """Pongs are owed but never read: the outbound bound (1 MiB) must end it (1008 or a cut),
+    with the server's memory bounded and everyone else served."""
+    from conftest import proc_rss_bytes
+    import select
+    pid = server.proc.pid
+    rss0 = proc_rss_bytes(pid)
+    other = server.client()
+    p = WsPeer(server.port, "/ws")
+    ping = ws_frame(PING, b"p" * 125, key=b"\x00\x00\x00\x00")
+    batch = ping * 4096  # ~540 KB of pings, ~520 KB of pongs owed
+    p.sock.setblocking(False)
+    view, sent, dropped = memoryview(batch * 40), 0, False
+    deadline = time.monotonic() + 10
+    try:
+        while time.monotonic() < deadline and sent < len(view):
+            try:
+                sent += p.sock.send(view[sent:sent + 65536])
+            except BlockingIOError:
+                select.select([], [p.sock], [], 0.1)
+            except (BrokenPipeError, ConnectionResetError):
+                dropped = True
+                break
+        assert proc_rss_bytes(pid) - rss0 < 100 * 2**20
+        other.say("still served")
+        other.expect("message", text="still served")
+        if not dropped:
+            # Everything was sent (~20 MB of pongs owed, far beyond what the socket buffers
+            # hold): the server must have given up on us and ends TCP once we read again.
+            p.sock.setblocking(True)
+            assert p.wait_eof(timeout=10), "the flooding peer was never cut"
+        m = server.get("/metrics").body.decode()
+        assert "confab_slow_consumers_dropped_total 1" in m, m
+    finally:
+        p.close()
