@@ -441,6 +441,8 @@ def test_emfile_backs_off_and_recovers(fd_limited_server):
         assert any("Max open files" in line and " 64 " in line for line in f), "limit not applied"
     keep = RawConn(srv.port)  # accepted before the flood: our window into the server
     assert "confab_connections" in _metrics_over(keep)
+    chat = WsPeer(srv.port, "/ws")  # a chat user connected before the flood
+    chat.read_message()  # welcome
 
     flood: list[socket.socket] = []
     try:
@@ -470,8 +472,14 @@ def test_emfile_backs_off_and_recovers(fd_limited_server):
         for s in extra:
             s.close()
         assert cpu_used < 0.5, f"server used {cpu_used:.2f}s CPU in 2 s out of descriptors: it spins"
-        # Still serving connections it already has.
+        # Still serving connections it already has: HTTP keep-alive and chat.
         text = _metrics_over(keep)
+        chat.send(ws_frame(TEXT, json.dumps({"type": "send", "text": "out of fds", "id": 1}).encode()))
+        for _ in range(20):
+            if json.loads(chat.read_message(timeout=3)[1]).get("type") == "ack":
+                break
+        else:
+            raise AssertionError("no ack for a chat message while out of descriptors")
         assert srv.proc.poll() is None, "server died out of descriptors"
         errors = [line for line in text.splitlines() if line.startswith("confab_accept_errors_total")]
         print("accept errors:", errors)
@@ -480,7 +488,9 @@ def test_emfile_backs_off_and_recovers(fd_limited_server):
             s.close()
     # Descriptors freed: new connections are accepted again.
     poll_until(lambda: _http_ok(srv.port), lambda ok: ok, timeout=10, interval=0.1)
+    WsPeer(srv.port, "/ws").close()
     keep.close()
+    chat.close()
 
 
 # -- hostile chat content ----------------------------------------------------------------
@@ -593,3 +603,48 @@ def test_ping_flood_from_a_client_that_never_reads_is_dropped(server):
         assert "confab_slow_consumers_dropped_total 1" in m, m
     finally:
         p.close()
+
+
+def test_slowloris_on_a_keepalive_connection_after_a_good_request(server_factory):
+    srv = server_factory("http:\n  handshakeTimeoutSeconds: 2\n")
+    conn = RawConn(srv.port)
+    try:
+        conn.send(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert conn.read_response().status == 200
+        started = time.monotonic()
+        conn.send(b"GET /healthz HTTP/1.1\r\n")
+        closed = False
+        for i in range(16):
+            try:
+                conn.send(b"X"[:1])
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            if connection_closed(conn, timeout=0.5):  # one byte every 0.5 s
+                closed = True
+                break
+        elapsed = time.monotonic() - started
+        assert closed and elapsed <= 4.0, f"second request trickled for {elapsed:.1f}s without a cut"
+    finally:
+        conn.close()
+
+
+def test_many_slowloris_connections_do_not_starve_a_normal_client(server_factory):
+    srv = server_factory("http:\n  handshakeTimeoutSeconds: 2\n")
+    slow = []
+    try:
+        for _ in range(200):
+            c = RawConn(srv.port)
+            c.send(b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ")
+            slow.append(c)
+        t0 = time.monotonic()
+        client = srv.client()
+        client.say("fine")
+        client.expect("message", text="fine")
+        assert time.monotonic() - t0 < 2.0
+        deadline = time.monotonic() + 5
+        for c in slow:
+            assert c.wait_eof(timeout=max(0.01, deadline - time.monotonic())), "a slowloris outlived the timeout"
+    finally:
+        for c in slow:
+            c.close()

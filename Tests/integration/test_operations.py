@@ -239,3 +239,41 @@ def test_sigterm_with_a_peer_that_stopped_reading(server_factory):
         assert time.monotonic() - t0 <= 3.0
     finally:
         stuck.close()
+
+
+def test_sigterm_stops_accepting_at_once(server_factory):
+    srv = server_factory("server:\n  shutdownTimeoutSeconds: 3\n")
+    stubborn = WsPeer(srv.port, "/ws")  # keeps the process in its drain phase
+    try:
+        srv.signal(signal.SIGTERM)
+        code, _, _ = stubborn.read_close(timeout=3)
+        assert code == 1001
+        assert srv.proc.poll() is None, "exited although a peer has not answered"
+        try:
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=2)
+        except ConnectionRefusedError:
+            pass
+        else:
+            s.close()
+            raise AssertionError("a new connection was accepted during shutdown")
+        assert srv.wait(6) == 0
+    finally:
+        stubborn.close()
+
+
+def test_sigterm_does_not_wait_for_http_connections(server_factory):
+    srv = server_factory("server:\n  shutdownTimeoutSeconds: 10\n")
+    idle = RawConn(srv.port)
+    idle.send(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert idle.read_response().status == 200  # keep-alive, now idle
+    half = RawConn(srv.port)
+    half.send(b"GET /healthz HTTP/1.1\r\nHost:")  # mid-request
+    try:
+        t0 = time.monotonic()
+        srv.signal(signal.SIGTERM)
+        assert srv.wait(5) == 0
+        assert time.monotonic() - t0 < 2.0, "shutdown waited on plain HTTP connections"
+        assert idle.wait_eof(2) and half.wait_eof(2)
+    finally:
+        idle.close()
+        half.close()
