@@ -364,10 +364,13 @@ def test_peer_that_never_answers_rate_limit_1008_is_cut(server_factory):
 
 def test_peer_that_keeps_pinging_instead_of_closing_is_still_cut(server_factory):
     srv = server_factory(CLOSE_TIMEOUT_CONFIG)
-    with WsPeer(srv.port, "/echo") as p:
-        p.send(ws_frame(0x3, b"reserved"))
+    with WsPeer(srv.port, "/ws") as p:
+        # The rate limit closes (1008) a peer whose frames are all valid: after a protocol
+        # error any further byte would end the connection at once, which proves nothing here.
+        msg = json.dumps({"type": "send", "text": "flood"}).encode()
+        p.send(b"".join(ws_frame(TEXT, msg) for _ in range(10)))
         code, _, _ = p.read_close()
-        assert code == 1002
+        assert code == 1008
         t0 = time.monotonic()
         cut = False
         while time.monotonic() - t0 < 4:
@@ -648,3 +651,16 @@ def test_many_slowloris_connections_do_not_starve_a_normal_client(server_factory
     finally:
         for c in slow:
             c.close()
+
+
+def test_answering_a_policy_close_ends_tcp_at_once(server_factory):
+    """The other side of the close timeout: a peer that does answer the server's 1008 gets
+    TCP ended right away, not after closeTimeoutSeconds (30 here)."""
+    srv = server_factory(CLOSE_TIMEOUT_CONFIG.replace("closeTimeoutSeconds: 1", "closeTimeoutSeconds: 30"))
+    with WsPeer(srv.port, "/ws") as p:
+        msg = json.dumps({"type": "send", "text": "flood"}).encode()
+        p.send(b"".join(ws_frame(TEXT, msg) for _ in range(10)))
+        code, _, _ = p.read_close()
+        assert code == 1008
+        p.send(ws_frame(CLOSE, ws_close_payload(1008)))
+        assert p.wait_eof(timeout=2), "TCP not ended after the close handshake completed"
