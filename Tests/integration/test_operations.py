@@ -106,8 +106,16 @@ def test_metrics_handshake_failures_by_status(server):
         assert conn.read_response().status == 426
     finally:
         conn.close()
+    conn = RawConn(server.port)
+    try:
+        conn.send(upgrade_bytes(server.port, "/ws", key="c2hvcnQ=", version="13"))
+        assert conn.read_response().status == 400
+    finally:
+        conn.close()
     text = scrape(server)
     assert value(text, "confab_handshake_failures_total", {"status": "426"}) == 1
+    assert value(text, "confab_handshake_failures_total", {"status": "400"}) == 1
+    assert metric_value(text, "confab_connections_refused_total", {"reason": "max_connections"}) in (None, 0)
 
 
 def test_metrics_refusals_by_reason(server_factory):
@@ -131,6 +139,22 @@ def test_metrics_refusals_by_reason(server_factory):
     assert value(text, "confab_connections_refused_total", {"reason": "origin"}) == 1
     assert value(text, "confab_handshake_failures_total", {"status": "503"}) == 1
     assert value(text, "confab_handshake_failures_total", {"status": "403"}) == 1
+    # ... and logged, with the reason.
+    lines = _wait_log(srv, lambda line: "refused" in line and "max_connections" in line)
+    assert any("refused" in line and "origin" in line for line in lines), lines
+
+
+def test_metrics_refusals_per_ip(server_factory):
+    srv = server_factory("server:\n  maxConnectionsPerIP: 1\n")
+    with WsPeer(srv.port, "/ws"):
+        conn = RawConn(srv.port)
+        try:
+            conn.send(upgrade_bytes(srv.port, "/ws", key="dGhlIHNhbXBsZSBub25jZQ=="))
+            assert conn.read_response().status == 503
+        finally:
+            conn.close()
+        text = scrape(srv)
+    assert value(text, "confab_connections_refused_total", {"reason": "max_connections_per_ip"}) == 1
 
 
 # -- logs ---------------------------------------------------------------------------------
