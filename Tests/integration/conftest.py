@@ -752,3 +752,253 @@ def poll_until(fn: Callable[[], Any], pred: Callable[[Any], bool], timeout: floa
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
+
+
+# --------------------------------------------------------------------------
+# Hostile-client helpers (test_conformance.py, test_hostile.py, test_operations.py):
+# an independent RFC 6455 frame encoder/decoder with any mask, RSV bits and
+# length form, a raw client for any WebSocket path, and process probes.
+# --------------------------------------------------------------------------
+
+WsFrame = collections.namedtuple("WsFrame", "fin rsv opcode payload")
+
+
+def ws_mask(payload: bytes, key: bytes) -> bytes:
+    """XOR `payload` with the 4-byte `key` repeated (RFC 6455 §5.3); fast for MiBs."""
+    n = len(payload)
+    if n == 0:
+        return b""
+    stream = (key * (n // 4 + 1))[:n]
+    return (int.from_bytes(payload, "little") ^ int.from_bytes(stream, "little")).to_bytes(n, "little")
+
+
+def ws_frame(opcode: int, payload: bytes = b"", fin: bool = True, rsv: int = 0, mask: bool = True,
+             key: bytes | None = None, length: int | None = None, length_form: int | None = None) -> bytes:
+    """One frame. `length` overrides the announced payload length (header-only tricks);
+    `length_form` forces the 7-, 16- or 64-bit length encoding."""
+    n = len(payload) if length is None else length
+    form = length_form or (7 if n < 126 else 16 if n < 65536 else 64)
+    b0 = (0x80 if fin else 0) | ((rsv & 0x7) << 4) | (opcode & 0x0F)
+    mbit = 0x80 if mask else 0
+    if form == 7:
+        head = bytes([b0, mbit | n])
+    elif form == 16:
+        head = bytes([b0, mbit | 126]) + struct.pack("!H", n)
+    else:
+        head = bytes([b0, mbit | 127]) + struct.pack("!Q", n)
+    if not mask:
+        return head + payload
+    key = key if key is not None else os.urandom(4)
+    return head + key + ws_mask(payload, key)
+
+
+def ws_close_payload(code: int, reason: bytes = b"") -> bytes:
+    return struct.pack("!H", code) + reason
+
+
+def upgrade_bytes(port: int, path: str, key: str | None = None, version: str | None = "13",
+                  extra: dict[str, str] | None = None, host: str | None = None) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host or f'127.0.0.1:{port}'}",
+             "Upgrade: websocket", "Connection: Upgrade"]
+    if key is not None:
+        lines.append(f"Sec-WebSocket-Key: {key}")
+    if version is not None:
+        lines.append(f"Sec-WebSocket-Version: {version}")
+    for k, v in (extra or {}).items():
+        lines.append(f"{k}: {v}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+class WsPeer:
+    """A hand-driven WebSocket client for any path (chat or echo), with its own decoder.
+
+    Reads use a bytearray buffer (MiB-sized echoes stay linear) and every read
+    has a deadline."""
+
+    def __init__(self, port: int, path: str = "/echo", timeout: float = DEFAULT_TIMEOUT,
+                 headers: dict[str, str] | None = None):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = bytearray()
+        self.eof = False
+        try:
+            self._handshake(port, path, timeout, headers)
+        except BaseException:
+            self.sock.close()  # a failed handshake must not keep the server's connection open
+            raise
+
+    def _handshake(self, port: int, path: str, timeout: float, headers: dict[str, str] | None) -> None:
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(upgrade_bytes(port, path, key=key, extra=headers))
+        deadline = time.monotonic() + timeout
+        while b"\r\n\r\n" not in self.buf:
+            if not self._fill(deadline):
+                raise EOFError(f"closed during the handshake: {bytes(self.buf)!r}")
+        end = self.buf.index(b"\r\n\r\n") + 4
+        head = bytes(self.buf[:end]).decode("iso-8859-1")
+        del self.buf[:end]
+        self.response_head = head
+        assert head.startswith("HTTP/1.1 101"), f"upgrade refused: {head!r}"
+        assert f"sec-websocket-accept: {ws_accept(key)}".lower() in head.lower(), head
+
+    # -- bytes ---------------------------------------------------------------
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def send_frame(self, opcode: int, payload: bytes = b"", **kw: Any) -> None:
+        self.sock.sendall(ws_frame(opcode, payload, **kw))
+
+    def _fill(self, deadline: float) -> bool:
+        if self.eof:
+            return False
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("deadline passed waiting for bytes from the server")
+        self.sock.settimeout(remaining)
+        try:
+            chunk = self.sock.recv(1 << 20)
+        except socket.timeout:
+            raise TimeoutError("deadline passed waiting for bytes from the server") from None
+        except ConnectionResetError:
+            chunk = b""
+        if not chunk:
+            self.eof = True
+            return False
+        self.buf += chunk
+        return True
+
+    def _take(self, n: int, deadline: float) -> bytes:
+        while len(self.buf) < n:
+            if not self._fill(deadline):
+                raise EOFError(f"connection closed after {len(self.buf)} of {n} bytes")
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    # -- frames --------------------------------------------------------------
+
+    def read_frame(self, timeout: float = DEFAULT_TIMEOUT) -> WsFrame:
+        deadline = time.monotonic() + timeout
+        b0, b1 = self._take(2, deadline)
+        assert not (b1 & 0x80), "server frames must not be masked"
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack("!H", self._take(2, deadline))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", self._take(8, deadline))[0]
+        return WsFrame(bool(b0 & 0x80), (b0 >> 4) & 0x7, b0 & 0x0F, self._take(n, deadline))
+
+    def read_message(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[int, bytes, list[WsFrame]]:
+        """(opcode, payload) of the next data message, and the control frames read before
+        it; a close frame instead raises."""
+        deadline = time.monotonic() + timeout
+        controls: list[WsFrame] = []
+        opcode, parts = None, []
+        for _ in range(1_000_000):
+            f = self.read_frame(max(0.01, deadline - time.monotonic()))
+            if f.opcode == 0x8:
+                code = struct.unpack("!H", f.payload[:2])[0] if len(f.payload) >= 2 else None
+                raise AssertionError(f"server sent close {code} {f.payload[2:]!r} instead of a message")
+            if f.opcode >= 0x8:
+                controls.append(f)
+                continue
+            if opcode is None:
+                assert f.opcode in (0x1, 0x2), f"message starts with opcode {f.opcode}"
+                opcode = f.opcode
+            else:
+                assert f.opcode == 0x0, f"data frame {f.opcode} inside a server message"
+            parts.append(f.payload)
+            if f.fin:
+                return opcode, b"".join(parts), controls
+        raise AssertionError("unbounded message")
+
+    def read_close(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[int | None, bytes, list[WsFrame]]:
+        """The server's close: (code, reason bytes, frames before it)."""
+        deadline = time.monotonic() + timeout
+        before: list[WsFrame] = []
+        for _ in range(1_000_000):
+            try:
+                f = self.read_frame(max(0.01, deadline - time.monotonic()))
+            except EOFError:
+                raise AssertionError(f"TCP closed without a close frame; frames before: {before[-5:]}") from None
+            if f.opcode == 0x8:
+                code = struct.unpack("!H", f.payload[:2])[0] if len(f.payload) >= 2 else None
+                return code, f.payload[2:], before
+            before.append(f)
+        raise AssertionError("unbounded stream before close")
+
+    def wait_eof(self, timeout: float = DEFAULT_TIMEOUT) -> bool:
+        """True when the server ends TCP (FIN or reset) before the deadline; bytes are discarded."""
+        deadline = time.monotonic() + timeout
+        try:
+            while self._fill(deadline):
+                self.buf.clear()
+            return True
+        except TimeoutError:
+            return False
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self) -> "WsPeer":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def module_server(tmp_path_factory, request, config_yaml: str, name: str = "module"):
+    """Generator body for a module-scoped server fixture with `config_yaml`
+    (`yield from module_server(...)`); logs are printed when a test of the module failed."""
+    workdir = tmp_path_factory.mktemp(name)
+    srv = ConfabServer(workdir, config_yaml).start()
+    yield srv
+    srv.stop()
+    failed = any(getattr(getattr(item, "rep_call", None), "failed", False)
+                 for item in request.session.items if item.module is request.module)
+    if failed or srv.problem:
+        print(f"\nconfig:\n{config_yaml}")
+        print(srv.logs())
+    if srv.problem:
+        pytest.fail(srv.problem)
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2:].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def metric_value(text: str, name: str, labels: dict[str, str] | None = None) -> float | None:
+    """The value of one sample in Prometheus text (`name{labels} value`), or None."""
+    want = labels or {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$', line)
+        if not m or m.group(1) != name:
+            continue
+        got = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        if got == want:
+            return float(m.group(3))
+    return None
+
+
+def proc_rss_bytes(pid: int) -> int:
+    """Resident set size of a process, from /proc/PID/status."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError(f"no VmRSS for {pid}")

@@ -1,0 +1,303 @@
+"""Operations: /metrics (Prometheus text), JSON and debug logs, shutdown with a peer
+that never answers its 1001."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import time
+
+from conftest import (RawConn, WsPeer, poll_until, upgrade_bytes, metric_value, ws_close_payload,
+                      ws_frame)
+
+TEXT, CLOSE = 0x1, 0x8
+
+REQUIRED = [
+    "confab_connections", "confab_connections_total", "confab_messages_in_total",
+    "confab_messages_out_total", "confab_bytes_in_total", "confab_bytes_out_total", "confab_rooms",
+    "confab_slow_consumers_dropped_total", "confab_event_loop_lag_seconds",
+]
+SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"'
+                    r'(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*\})? -?[0-9.eE+-]+|[+-]?Inf|NaN$')
+
+
+def scrape(srv) -> str:
+    resp = srv.get("/metrics")
+    assert resp.status == 200, resp
+    ctype = resp.header("content-type") or ""
+    assert ctype.startswith("text/plain") and "version=0.0.4" in ctype, ctype
+    return resp.body.decode()
+
+
+def value(text: str, name: str, labels: dict[str, str] | None = None) -> float:
+    v = metric_value(text, name, labels)
+    assert v is not None, f"{name}{labels or ''} missing from /metrics:\n{text}"
+    return v
+
+
+def test_metrics_is_prometheus_text_with_required_names(server):
+    text = scrape(server)
+    types = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))
+    for name in REQUIRED:
+        value(text, name)
+        assert name in types, f"no # TYPE line for {name}"
+    for name in REQUIRED:
+        expected = "counter" if name.endswith("_total") else "gauge"
+        assert types[name] == expected, f"{name} is a {types[name]}, expected {expected}"
+    for line in text.splitlines():
+        assert not line or line.startswith("#") or SAMPLE.match(line), f"not a Prometheus sample: {line!r}"
+    assert 0 <= value(text, "confab_event_loop_lag_seconds") < 1.0, "idle server reports a late loop"
+    assert value(text, "confab_connections") == 0
+    assert value(text, "confab_rooms") == 1  # lobby
+    assert value(text, "confab_slow_consumers_dropped_total") == 0
+
+
+def test_metrics_counts_follow_traffic(server):
+    a = server.client("name=Ann")
+    b = server.client("name=Bob")
+    c = server.client("name=Cyd")
+    a.expect("presence", event="join", user={"id": c.id, "name": "Cyd"})
+    b.expect("presence", event="join", user={"id": c.id, "name": "Cyd"})
+    m0 = scrape(server)
+    assert value(m0, "confab_connections") == 3
+    assert value(m0, "confab_connections_total") >= 4  # three WebSockets and this scrape's TCP
+
+    a.say("counted once in, three times out")
+    for cl in (a, b, c):
+        cl.expect("message", text="counted once in, three times out")
+    m1 = scrape(server)
+    assert value(m1, "confab_messages_in_total") - value(m0, "confab_messages_in_total") == 1
+    assert value(m1, "confab_messages_out_total") - value(m0, "confab_messages_out_total") == 3, \
+        "a broadcast to three members counts three messages out"
+    frame_len = len(json.dumps({"type": "send", "text": "counted once in, three times out"}))
+    assert value(m1, "confab_bytes_in_total") - value(m0, "confab_bytes_in_total") >= frame_len
+    assert value(m1, "confab_bytes_out_total") - value(m0, "confab_bytes_out_total") >= 3 * frame_len
+    assert value(m1, "confab_connections_total") > value(m0, "confab_connections_total")
+
+    a.send({"type": "join", "room": "dev", "id": 1})
+    a.expect("joined", room="dev")
+    assert value(scrape(server), "confab_rooms") == 2
+    b.close()
+    c.close()
+    poll_until(lambda: value(scrape(server), "confab_connections"), lambda n: n == 1, timeout=5)
+
+
+def test_metrics_protocol_errors_by_code(server):
+    before = metric_value(scrape(server), "confab_protocol_errors_total", {"code": "1002"}) or 0
+    with WsPeer(server.port, "/ws") as p:
+        p.send(ws_frame(TEXT, b"{}", rsv=4))
+        code, _, _ = p.read_close()
+        assert code == 1002
+    with WsPeer(server.port, "/ws") as p:
+        p.send(ws_frame(TEXT, b'"\xff"'))
+        code, _, _ = p.read_close()
+        assert code == 1007
+    text = scrape(server)
+    assert value(text, "confab_protocol_errors_total", {"code": "1002"}) == before + 1
+    assert value(text, "confab_protocol_errors_total", {"code": "1007"}) >= 1
+
+
+def test_metrics_handshake_failures_by_status(server):
+    conn = RawConn(server.port)
+    try:
+        conn.send(upgrade_bytes(server.port, "/ws", key="dGhlIHNhbXBsZSBub25jZQ==", version="12"))
+        assert conn.read_response().status == 426
+    finally:
+        conn.close()
+    conn = RawConn(server.port)
+    try:
+        conn.send(upgrade_bytes(server.port, "/ws", key="c2hvcnQ=", version="13"))
+        assert conn.read_response().status == 400
+    finally:
+        conn.close()
+    text = scrape(server)
+    assert value(text, "confab_handshake_failures_total", {"status": "426"}) == 1
+    assert value(text, "confab_handshake_failures_total", {"status": "400"}) == 1
+    assert metric_value(text, "confab_connections_refused_total", {"reason": "max_connections"}) in (None, 0)
+
+
+def test_metrics_refusals_by_reason(server_factory):
+    srv = server_factory("server:\n  maxConnections: 1\n  allowedOrigins: [https://ok.example]\n")
+    with WsPeer(srv.port, "/ws"):
+        conn = RawConn(srv.port)
+        try:
+            conn.send(upgrade_bytes(srv.port, "/ws", key="dGhlIHNhbXBsZSBub25jZQ=="))
+            assert conn.read_response().status == 503
+        finally:
+            conn.close()
+        conn = RawConn(srv.port)
+        try:
+            conn.send(upgrade_bytes(srv.port, "/ws", key="dGhlIHNhbXBsZSBub25jZQ==",
+                                    extra={"Origin": "https://evil.example"}))
+            assert conn.read_response().status == 403
+        finally:
+            conn.close()
+        text = scrape(srv)
+    assert value(text, "confab_connections_refused_total", {"reason": "max_connections"}) == 1
+    assert value(text, "confab_connections_refused_total", {"reason": "origin"}) == 1
+    assert value(text, "confab_handshake_failures_total", {"status": "503"}) == 1
+    assert value(text, "confab_handshake_failures_total", {"status": "403"}) == 1
+    # ... and logged, with the reason.
+    lines = _wait_log(srv, lambda line: "refused" in line and "max_connections" in line)
+    assert any("refused" in line and "origin" in line for line in lines), lines
+
+
+def test_metrics_refusals_per_ip(server_factory):
+    srv = server_factory("server:\n  maxConnectionsPerIP: 1\n")
+    with WsPeer(srv.port, "/ws"):
+        conn = RawConn(srv.port)
+        try:
+            conn.send(upgrade_bytes(srv.port, "/ws", key="dGhlIHNhbXBsZSBub25jZQ=="))
+            assert conn.read_response().status == 503
+        finally:
+            conn.close()
+        text = scrape(srv)
+    assert value(text, "confab_connections_refused_total", {"reason": "max_connections_per_ip"}) == 1
+
+
+# -- logs ---------------------------------------------------------------------------------
+
+def _log_lines(srv) -> list[str]:
+    return srv.log_path.read_text(errors="strict").splitlines()
+
+
+def test_json_log_every_line_is_an_object(server_factory):
+    srv = server_factory("log:\n  format: json\n  level: debug\ndiagnostics:\n  echoPath: /echo\n")
+    a = srv.client("name=Ann")
+    a.say("hello json")
+    a.expect("message", text="hello json")
+    srv.get("/nope")
+    srv.http(b"GET /bad header\r\n\r\n")
+    # A close reason full of JSON-hostile characters ends up in a log line's metadata.
+    with WsPeer(srv.port, "/echo") as p:
+        p.send(ws_frame(CLOSE, ws_close_payload(1000, 'q"uote \\ back\nnew\ttab\x01 é😀'.encode())))
+        p.read_close()
+    with WsPeer(srv.port, "/ws") as p:
+        p.send(ws_frame(TEXT, b"x", rsv=1))
+        p.read_close()
+    a.close()
+    srv.signal(signal.SIGTERM)
+    assert srv.wait(10) == 0
+    lines = _log_lines(srv)
+    assert len(lines) >= 5, lines
+    levels = {"trace", "debug", "info", "notice", "warning", "error", "critical"}
+    for line in lines:
+        obj = json.loads(line)  # raises on any line that is not JSON
+        assert isinstance(obj, dict), line
+        assert isinstance(obj.get("msg"), str) and obj["msg"], line
+        assert obj.get("level") in levels, line
+        assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$", obj.get("ts", "")), line
+    assert any(o["level"] == "debug" for o in map(json.loads, lines)), "no debug line at level debug"
+    # The line carrying the hostile reason parsed above; it must really be there.
+    assert any("uote" in json.dumps(o, ensure_ascii=False) and "tab" in json.dumps(o, ensure_ascii=False)
+               for o in map(json.loads, lines)), \
+        "the hostile close reason is not in the log"
+
+
+def _wait_log(srv, pred, timeout=5.0) -> list[str]:
+    return poll_until(lambda: _log_lines(srv), lambda ls: any(pred(line) for line in ls), timeout=timeout)
+
+
+def test_debug_level_shows_message_lines_and_info_hides_them(server_factory):
+    dbg = server_factory("log:\n  level: debug\n")
+    a = dbg.client("name=Dee")
+    a.say("debug me")
+    a.expect("message", text="debug me")
+    lines = _wait_log(dbg, lambda line: "message in lobby from Dee" in line)
+    assert any("DEBUG" in line and "message in lobby from Dee" in line for line in lines), lines
+
+    info = server_factory("log:\n  level: info\n")
+    b = info.client("name=Ivy")
+    b.say("do not debug me")
+    b.expect("message", text="do not debug me")
+    info.http(b"GET /bad header\r\n\r\n")  # logged at info: the marker after the message
+    lines = _wait_log(info, lambda line: "bad request" in line)
+    assert not any("DEBUG" in line for line in lines), [l for l in lines if "DEBUG" in l]
+    assert not any("message in lobby" in line for line in lines)
+
+
+# -- shutdown -------------------------------------------------------------------------------
+
+def test_sigterm_exits_within_shutdown_timeout_when_a_peer_never_closes(server_factory):
+    srv = server_factory("server:\n  shutdownTimeoutSeconds: 1\nwebsocket:\n  closeTimeoutSeconds: 30\n"
+                         "diagnostics:\n  echoPath: /echo\n")
+    chat = WsPeer(srv.port, "/ws")
+    echo = WsPeer(srv.port, "/echo")
+    try:
+        echo.send(ws_frame(TEXT, b"ready"))
+        echo.read_message()
+        t0 = time.monotonic()
+        srv.signal(signal.SIGTERM)
+        for p in (chat, echo):
+            code, _, _ = p.read_close(timeout=3)
+            assert code == 1001
+        # Neither peer answers nor closes its socket.
+        code = srv.wait(4.0)
+        elapsed = time.monotonic() - t0
+        assert code == 0, f"exit code {code} ({elapsed:.2f}s after SIGTERM)"
+        assert elapsed <= 3.0, f"exited {elapsed:.2f}s after SIGTERM with shutdownTimeoutSeconds 1"
+        assert chat.wait_eof(timeout=2) and echo.wait_eof(timeout=2), "sockets not closed at exit"
+    finally:
+        chat.close()
+        echo.close()
+
+
+def test_sigterm_with_a_peer_that_stopped_reading(server_factory):
+    """A peer whose receive window is full cannot even be sent its 1001: the deadline still holds."""
+    srv = server_factory("server:\n  shutdownTimeoutSeconds: 1\nwebsocket:\n  maxOutboundBytes: 67108864\n"
+                         "  maxMessageBytes: 1048576\n  maxFrameBytes: 1048576\n"
+                         "diagnostics:\n  echoPath: /echo\n")
+    stuck = WsPeer(srv.port, "/echo")
+    stuck.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    try:
+        big = ws_frame(0x2, b"z" * 1_000_000)
+        for _ in range(8):  # ~8 MB of echoes the peer never reads
+            stuck.send(big)
+        poll_until(lambda: value(scrape(srv), "confab_bytes_out_total"), lambda n: n > 7_000_000, timeout=10)
+        t0 = time.monotonic()
+        srv.signal(signal.SIGTERM)
+        code = srv.wait(4.0)
+        assert code == 0, code
+        assert time.monotonic() - t0 <= 3.0
+    finally:
+        stuck.close()
+
+
+def test_sigterm_stops_accepting_at_once(server_factory):
+    srv = server_factory("server:\n  shutdownTimeoutSeconds: 3\n")
+    stubborn = WsPeer(srv.port, "/ws")  # keeps the process in its drain phase
+    try:
+        srv.signal(signal.SIGTERM)
+        code, _, _ = stubborn.read_close(timeout=3)
+        assert code == 1001
+        assert srv.proc.poll() is None, "exited although a peer has not answered"
+        try:
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=2)
+        except ConnectionRefusedError:
+            pass
+        else:
+            s.close()
+            raise AssertionError("a new connection was accepted during shutdown")
+        assert srv.wait(6) == 0
+    finally:
+        stubborn.close()
+
+
+def test_sigterm_does_not_wait_for_http_connections(server_factory):
+    srv = server_factory("server:\n  shutdownTimeoutSeconds: 10\n")
+    idle = RawConn(srv.port)
+    idle.send(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert idle.read_response().status == 200  # keep-alive, now idle
+    half = RawConn(srv.port)
+    half.send(b"GET /healthz HTTP/1.1\r\nHost:")  # mid-request
+    try:
+        t0 = time.monotonic()
+        srv.signal(signal.SIGTERM)
+        assert srv.wait(5) == 0
+        assert time.monotonic() - t0 < 2.0, "shutdown waited on plain HTTP connections"
+        assert idle.wait_eof(2) and half.wait_eof(2)
+    finally:
+        idle.close()
+        half.close()
