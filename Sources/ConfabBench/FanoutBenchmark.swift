@@ -37,6 +37,10 @@ private final class Fanout {
     }
 
     func run() throws -> String {
+        // FANOUT_PORT aims at a server already running (a baseline to compare with).
+        if let port = ProcessInfo.processInfo.environment["FANOUT_PORT"].flatMap(Int.init) {
+            return try measure(port: port, serverPID: nil)
+        }
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("confab").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw BenchError(description: "\(binary) not found: swift build -c release --product confab")
@@ -63,10 +67,14 @@ private final class Fanout {
               let port = line.split(separator: ":").last.flatMap({ Int($0.prefix { $0.isNumber }) })
         else { throw BenchError(description: "no banner from confab") }
 
-        let rssBefore = residentKiB(pid: server.processIdentifier)
+        return try measure(port: port, serverPID: server.processIdentifier)
+    }
+
+    private func measure(port: Int, serverPID: Int32?) throws -> String {
+        let rssBefore = serverPID.map(residentKiB) ?? 0
         for _ in 0..<clients { try connect(port: port) }
         drain(quietFor: 300)
-        let rssAfter = residentKiB(pid: server.processIdentifier)
+        let rssAfter = serverPID.map(residentKiB) ?? 0
 
         // The sender keeps `window` messages in flight, paced by its own deliveries.
         let window = 64
@@ -89,8 +97,9 @@ private final class Fanout {
         for socket in sockets { close(socket) }
         let perSecond = Double(delivered) / seconds
         let perConnection = Double(rssAfter - rssBefore) * 1024 / Double(clients)
+        let memory = serverPID == nil ? "" : String(format: "; server RSS +%.0f B per connection", perConnection)
         return "bench.fanout  \(clients) clients, \(messages) msgs: \(delivered) deliveries in \(String(format: "%.2f", seconds)) s = "
-            + String(format: "%.0f k deliveries/s; server RSS +%.0f B per connection", perSecond / 1000, perConnection)
+            + String(format: "%.0f k deliveries/s", perSecond / 1000) + memory
     }
 
     private func connect(port: Int) throws {
@@ -163,7 +172,7 @@ private final class Fanout {
         return nil
     }
 
-    private func residentKiB(pid: Int32) -> Int {
+    private func residentKiB(_ pid: Int32) -> Int {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
         else { return 0 }

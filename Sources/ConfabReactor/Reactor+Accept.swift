@@ -96,8 +96,9 @@ extension Reactor {
         })
     }
 
-    /// Out of descriptors (EMFILE/ENFILE) libuv already sheds the pending connection instead
-    /// of spinning (its reserve-descriptor trick); we count and log at most once a second.
+    /// An accept error libuv reports to us, counted and logged at most once a second. Out of
+    /// descriptors (EMFILE/ENFILE), libuv itself sheds pending connections with its reserved
+    /// descriptor instead of spinning, mostly without reporting them.
     private func acceptFailed(_ status: Int32) {
         stats.acceptErrors += 1
         let now = self.now

@@ -38,6 +38,14 @@ extension Reactor {
                 return
             case .request(let request, let consumed):
                 remaining = UnsafeRawBufferPointer(rebasing: remaining[consumed...])
+                // A client pipelining requests without reading the answers must not make us
+                // buffer responses without bound.
+                guard connection.queuedBytes <= settings.maxOutboundBytes else {
+                    stats.slowConsumersDropped += 1
+                    logger.warning("pipelining client not reading: closed", metadata: ["peer": "\(connection.peer)", "queued": "\(connection.queuedBytes)"])
+                    closeHandle(of: connection)
+                    return
+                }
                 connection.parser = HTTPRequestParser(maxHeaderBytes: settings.maxHeaderBytes)
                 guard let delegate else { return }
                 switch delegate.route(request, connection: connection.id, peer: connection.peer) {

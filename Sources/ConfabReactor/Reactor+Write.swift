@@ -47,9 +47,6 @@ extension Reactor {
             connection.isQueuedForFlush = true
             flushQueue.append(connection)
         }
-        if connection.phase == .webSocket || connection.phase == .lines, connection.queuedBytes > settings.maxOutboundBytes {
-            slowConsumer(connection)
-        }
     }
 
     /// Runs once per loop turn (uv_check): every connection with queued frames gets one
@@ -67,6 +64,13 @@ extension Reactor {
 
     private func flush(_ connection: Connection) {
         guard connection.phase != .closed else { return }
+        // Slow means: bytes offered in earlier loop turns that the peer has still not taken.
+        // This turn's frames do not count, so one large frame (an echo, a long history) for a
+        // reader that keeps up is fine, and memory stays within the limit plus one turn.
+        if connection.phase != .closing, Int(uv_stream_get_write_queue_size(connection.stream)) > settings.maxOutboundBytes {
+            slowConsumer(connection)
+            guard connection.phase != .closed else { return }
+        }
         if !connection.pending.isEmpty {
             write(connection)
         }
@@ -143,13 +147,19 @@ extension Reactor {
     /// A peer that does not read while others talk: drop it rather than buffer without bound.
     /// Frames not yet handed to libuv are discarded (whole frames, so framing stays intact),
     /// a close 1008 goes behind what is already in flight, and the close timeout cuts TCP
-    /// if the peer never reads it.
+    /// if the peer never reads it. A plain HTTP client that does this (pipelining requests
+    /// without reading the answers) is simply closed.
     private func slowConsumer(_ connection: Connection) {
         stats.slowConsumersDropped += 1
         logger.warning("slow consumer dropped", metadata: ["peer": "\(connection.peer)", "queued": "\(connection.queuedBytes)"])
+        let wasHTTP = connection.phase == .http
+        let wasLines = connection.phase == .lines
         let reason = "slow consumer: outbound queue over \(settings.maxOutboundBytes) bytes"
         endSession(connection, cause: .local(code: CloseCode.policyViolation, reason: reason))
-        let wasLines = connection.phase == .lines
+        guard !wasHTTP else {
+            closeHandle(of: connection)
+            return
+        }
         connection.phase = .closing
         connection.phaseStarted = now
         connection.pending.removeAll()

@@ -42,3 +42,20 @@ public protocol ReactorDelegate: AnyObject {
 extension ReactorDelegate {
     public func lineTooLong(_ connection: ConnectionID, endpoint: Int) {}
 }
+
+extension CloseCause: CustomStringConvertible {
+    /// For logs: "peer closed 1000 (bye)", "protocol error 1002 (…)", "transport: …".
+    public var description: String {
+        func detail(_ code: UInt16?, _ reason: String) -> String {
+            let number = code.map { "\($0)" } ?? "without a code"
+            return reason.isEmpty ? number : "\(number) (\(reason))"
+        }
+        switch self {
+        case .peerClosed(let code, let reason): return "peer closed " + detail(code, reason)
+        case .protocolError(let code, let reason): return "protocol error " + detail(code, reason)
+        case .local(let code, let reason): return "closed by server " + detail(code, reason)
+        case .transport(let reason): return "transport: \(reason)"
+        case .timeout(let reason): return "timeout: \(reason)"
+        }
+    }
+}

@@ -132,6 +132,7 @@ public final class ConfabServer: ReactorDelegate {
         switch Endpoint(rawValue: endpoint) {
         case .chat:
             if binary {
+                counters.protocolErrors[CloseCode.unsupportedData, default: 0] += 1
                 reactor.close(connection, code: CloseCode.unsupportedData, reason: "binary messages are not supported")
                 return
             }

@@ -7,4 +7,7 @@ struct ServerCounters {
     var refused: [String: Int] = [:]
     /// Handshakes answered with an error status, by status.
     var handshakeFailures: [Int: Int] = [:]
+    /// Closes for protocol reasons the server decides itself (1003 binary on the chat),
+    /// by code; the reactor counts the codec's.
+    var protocolErrors: [UInt16: Int] = [:]
 }

@@ -45,7 +45,7 @@ final class ServerMetrics {
         counter("confab_slow_consumers_dropped_total", stats.slowConsumersDropped)
         counter("confab_handshake_timeouts_total", stats.handshakeTimeouts)
         counter("confab_idle_timeouts_total", stats.idleTimeouts)
-        for (code, count) in stats.protocolErrors {
+        for (code, count) in stats.protocolErrors.merging(snapshot.server.protocolErrors, uniquingKeysWith: +) {
             counter("confab_protocol_errors_total", count, [("code", "\(code)")])
         }
         for (status, count) in snapshot.server.handshakeFailures {
