@@ -7,11 +7,20 @@ public final class OutboundFrame {
     public let base: UnsafeMutableRawPointer
     public let count: Int
 
-    public init(_ bytes: [UInt8]) {
-        count = bytes.count
+    public convenience init(_ bytes: [UInt8]) {
+        self.init(header: [], payload: bytes)
+    }
+
+    /// A frame header and its payload in one buffer, copied once, so a broadcast needs
+    /// no intermediate array.
+    public init(header: [UInt8], payload: [UInt8]) {
+        count = header.count + payload.count
         base = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 16)
-        bytes.withUnsafeBytes { source in
-            if let address = source.baseAddress { base.copyMemory(from: address, byteCount: count) }
+        header.withUnsafeBytes { source in
+            if let address = source.baseAddress { base.copyMemory(from: address, byteCount: header.count) }
+        }
+        payload.withUnsafeBytes { source in
+            if let address = source.baseAddress { (base + header.count).copyMemory(from: address, byteCount: payload.count) }
         }
     }
 

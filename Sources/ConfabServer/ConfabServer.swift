@@ -207,7 +207,7 @@ public final class ConfabServer: ReactorDelegate {
     }
 
     static func frame(_ message: OutboundMessage) -> OutboundFrame {
-        OutboundFrame(FrameEncoder.serverText(message.json))
+        OutboundFrame(header: FrameEncoder.header(opcode: .text, payloadLength: message.json.count), payload: message.json)
     }
 }
 
