@@ -1,5 +1,6 @@
-/// A strict RFC 8259 parser for client requests. It never traps: every malformed input,
-/// including invalid UTF-8 in fuzzed bytes, ends in `nil`. Nesting is capped at `maxDepth` and
+/// A strict RFC 8259 parser for client requests. It never traps: every malformed input ends
+/// in `nil`. Invalid UTF-8 inside strings (possible only through the byte entry points; the
+/// server passes text the WebSocket reader already validated) becomes U+FFFD. Nesting is capped at `maxDepth` and
 /// input at `maxBytes` (the machine passes a tighter bound derived from maxMessageBytes).
 struct JSONParser {
     static let maxDepth = 32
