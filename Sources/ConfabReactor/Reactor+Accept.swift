@@ -133,7 +133,7 @@ extension Reactor {
         return withUnsafePointer(to: &copy) { pointer in
             let address = UnsafeRawPointer(pointer).assumingMemoryBound(to: sockaddr.self)
             _ = uv_ip_name(address, &name, name.count)
-            let host = String(cString: name)
+            let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let port: UInt16
             if Int32(storage.ss_family) == AF_INET6 {
                 port = UnsafeRawPointer(pointer).assumingMemoryBound(to: sockaddr_in6.self).pointee.sin6_port

@@ -22,10 +22,11 @@ public struct ConfabLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?,
-                    source: String, file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
+        let level = event.level, message = event.message
         var fields = self.metadata
-        if let extra { fields.merge(extra) { $1 } }
+        if let extra = event.metadata { fields.merge(extra) { $1 } }
+        if let error = event.error { fields["error"] = "\(error)" }
         let time = Self.timestamp()
         var out: String
         switch format {
