@@ -320,16 +320,7 @@ def server(server_factory) -> ConfabServer:
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory, request):
     """One server for a whole module of tests that do not depend on chat state."""
-    workdir = tmp_path_factory.mktemp("shared")
-    srv = ConfabServer(workdir, DEFAULT_CONFIG).start()
-    yield srv
-    srv.stop()
-    failed = any(getattr(getattr(item, "rep_call", None), "failed", False)
-                 for item in request.session.items if item.module is request.module)
-    if failed or srv.problem:
-        print(srv.logs())
-    if srv.problem:
-        pytest.fail(srv.problem)
+    yield from module_server(tmp_path_factory, request, DEFAULT_CONFIG, "shared")
 
 
 # --------------------------------------------------------------------------
@@ -354,11 +345,20 @@ class HttpResponse:
 
 
 class RawConn:
-    """A TCP connection with a read buffer; every read has a deadline."""
+    """A TCP connection with a read buffer; every read has a deadline.
 
-    def __init__(self, port: int, timeout: float = DEFAULT_TIMEOUT):
+    The buffer is a bytearray (MiB-sized reads stay linear); reads return bytes."""
+
+    RECV_CHUNK = 65536
+    # wait_eof: drop bytes as they arrive (True) or keep them until EOF, so that a test can look
+    # at what came when the deadline passed (False)
+    DISCARD_WHILE_WAITING = False
+
+    def __init__(self, port: int, timeout: float = DEFAULT_TIMEOUT, nodelay: bool = False):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
+        if nodelay:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = bytearray()
         self.eof = False
 
     def send(self, data: bytes) -> None:
@@ -373,7 +373,7 @@ class RawConn:
             raise TimeoutError("deadline passed waiting for bytes from the server")
         self.sock.settimeout(remaining)
         try:
-            chunk = self.sock.recv(65536)
+            chunk = self.sock.recv(self.RECV_CHUNK)
         except socket.timeout:
             raise TimeoutError("deadline passed waiting for bytes from the server") from None
         except ConnectionResetError:
@@ -384,37 +384,43 @@ class RawConn:
         self.buf += chunk
         return True
 
+    def _take(self, n: int, deadline: float) -> bytes:
+        while len(self.buf) < n:
+            if not self._fill(deadline):
+                raise EOFError(f"connection closed after {len(self.buf)} of {n} bytes")
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
     def read_until(self, marker: bytes, timeout: float = DEFAULT_TIMEOUT) -> bytes:
         deadline = time.monotonic() + timeout
         while marker not in self.buf:
             if not self._fill(deadline):
-                raise EOFError(f"connection closed before {marker!r}; got {self.buf[:500]!r}")
-        idx = self.buf.index(marker) + len(marker)
-        out, self.buf = self.buf[:idx], self.buf[idx:]
-        return out
+                raise EOFError(f"connection closed before {marker!r}; got {bytes(self.buf[:500])!r}")
+        return self._take(self.buf.index(marker) + len(marker), deadline)
 
     def read_exact(self, n: int, timeout: float = DEFAULT_TIMEOUT) -> bytes:
-        deadline = time.monotonic() + timeout
-        while len(self.buf) < n:
-            if not self._fill(deadline):
-                raise EOFError(f"connection closed after {len(self.buf)} of {n} bytes")
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
+        return self._take(n, time.monotonic() + timeout)
 
     def read_to_eof(self, timeout: float = DEFAULT_TIMEOUT) -> bytes:
         deadline = time.monotonic() + timeout
         while self._fill(deadline):
             pass
-        out, self.buf = self.buf, b""
+        out = bytes(self.buf)
+        self.buf.clear()
         return out
 
     def wait_eof(self, timeout: float = DEFAULT_TIMEOUT) -> bool:
-        """True if the server closes the connection before the deadline."""
+        """True if the server ends TCP (FIN or reset) before the deadline; the bytes read are discarded."""
+        deadline = time.monotonic() + timeout
         try:
-            self.read_to_eof(timeout)
-            return True
+            while self._fill(deadline):
+                if self.DISCARD_WHILE_WAITING:
+                    self.buf.clear()
         except TimeoutError:
             return False
+        self.buf.clear()
+        return True
 
     def read_response(self, method: str = "GET", timeout: float = DEFAULT_TIMEOUT) -> HttpResponse:
         deadline = time.monotonic() + timeout
@@ -454,6 +460,12 @@ class RawConn:
         except OSError:
             pass
 
+    def __enter__(self) -> "RawConn":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
 
 def http_request(port: int, raw: bytes, timeout: float = DEFAULT_TIMEOUT) -> HttpResponse:
     method = raw.split(b" ", 1)[0].decode("ascii", "replace")
@@ -470,60 +482,182 @@ def ws_accept(key: str) -> str:
 
 
 # --------------------------------------------------------------------------
-# Raw WebSocket frames (for protocol-level tests)
+# Raw WebSocket (for protocol-level tests): an independent RFC 6455 frame
+# encoder/decoder with any mask, RSV bits and length form, a raw client for
+# any WebSocket path (WsPeer) and a raw chat client on it (RawWebSocket).
 # --------------------------------------------------------------------------
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
+# A mask key for tests that want the same bytes on every run (ws_frame's default is a random key).
+FIXED_MASK_KEY = b"\x37\xfa\x21\x3d"
 
-def encode_frame(opcode: int, payload: bytes, fin: bool = True, mask: bool = True,
-                 mask_key: bytes = b"\x37\xfa\x21\x3d") -> bytes:
-    b0 = (0x80 if fin else 0) | opcode
+WsFrame = collections.namedtuple("WsFrame", "fin rsv opcode payload")
+
+
+def ws_mask(payload: bytes, key: bytes) -> bytes:
+    """XOR `payload` with the 4-byte `key` repeated (RFC 6455 §5.3); fast for MiBs."""
     n = len(payload)
+    if n == 0:
+        return b""
+    stream = (key * (n // 4 + 1))[:n]
+    return (int.from_bytes(payload, "little") ^ int.from_bytes(stream, "little")).to_bytes(n, "little")
+
+
+def ws_frame(opcode: int, payload: bytes = b"", fin: bool = True, rsv: int = 0, mask: bool = True,
+             key: bytes | None = None, length: int | None = None, length_form: int | None = None) -> bytes:
+    """One frame, masked with `key` (a random one when None) unless `mask` is False.
+    `length` overrides the announced payload length (header-only tricks);
+    `length_form` forces the 7-, 16- or 64-bit length encoding."""
+    n = len(payload) if length is None else length
+    form = length_form or (7 if n < 126 else 16 if n < 65536 else 64)
+    b0 = (0x80 if fin else 0) | ((rsv & 0x7) << 4) | (opcode & 0x0F)
     mbit = 0x80 if mask else 0
-    if n < 126:
+    if form == 7:
         head = bytes([b0, mbit | n])
-    elif n < 65536:
+    elif form == 16:
         head = bytes([b0, mbit | 126]) + struct.pack("!H", n)
     else:
         head = bytes([b0, mbit | 127]) + struct.pack("!Q", n)
-    if mask:
-        masked = bytes(b ^ mask_key[i % 4] for i, b in enumerate(payload))
-        return head + mask_key + masked
-    return head + payload
+    if not mask:
+        return head + payload
+    key = key if key is not None else os.urandom(4)
+    return head + key + ws_mask(payload, key)
 
 
-def close_payload(code: int, reason: str = "") -> bytes:
-    return struct.pack("!H", code) + reason.encode()
+def ws_close_payload(code: int, reason: str | bytes = b"") -> bytes:
+    """A close frame's payload; a str reason is sent as UTF-8."""
+    return struct.pack("!H", code) + (reason.encode() if isinstance(reason, str) else reason)
 
 
-class RawWebSocket(RawConn):
-    """A hand-driven WebSocket client over a raw socket."""
+def upgrade_bytes(port: int, path: str, key: str | None = None, version: str | None = "13",
+                  extra: dict[str, str] | None = None, host: str | None = None) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host or f'127.0.0.1:{port}'}",
+             "Upgrade: websocket", "Connection: Upgrade"]
+    if key is not None:
+        lines.append(f"Sec-WebSocket-Key: {key}")
+    if version is not None:
+        lines.append(f"Sec-WebSocket-Version: {version}")
+    for k, v in (extra or {}).items():
+        lines.append(f"{k}: {v}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
-    def __init__(self, server: ConfabServer, query: str = "", timeout: float = DEFAULT_TIMEOUT):
-        super().__init__(server.port, timeout)
-        key = base64.b64encode(os.urandom(16)).decode()
-        path = server.ws_path + (f"?{query}" if query else "")
-        self.send((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-                   f"Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-        resp = self.read_response(timeout=timeout)
-        assert resp.status == 101, resp
-        assert resp.header("sec-websocket-accept") == ws_accept(key), resp
 
-    def read_frame(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[bool, int, bytes]:
-        """(fin, opcode, payload) of the next frame."""
+def good_key() -> str:
+    """A fresh, valid Sec-WebSocket-Key."""
+    return base64.b64encode(os.urandom(16)).decode()
+
+
+_AUTO = object()  # upgrade_status: a fresh valid key
+
+
+def upgrade_status(srv, path: str = "/ws", key=_AUTO, version: str | None = "13",
+                   headers: dict[str, str] | None = None, host: str | None = None):
+    """Sends one upgrade request and returns (response, conn); the caller closes conn."""
+    conn = RawConn(srv.port)
+    conn.send(upgrade_bytes(srv.port, path, key=good_key() if key is _AUTO else key, version=version,
+                            extra=headers, host=host))
+    return conn.read_response(), conn
+
+
+def status_of_upgrade(srv, **kw) -> int:
+    resp, conn = upgrade_status(srv, **kw)
+    conn.close()
+    return resp.status
+
+
+def _close_code(payload: bytes) -> int | None:
+    return struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+
+
+class WsPeer(RawConn):
+    """A hand-driven WebSocket client for any path (chat or echo), with its own decoder."""
+
+    RECV_CHUNK = 1 << 20
+    DISCARD_WHILE_WAITING = True
+
+    def __init__(self, port: int, path: str = "/echo", timeout: float = DEFAULT_TIMEOUT,
+                 headers: dict[str, str] | None = None, nodelay: bool = True):
+        super().__init__(port, timeout, nodelay=nodelay)
+        try:
+            self._handshake(port, path, timeout, headers)
+        except BaseException:
+            self.sock.close()  # a failed handshake must not keep the server's connection open
+            raise
+
+    def _handshake(self, port: int, path: str, timeout: float, headers: dict[str, str] | None) -> None:
+        key = good_key()
+        self.send(upgrade_bytes(port, path, key=key, extra=headers))
+        try:
+            head = self.read_until(b"\r\n\r\n", timeout=timeout).decode("iso-8859-1")
+        except EOFError:
+            raise EOFError(f"closed during the handshake: {bytes(self.buf)!r}") from None
+        self.response_head = head
+        assert head.startswith("HTTP/1.1 101"), f"upgrade refused: {head!r}"
+        accept = [v.strip() for k, _, v in (line.partition(":") for line in head.split("\r\n")[1:])
+                  if k.strip().lower() == "sec-websocket-accept"]
+        assert accept == [ws_accept(key)], head
+
+    # -- frames --------------------------------------------------------------
+
+    def send_frame(self, opcode: int, payload: bytes = b"", **kw: Any) -> None:
+        self.send(ws_frame(opcode, payload, **kw))
+
+    def read_frame(self, timeout: float = DEFAULT_TIMEOUT) -> WsFrame:
         deadline = time.monotonic() + timeout
-        left = lambda: max(0.01, deadline - time.monotonic())  # noqa: E731
-        b0, b1 = self.read_exact(2, timeout=left())
-        fin, opcode = bool(b0 & 0x80), b0 & 0x0F
+        b0, b1 = self._take(2, deadline)
         assert not (b1 & 0x80), "server frames must not be masked"
         n = b1 & 0x7F
         if n == 126:
-            n = struct.unpack("!H", self.read_exact(2, timeout=left()))[0]
+            n = struct.unpack("!H", self._take(2, deadline))[0]
         elif n == 127:
-            n = struct.unpack("!Q", self.read_exact(8, timeout=left()))[0]
-        return fin, opcode, self.read_exact(n, timeout=left())
+            n = struct.unpack("!Q", self._take(8, deadline))[0]
+        return WsFrame(bool(b0 & 0x80), (b0 >> 4) & 0x7, b0 & 0x0F, self._take(n, deadline))
+
+    def read_message(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[int, bytes, list[WsFrame]]:
+        """(opcode, payload) of the next data message, and the control frames read before
+        it; a close frame instead raises."""
+        deadline = time.monotonic() + timeout
+        controls: list[WsFrame] = []
+        opcode, parts = None, []
+        for _ in range(1_000_000):
+            f = self.read_frame(max(0.01, deadline - time.monotonic()))
+            if f.opcode == OP_CLOSE:
+                raise AssertionError(f"server sent close {_close_code(f.payload)} {f.payload[2:]!r} "
+                                     f"instead of a message")
+            if f.opcode >= 0x8:
+                controls.append(f)
+                continue
+            if opcode is None:
+                assert f.opcode in (0x1, 0x2), f"message starts with opcode {f.opcode}"
+                opcode = f.opcode
+            else:
+                assert f.opcode == 0x0, f"data frame {f.opcode} inside a server message"
+            parts.append(f.payload)
+            if f.fin:
+                return opcode, b"".join(parts), controls
+        raise AssertionError("unbounded message")
+
+    def read_close(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[int | None, bytes, list[WsFrame]]:
+        """The server's close: (code, reason bytes, frames before it)."""
+        deadline = time.monotonic() + timeout
+        before: list[WsFrame] = []
+        for _ in range(1_000_000):
+            try:
+                f = self.read_frame(max(0.01, deadline - time.monotonic()))
+            except EOFError:
+                raise AssertionError(f"TCP closed without a close frame; frames before: {before[-5:]}") from None
+            if f.opcode == OP_CLOSE:
+                return _close_code(f.payload), f.payload[2:], before
+            before.append(f)
+        raise AssertionError("unbounded stream before close")
+
+
+class RawWebSocket(WsPeer):
+    """A hand-driven chat client: a WsPeer on the server's chat path that reads JSON text frames."""
+
+    def __init__(self, server: ConfabServer, query: str = "", timeout: float = DEFAULT_TIMEOUT):
+        super().__init__(server.port, server.ws_path + (f"?{query}" if query else ""), timeout, nodelay=False)
 
     def read_until_opcode(self, opcode: int, timeout: float = DEFAULT_TIMEOUT,
                           max_frames: int = 1000) -> tuple[bytes, list[tuple[int, bytes]]]:
@@ -531,21 +665,21 @@ class RawWebSocket(RawConn):
         deadline = time.monotonic() + timeout
         skipped = []
         for _ in range(max_frames):
-            _, op, payload = self.read_frame(timeout=max(0.01, deadline - time.monotonic()))
-            if op == opcode:
-                return payload, skipped
-            if op == OP_CLOSE:
-                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
-                raise AssertionError(f"server sent close {code} {payload[2:]!r} while waiting for "
-                                     f"opcode {opcode}; frames before: {skipped[-5:]}")
-            skipped.append((op, payload))
+            f = self.read_frame(timeout=max(0.01, deadline - time.monotonic()))
+            if f.opcode == opcode:
+                return f.payload, skipped
+            if f.opcode == OP_CLOSE:
+                raise AssertionError(f"server sent close {_close_code(f.payload)} {f.payload[2:]!r} while "
+                                     f"waiting for opcode {opcode}; frames before: {skipped[-5:]}")
+            skipped.append((f.opcode, f.payload))
         raise AssertionError(f"no frame with opcode {opcode} in {max_frames} frames: {skipped[-5:]}")
 
-    def read_close(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[int | None, str]:
+    def read_close(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[int | None, str]:  # type: ignore[override]
+        """The server's close as (code, reason text); TCP ending first raises EOFError."""
         payload, _ = self.read_until_opcode(OP_CLOSE, timeout=timeout)
         if len(payload) < 2:
             return None, ""
-        return struct.unpack("!H", payload[:2])[0], payload[2:].decode("utf-8", "replace")
+        return _close_code(payload), payload[2:].decode("utf-8", "replace")
 
     def read_json_until(self, predicate: Callable[[dict], bool],
                         timeout: float = DEFAULT_TIMEOUT) -> dict:
@@ -565,9 +699,9 @@ class RawWebSocket(RawConn):
         deadline = time.monotonic() + timeout
         out = []
         for _ in range(100):
-            _, op, payload = self.read_frame(timeout=max(0.01, deadline - time.monotonic()))
-            assert op == OP_TEXT, f"expected text frame, got opcode {op}: {payload!r}"
-            msg = json.loads(payload)
+            f = self.read_frame(timeout=max(0.01, deadline - time.monotonic()))
+            assert f.opcode == OP_TEXT, f"expected text frame, got opcode {f.opcode}: {f.payload!r}"
+            msg = json.loads(f.payload)
             out.append(msg)
             if msg.get("type") == "history":
                 return out
@@ -669,9 +803,7 @@ class ChatClient:
 
     def expect(self, type_: str, timeout: float = DEFAULT_TIMEOUT, **fields: Any) -> dict:
         """The next message of `type_` with the given field values (others skipped)."""
-        def pred(m: dict) -> bool:
-            return m.get("type") == type_ and all(m.get(k) == v for k, v in fields.items())
-        msg, _ = self.recv_until(pred, timeout=timeout)
+        msg, _ = self.recv_until(is_type(type_, **fields), timeout=timeout)
         return msg
 
     def expect_next(self, type_: str, timeout: float = DEFAULT_TIMEOUT) -> dict:
@@ -755,201 +887,8 @@ def poll_until(fn: Callable[[], Any], pred: Callable[[Any], bool], timeout: floa
 
 
 # --------------------------------------------------------------------------
-# Hostile-client helpers (test_conformance.py, test_hostile.py, test_operations.py):
-# an independent RFC 6455 frame encoder/decoder with any mask, RSV bits and
-# length form, a raw client for any WebSocket path, and process probes.
+# Module-scoped servers and process probes
 # --------------------------------------------------------------------------
-
-WsFrame = collections.namedtuple("WsFrame", "fin rsv opcode payload")
-
-
-def ws_mask(payload: bytes, key: bytes) -> bytes:
-    """XOR `payload` with the 4-byte `key` repeated (RFC 6455 §5.3); fast for MiBs."""
-    n = len(payload)
-    if n == 0:
-        return b""
-    stream = (key * (n // 4 + 1))[:n]
-    return (int.from_bytes(payload, "little") ^ int.from_bytes(stream, "little")).to_bytes(n, "little")
-
-
-def ws_frame(opcode: int, payload: bytes = b"", fin: bool = True, rsv: int = 0, mask: bool = True,
-             key: bytes | None = None, length: int | None = None, length_form: int | None = None) -> bytes:
-    """One frame. `length` overrides the announced payload length (header-only tricks);
-    `length_form` forces the 7-, 16- or 64-bit length encoding."""
-    n = len(payload) if length is None else length
-    form = length_form or (7 if n < 126 else 16 if n < 65536 else 64)
-    b0 = (0x80 if fin else 0) | ((rsv & 0x7) << 4) | (opcode & 0x0F)
-    mbit = 0x80 if mask else 0
-    if form == 7:
-        head = bytes([b0, mbit | n])
-    elif form == 16:
-        head = bytes([b0, mbit | 126]) + struct.pack("!H", n)
-    else:
-        head = bytes([b0, mbit | 127]) + struct.pack("!Q", n)
-    if not mask:
-        return head + payload
-    key = key if key is not None else os.urandom(4)
-    return head + key + ws_mask(payload, key)
-
-
-def ws_close_payload(code: int, reason: bytes = b"") -> bytes:
-    return struct.pack("!H", code) + reason
-
-
-def upgrade_bytes(port: int, path: str, key: str | None = None, version: str | None = "13",
-                  extra: dict[str, str] | None = None, host: str | None = None) -> bytes:
-    lines = [f"GET {path} HTTP/1.1", f"Host: {host or f'127.0.0.1:{port}'}",
-             "Upgrade: websocket", "Connection: Upgrade"]
-    if key is not None:
-        lines.append(f"Sec-WebSocket-Key: {key}")
-    if version is not None:
-        lines.append(f"Sec-WebSocket-Version: {version}")
-    for k, v in (extra or {}).items():
-        lines.append(f"{k}: {v}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-
-class WsPeer:
-    """A hand-driven WebSocket client for any path (chat or echo), with its own decoder.
-
-    Reads use a bytearray buffer (MiB-sized echoes stay linear) and every read
-    has a deadline."""
-
-    def __init__(self, port: int, path: str = "/echo", timeout: float = DEFAULT_TIMEOUT,
-                 headers: dict[str, str] | None = None):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = bytearray()
-        self.eof = False
-        try:
-            self._handshake(port, path, timeout, headers)
-        except BaseException:
-            self.sock.close()  # a failed handshake must not keep the server's connection open
-            raise
-
-    def _handshake(self, port: int, path: str, timeout: float, headers: dict[str, str] | None) -> None:
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(upgrade_bytes(port, path, key=key, extra=headers))
-        deadline = time.monotonic() + timeout
-        while b"\r\n\r\n" not in self.buf:
-            if not self._fill(deadline):
-                raise EOFError(f"closed during the handshake: {bytes(self.buf)!r}")
-        end = self.buf.index(b"\r\n\r\n") + 4
-        head = bytes(self.buf[:end]).decode("iso-8859-1")
-        del self.buf[:end]
-        self.response_head = head
-        assert head.startswith("HTTP/1.1 101"), f"upgrade refused: {head!r}"
-        assert f"sec-websocket-accept: {ws_accept(key)}".lower() in head.lower(), head
-
-    # -- bytes ---------------------------------------------------------------
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def send_frame(self, opcode: int, payload: bytes = b"", **kw: Any) -> None:
-        self.sock.sendall(ws_frame(opcode, payload, **kw))
-
-    def _fill(self, deadline: float) -> bool:
-        if self.eof:
-            return False
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("deadline passed waiting for bytes from the server")
-        self.sock.settimeout(remaining)
-        try:
-            chunk = self.sock.recv(1 << 20)
-        except socket.timeout:
-            raise TimeoutError("deadline passed waiting for bytes from the server") from None
-        except ConnectionResetError:
-            chunk = b""
-        if not chunk:
-            self.eof = True
-            return False
-        self.buf += chunk
-        return True
-
-    def _take(self, n: int, deadline: float) -> bytes:
-        while len(self.buf) < n:
-            if not self._fill(deadline):
-                raise EOFError(f"connection closed after {len(self.buf)} of {n} bytes")
-        out = bytes(self.buf[:n])
-        del self.buf[:n]
-        return out
-
-    # -- frames --------------------------------------------------------------
-
-    def read_frame(self, timeout: float = DEFAULT_TIMEOUT) -> WsFrame:
-        deadline = time.monotonic() + timeout
-        b0, b1 = self._take(2, deadline)
-        assert not (b1 & 0x80), "server frames must not be masked"
-        n = b1 & 0x7F
-        if n == 126:
-            n = struct.unpack("!H", self._take(2, deadline))[0]
-        elif n == 127:
-            n = struct.unpack("!Q", self._take(8, deadline))[0]
-        return WsFrame(bool(b0 & 0x80), (b0 >> 4) & 0x7, b0 & 0x0F, self._take(n, deadline))
-
-    def read_message(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[int, bytes, list[WsFrame]]:
-        """(opcode, payload) of the next data message, and the control frames read before
-        it; a close frame instead raises."""
-        deadline = time.monotonic() + timeout
-        controls: list[WsFrame] = []
-        opcode, parts = None, []
-        for _ in range(1_000_000):
-            f = self.read_frame(max(0.01, deadline - time.monotonic()))
-            if f.opcode == 0x8:
-                code = struct.unpack("!H", f.payload[:2])[0] if len(f.payload) >= 2 else None
-                raise AssertionError(f"server sent close {code} {f.payload[2:]!r} instead of a message")
-            if f.opcode >= 0x8:
-                controls.append(f)
-                continue
-            if opcode is None:
-                assert f.opcode in (0x1, 0x2), f"message starts with opcode {f.opcode}"
-                opcode = f.opcode
-            else:
-                assert f.opcode == 0x0, f"data frame {f.opcode} inside a server message"
-            parts.append(f.payload)
-            if f.fin:
-                return opcode, b"".join(parts), controls
-        raise AssertionError("unbounded message")
-
-    def read_close(self, timeout: float = DEFAULT_TIMEOUT) -> tuple[int | None, bytes, list[WsFrame]]:
-        """The server's close: (code, reason bytes, frames before it)."""
-        deadline = time.monotonic() + timeout
-        before: list[WsFrame] = []
-        for _ in range(1_000_000):
-            try:
-                f = self.read_frame(max(0.01, deadline - time.monotonic()))
-            except EOFError:
-                raise AssertionError(f"TCP closed without a close frame; frames before: {before[-5:]}") from None
-            if f.opcode == 0x8:
-                code = struct.unpack("!H", f.payload[:2])[0] if len(f.payload) >= 2 else None
-                return code, f.payload[2:], before
-            before.append(f)
-        raise AssertionError("unbounded stream before close")
-
-    def wait_eof(self, timeout: float = DEFAULT_TIMEOUT) -> bool:
-        """True when the server ends TCP (FIN or reset) before the deadline; bytes are discarded."""
-        deadline = time.monotonic() + timeout
-        try:
-            while self._fill(deadline):
-                self.buf.clear()
-            return True
-        except TimeoutError:
-            return False
-
-    def close(self) -> None:
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self) -> "WsPeer":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
 
 def module_server(tmp_path_factory, request, config_yaml: str, name: str = "module"):
     """Generator body for a module-scoped server fixture with `config_yaml`

@@ -443,16 +443,13 @@ def test_upgrade_and_first_frames_in_one_write(echo):
     import base64 as b64
     from conftest import RawConn, upgrade_bytes, ws_accept
     key = b64.b64encode(os.urandom(16)).decode()
-    conn = RawConn(echo.port)
-    try:
+    with RawConn(echo.port) as conn:
         conn.send(upgrade_bytes(echo.port, "/echo", key=key) + ws_frame(TEXT, b"early")
                   + ws_frame(PING, b"early ping"))
         resp = conn.read_response()
         assert resp.status == 101 and resp.header("sec-websocket-accept") == ws_accept(key)
         assert conn.read_exact(2 + 5) == b"\x81\x05early"
         assert conn.read_exact(2 + 10) == b"\x8a\x0aearly ping"
-    finally:
-        conn.close()
 
 
 def test_ten_pings_get_ten_pongs_in_order(echo):

@@ -14,32 +14,11 @@ import time
 
 import pytest
 
-from conftest import (ConfabServer, RawConn, WsPeer, http_request, poll_until, proc_cpu_seconds,
-                      proc_open_fds, upgrade_bytes, ws_close_payload, ws_frame)
+from conftest import (ConfabServer, RawConn, WsPeer, good_key, http_request, poll_until, proc_cpu_seconds,
+                      proc_open_fds, status_of_upgrade, upgrade_bytes, upgrade_status, ws_close_payload,
+                      ws_frame)
 
 TEXT, CLOSE, PING = 0x1, 0x8, 0x9
-
-
-def good_key() -> str:
-    return base64.b64encode(os.urandom(16)).decode()
-
-
-_AUTO = object()  # a fresh valid key
-
-
-def upgrade_status(srv, path: str = "/ws", key=_AUTO, version: str | None = "13",
-                   headers: dict[str, str] | None = None, host: str | None = None):
-    """Sends one upgrade request and returns (response, conn); the caller closes conn."""
-    conn = RawConn(srv.port)
-    conn.send(upgrade_bytes(srv.port, path, key=good_key() if key is _AUTO else key, version=version,
-                            extra=headers, host=host))
-    return conn.read_response(), conn
-
-
-def status_of_upgrade(srv, **kw) -> int:
-    resp, conn = upgrade_status(srv, **kw)
-    conn.close()
-    return resp.status
 
 
 def connection_closed(conn: RawConn, timeout: float = 5.0) -> bool:
@@ -50,16 +29,13 @@ def connection_closed(conn: RawConn, timeout: float = 5.0) -> bool:
 
 def test_header_block_over_max_header_bytes_is_431_and_closed(server_factory):
     srv = server_factory("http:\n  maxHeaderBytes: 1024\n")
-    conn = RawConn(srv.port)
-    try:
+    with RawConn(srv.port) as conn:
         head = "GET /healthz HTTP/1.1\r\nHost: a\r\n" + "".join(f"X-Pad-{i}: {'v' * 40}\r\n" for i in range(40))
         assert 1024 < len(head) < 4096
         conn.send((head + "\r\n").encode())
         resp = conn.read_response()
         assert resp.status == 431, resp
         assert connection_closed(conn), "connection left open after 431"
-    finally:
-        conn.close()
 
 
 def test_header_block_just_under_the_limit_is_served(server_factory):
@@ -74,14 +50,11 @@ def test_header_block_just_under_the_limit_is_served(server_factory):
 def test_unterminated_header_block_over_limit_is_431_without_waiting_for_the_end(server_factory):
     # The head never ends: the server must decide as soon as it passes the limit.
     srv = server_factory("http:\n  maxHeaderBytes: 1024\n  handshakeTimeoutSeconds: 30\n")
-    conn = RawConn(srv.port)
-    try:
+    with RawConn(srv.port) as conn:
         conn.send(b"GET / HTTP/1.1\r\nHost: a\r\nX-Endless: " + b"e" * 3000)
         resp = conn.read_response(timeout=3)
         assert resp.status == 431, resp
         assert connection_closed(conn)
-    finally:
-        conn.close()
 
 
 def test_request_line_over_limit_is_refused(server_factory):
@@ -99,14 +72,11 @@ def test_request_line_over_limit_is_refused(server_factory):
     b"Bad\x01Name: control character",
 ])
 def test_malformed_header_line_is_400_and_closed(shared_server, line):
-    conn = RawConn(shared_server.port)
-    try:
+    with RawConn(shared_server.port) as conn:
         conn.send(b"GET /healthz HTTP/1.1\r\nHost: a\r\n" + line + b"\r\n\r\n")
         resp = conn.read_response()
         assert resp.status == 400, (line, resp)
         assert connection_closed(conn), f"connection left open after 400 for {line!r}"
-    finally:
-        conn.close()
 
 
 @pytest.mark.parametrize("request_line", [
@@ -117,26 +87,20 @@ def test_malformed_header_line_is_400_and_closed(shared_server, line):
     b"\x00\x01\x02 / HTTP/1.1",
 ])
 def test_malformed_request_line_is_4xx_and_closed(shared_server, request_line):
-    conn = RawConn(shared_server.port)
-    try:
+    with RawConn(shared_server.port) as conn:
         conn.send(request_line + b"\r\nHost: a\r\n\r\n")
         resp = conn.read_response()
         assert resp.status in (400, 505), (request_line, resp)
         assert connection_closed(conn)
-    finally:
-        conn.close()
 
 
 def test_server_survives_binary_garbage(shared_server):
-    conn = RawConn(shared_server.port)
-    try:
+    with RawConn(shared_server.port) as conn:
         try:
             conn.send(os.urandom(4096) + b"\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             pass
         assert connection_closed(conn), "garbage held the connection open"
-    finally:
-        conn.close()
     assert shared_server.healthz()["status"] == "ok"
 
 
@@ -182,14 +146,11 @@ def test_slow_but_complete_keepalive_requests_each_get_the_full_timeout(server_f
     """The timeout bounds one request, not the connection: a keep-alive client that sends
     a complete request every second stays served past handshakeTimeoutSeconds."""
     srv = server_factory("http:\n  handshakeTimeoutSeconds: 2\n")
-    conn = RawConn(srv.port)
-    try:
+    with RawConn(srv.port) as conn:
         for _ in range(4):
             conn.send(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
             assert conn.read_response().status == 200
             assert not connection_closed(conn, timeout=0.9)  # the pause between requests
-    finally:
-        conn.close()
 
 
 # -- handshake validation ---------------------------------------------------------------
@@ -617,8 +578,7 @@ def test_ping_flood_from_a_client_that_never_reads_is_dropped(server):
 
 def test_slowloris_on_a_keepalive_connection_after_a_good_request(server_factory):
     srv = server_factory("http:\n  handshakeTimeoutSeconds: 2\n")
-    conn = RawConn(srv.port)
-    try:
+    with RawConn(srv.port) as conn:
         conn.send(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
         assert conn.read_response().status == 200
         started = time.monotonic()
@@ -635,8 +595,6 @@ def test_slowloris_on_a_keepalive_connection_after_a_good_request(server_factory
                 break
         elapsed = time.monotonic() - started
         assert closed and elapsed <= 4.0, f"second request trickled for {elapsed:.1f}s without a cut"
-    finally:
-        conn.close()
 
 
 def test_many_slowloris_connections_do_not_starve_a_normal_client(server_factory):

@@ -61,8 +61,7 @@ def test_static_files_with_content_type(shared_server, name, mime):
 
 
 def test_head_index_has_no_body(shared_server):
-    conn = RawConn(shared_server.port)
-    try:
+    with RawConn(shared_server.port) as conn:
         conn.send(request(shared_server, "HEAD", "/"))
         resp = conn.read_response(method="HEAD")
         assert resp.status == 200, resp
@@ -71,13 +70,10 @@ def test_head_index_has_no_body(shared_server):
         closed = conn.wait_eof(timeout=2)
         assert conn.buf == b"", f"HEAD response carried a body: {conn.buf[:200]!r}"
         assert closed, "server did not close the connection after 'Connection: close'"
-    finally:
-        conn.close()
 
 
 def test_keep_alive_two_requests_on_one_socket(shared_server):
-    conn = RawConn(shared_server.port)
-    try:
+    with RawConn(shared_server.port) as conn:
         conn.send(request(shared_server, "GET", "/healthz", close=False))
         first = conn.read_response()
         assert first.status == 200, first
@@ -86,8 +82,6 @@ def test_keep_alive_two_requests_on_one_socket(shared_server):
         second = conn.read_response()
         assert second.status == 200, second
         assert second.header("content-type").split(";")[0].strip() == "text/css"
-    finally:
-        conn.close()
 
 
 # -- health --------------------------------------------------------------------
@@ -166,19 +160,15 @@ def test_upgrade_without_key_is_400(shared_server):
 
 
 def test_malformed_request_line_is_400_and_closed(shared_server):
-    conn = RawConn(shared_server.port)
-    try:
+    with RawConn(shared_server.port) as conn:
         conn.send(b"GARBAGE\r\n\r\n")
         resp = conn.read_response()
         assert resp.status == 400, resp
         assert conn.wait_eof(timeout=5), "connection left open after a malformed request"
-    finally:
-        conn.close()
 
 
 def test_oversized_headers_refused(shared_server):
-    conn = RawConn(shared_server.port)
-    try:
+    with RawConn(shared_server.port) as conn:
         big = "x" * (64 * 1024)
         try:
             conn.send(f"GET / HTTP/1.1\r\nHost: a\r\nX-Big: {big}\r\n\r\n".encode())
@@ -186,27 +176,21 @@ def test_oversized_headers_refused(shared_server):
             pass  # refused early; the response (if any) is still in the buffer
         resp = conn.read_response()
         assert resp.status in (400, 413, 431), resp
-    finally:
-        conn.close()
 
 
 # -- the handshake ---------------------------------------------------------------
 
 def test_rfc6455_handshake_example(shared_server):
-    conn = RawConn(shared_server.port)
-    try:
+    with RawConn(shared_server.port) as conn:
         conn.send(upgrade_request(shared_server, key="dGhlIHNhbXBsZSBub25jZQ=="))
         resp = conn.read_response()
         assert resp.status == 101, resp
         assert resp.header("sec-websocket-accept") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", resp
-    finally:
-        conn.close()
 
 
 def test_handshake_with_own_key(shared_server):
     key = base64.b64encode(os.urandom(16)).decode()
-    conn = RawConn(shared_server.port)
-    try:
+    with RawConn(shared_server.port) as conn:
         conn.send(upgrade_request(shared_server, key=key))
         resp = conn.read_response()
         assert resp.status == 101, resp
@@ -216,8 +200,6 @@ def test_handshake_with_own_key(shared_server):
         # The chat starts right away: the first frame is a text frame (the welcome).
         b0 = conn.read_exact(1)[0]
         assert b0 & 0x0F == 0x1, f"first frame opcode {b0 & 0x0F}"
-    finally:
-        conn.close()
 
 
 def test_static_directory_is_not_listed(shared_server):
@@ -234,25 +216,19 @@ def test_query_string_on_static_file(shared_server):
 
 
 def test_request_sent_byte_by_byte(shared_server):
-    conn = RawConn(shared_server.port)
-    try:
+    with RawConn(shared_server.port) as conn:
         conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for b in request(shared_server, "GET", "/healthz"):
             conn.send(bytes([b]))
         resp = conn.read_response()
         assert resp.status == 200 and json.loads(resp.body)["status"] == "ok", resp
-    finally:
-        conn.close()
 
 
 def test_silent_connection_times_out(server_factory):
     srv = server_factory("http:\n  handshakeTimeoutSeconds: 1\n")
-    conn = RawConn(srv.port)
-    try:
+    with RawConn(srv.port) as conn:
         conn.send(b"GET / HTTP/1.1\r\nHost: a\r\n")  # never finishes its headers
         assert conn.wait_eof(timeout=4), "a half-sent request held the connection open"
-    finally:
-        conn.close()
 
 
 def test_healthz_counts_rooms(server):
@@ -294,24 +270,18 @@ def test_other_methods_are_405(shared_server, method, path):
 
 
 def test_pipelined_requests(shared_server):
-    conn = RawConn(shared_server.port)
-    try:
+    with RawConn(shared_server.port) as conn:
         conn.send(request(shared_server, "GET", "/healthz", close=False)
                   + request(shared_server, "GET", "/static/app.js", close=False))
         first, second = conn.read_response(), conn.read_response()
         assert first.status == 200 and json.loads(first.body)["status"] == "ok", first
         assert second.status == 200, second
         assert second.header("content-type").split(";")[0].strip() == "text/javascript"
-    finally:
-        conn.close()
 
 
 def test_http_1_0_request(shared_server):
-    conn = RawConn(shared_server.port)
-    try:
+    with RawConn(shared_server.port) as conn:
         conn.send(b"GET /healthz HTTP/1.0\r\n\r\n")
         resp = conn.read_response()
         assert resp.status == 200, resp
         assert conn.wait_eof(timeout=3), "HTTP/1.0 without keep-alive must be closed"
-    finally:
-        conn.close()

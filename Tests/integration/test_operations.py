@@ -9,7 +9,7 @@ import signal
 import socket
 import time
 
-from conftest import (RawConn, WsPeer, poll_until, upgrade_bytes, metric_value, ws_close_payload,
+from conftest import (RawConn, WsPeer, poll_until, metric_value, status_of_upgrade, ws_close_payload,
                       ws_frame)
 
 TEXT, CLOSE = 0x1, 0x8
@@ -100,18 +100,8 @@ def test_metrics_protocol_errors_by_code(server):
 
 
 def test_metrics_handshake_failures_by_status(server):
-    conn = RawConn(server.port)
-    try:
-        conn.send(upgrade_bytes(server.port, "/ws", key="dGhlIHNhbXBsZSBub25jZQ==", version="12"))
-        assert conn.read_response().status == 426
-    finally:
-        conn.close()
-    conn = RawConn(server.port)
-    try:
-        conn.send(upgrade_bytes(server.port, "/ws", key="c2hvcnQ=", version="13"))
-        assert conn.read_response().status == 400
-    finally:
-        conn.close()
+    assert status_of_upgrade(server, key="dGhlIHNhbXBsZSBub25jZQ==", version="12") == 426
+    assert status_of_upgrade(server, key="c2hvcnQ=", version="13") == 400
     text = scrape(server)
     assert value(text, "confab_handshake_failures_total", {"status": "426"}) == 1
     assert value(text, "confab_handshake_failures_total", {"status": "400"}) == 1
@@ -121,19 +111,9 @@ def test_metrics_handshake_failures_by_status(server):
 def test_metrics_refusals_by_reason(server_factory):
     srv = server_factory("server:\n  maxConnections: 1\n  allowedOrigins: [https://ok.example]\n")
     with WsPeer(srv.port, "/ws"):
-        conn = RawConn(srv.port)
-        try:
-            conn.send(upgrade_bytes(srv.port, "/ws", key="dGhlIHNhbXBsZSBub25jZQ=="))
-            assert conn.read_response().status == 503
-        finally:
-            conn.close()
-        conn = RawConn(srv.port)
-        try:
-            conn.send(upgrade_bytes(srv.port, "/ws", key="dGhlIHNhbXBsZSBub25jZQ==",
-                                    extra={"Origin": "https://evil.example"}))
-            assert conn.read_response().status == 403
-        finally:
-            conn.close()
+        assert status_of_upgrade(srv, key="dGhlIHNhbXBsZSBub25jZQ==") == 503
+        assert status_of_upgrade(srv, key="dGhlIHNhbXBsZSBub25jZQ==",
+                                 headers={"Origin": "https://evil.example"}) == 403
         text = scrape(srv)
     assert value(text, "confab_connections_refused_total", {"reason": "max_connections"}) == 1
     assert value(text, "confab_connections_refused_total", {"reason": "origin"}) == 1
@@ -147,12 +127,7 @@ def test_metrics_refusals_by_reason(server_factory):
 def test_metrics_refusals_per_ip(server_factory):
     srv = server_factory("server:\n  maxConnectionsPerIP: 1\n")
     with WsPeer(srv.port, "/ws"):
-        conn = RawConn(srv.port)
-        try:
-            conn.send(upgrade_bytes(srv.port, "/ws", key="dGhlIHNhbXBsZSBub25jZQ=="))
-            assert conn.read_response().status == 503
-        finally:
-            conn.close()
+        assert status_of_upgrade(srv, key="dGhlIHNhbXBsZSBub25jZQ==") == 503
         text = scrape(srv)
     assert value(text, "confab_connections_refused_total", {"reason": "max_connections_per_ip"}) == 1
 
@@ -267,8 +242,7 @@ def test_sigterm_with_a_peer_that_stopped_reading(server_factory):
 
 def test_sigterm_stops_accepting_at_once(server_factory):
     srv = server_factory("server:\n  shutdownTimeoutSeconds: 3\n")
-    stubborn = WsPeer(srv.port, "/ws")  # keeps the process in its drain phase
-    try:
+    with WsPeer(srv.port, "/ws") as stubborn:  # keeps the process in its drain phase
         srv.signal(signal.SIGTERM)
         code, _, _ = stubborn.read_close(timeout=3)
         assert code == 1001
@@ -281,8 +255,6 @@ def test_sigterm_stops_accepting_at_once(server_factory):
             s.close()
             raise AssertionError("a new connection was accepted during shutdown")
         assert srv.wait(6) == 0
-    finally:
-        stubborn.close()
 
 
 def test_sigterm_does_not_wait_for_http_connections(server_factory):

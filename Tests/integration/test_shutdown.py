@@ -3,8 +3,8 @@
 import signal
 import subprocess
 
-from conftest import (LISTEN_LINE, OP_CLOSE, RawWebSocket, close_payload, confab_binary,
-                      encode_frame, web_root)
+from conftest import (FIXED_MASK_KEY, LISTEN_LINE, OP_CLOSE, RawWebSocket, confab_binary, web_root,
+                      ws_close_payload, ws_frame)
 
 
 def test_listening_line(server):
@@ -60,8 +60,7 @@ def test_second_sigterm_exits_at_once(server_factory):
     exits at once, with 128+15 as `confab serve --help` documents."""
     srv = server_factory("server:\n  shutdownTimeoutSeconds: 30\n"
                          "websocket:\n  closeTimeoutSeconds: 30\n")
-    ws = RawWebSocket(srv)   # a peer that never answers the close frame
-    try:
+    with RawWebSocket(srv) as ws:   # a peer that never answers the close frame
         ws.read_intro()
         srv.signal(signal.SIGTERM)
         code, _ = ws.read_close()
@@ -71,21 +70,16 @@ def test_second_sigterm_exits_at_once(server_factory):
         exit_code = srv.wait(timeout=3)
         assert exit_code is not None, "a second SIGTERM did not stop the server at once"
         assert exit_code == 128 + signal.SIGTERM, exit_code
-    finally:
-        ws.close()
 
 
 def test_drain_ends_when_peers_answer(server):
     """A peer that answers the 1001 close lets the process exit 0 without waiting for timeouts."""
-    ws = RawWebSocket(server)
-    try:
+    with RawWebSocket(server) as ws:
         ws.read_intro()
         server.signal(signal.SIGTERM)
         code, _ = ws.read_close()
         assert code == 1001
-        ws.send(encode_frame(OP_CLOSE, close_payload(1001)))
+        ws.send(ws_frame(OP_CLOSE, ws_close_payload(1001), key=FIXED_MASK_KEY))
         assert ws.wait_eof(timeout=3), "server kept TCP open after the close handshake"
         ws.close()  # the peer's side of TCP ends too
         assert server.wait(timeout=3) == 0
-    finally:
-        ws.close()

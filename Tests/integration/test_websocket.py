@@ -1,12 +1,28 @@
 """RFC 6455 basics against the real server: control frames, close, protocol errors."""
 
+import functools
 import json
 import time
 
 from websockets.exceptions import ConnectionClosed
 
-from conftest import (OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RawWebSocket,
-                      close_payload, encode_frame)
+from conftest import (FIXED_MASK_KEY, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RawWebSocket,
+                      ws_close_payload, ws_frame)
+
+# One mask key for the whole module: the same bytes on every run (and so the same ids for the
+# parametrized frames below).
+encode_frame = functools.partial(ws_frame, key=FIXED_MASK_KEY)
+
+
+def close_code_after(srv, *writes: bytes) -> int | None:
+    """A raw chat client reads its intro, sends `writes` (one TCP write each) and returns the
+    code of the server's close."""
+    with RawWebSocket(srv) as ws:
+        ws.read_intro()
+        for data in writes:
+            ws.send(data)
+        code, _ = ws.read_close()
+    return code
 
 
 def test_ping_gets_pong_with_same_payload(server):
@@ -16,14 +32,11 @@ def test_ping_gets_pong_with_same_payload(server):
 
 
 def test_raw_ping_pong_payload(server):
-    ws = RawWebSocket(server)
-    try:
+    with RawWebSocket(server) as ws:
         ws.read_intro()
         ws.send(encode_frame(OP_PING, b"\x00\xffpayload"))
         payload, skipped = ws.read_until_opcode(OP_PONG)
         assert payload == b"\x00\xffpayload"
-    finally:
-        ws.close()
 
 
 def test_client_close_1000_is_echoed(server):
@@ -34,20 +47,16 @@ def test_client_close_1000_is_echoed(server):
 
 
 def test_raw_close_echo_then_tcp_close(server):
-    ws = RawWebSocket(server)
-    try:
+    with RawWebSocket(server) as ws:
         ws.read_intro()
-        ws.send(encode_frame(OP_CLOSE, close_payload(1000, "bye")))
+        ws.send(encode_frame(OP_CLOSE, ws_close_payload(1000, "bye")))
         code, _ = ws.read_close()
         assert code == 1000
         assert ws.wait_eof(timeout=5), "server did not close TCP after the close handshake"
-    finally:
-        ws.close()
 
 
 def test_fragmented_text_message_is_reassembled(server):
-    ws = RawWebSocket(server)
-    try:
+    with RawWebSocket(server) as ws:
         ws.read_intro()
         data = json.dumps({"type": "send", "text": "fragmented ✓"}, ensure_ascii=False).encode()
         # split inside the multi-byte character, with a ping in between
@@ -57,41 +66,18 @@ def test_fragmented_text_message_is_reassembled(server):
         ws.send(encode_frame(OP_CONT, data[cut:], fin=True))
         msg = ws.read_json_until(lambda m: m.get("type") == "message")
         assert msg["text"] == "fragmented ✓"
-    finally:
-        ws.close()
 
 
 def test_unmasked_client_frame_closes_1002(server):
-    ws = RawWebSocket(server)
-    try:
-        ws.read_intro()
-        ws.send(encode_frame(OP_TEXT, b'{"type":"send","text":"x"}', mask=False))
-        code, _ = ws.read_close()
-        assert code == 1002
-    finally:
-        ws.close()
+    assert close_code_after(server, encode_frame(OP_TEXT, b'{"type":"send","text":"x"}', mask=False)) == 1002
 
 
 def test_invalid_utf8_text_closes_1007(server):
-    ws = RawWebSocket(server)
-    try:
-        ws.read_intro()
-        ws.send(encode_frame(OP_TEXT, b'{"type":"send","text":"\xc3\x28"}'))
-        code, _ = ws.read_close()
-        assert code == 1007
-    finally:
-        ws.close()
+    assert close_code_after(server, encode_frame(OP_TEXT, b'{"type":"send","text":"\xc3\x28"}')) == 1007
 
 
 def test_raw_binary_frame_closes_1003(server):
-    ws = RawWebSocket(server)
-    try:
-        ws.read_intro()
-        ws.send(encode_frame(OP_BINARY, b"\x01\x02\x03"))
-        code, _ = ws.read_close()
-        assert code == 1003
-    finally:
-        ws.close()
+    assert close_code_after(server, encode_frame(OP_BINARY, b"\x01\x02\x03")) == 1003
 
 
 # -- protocol violations (RFC 6455 §5, §7.4) ---------------------------------------
@@ -115,44 +101,24 @@ import pytest  # noqa: E402
     (encode_frame(OP_CLOSE, b"\x03"), "close payload of one byte"),
 ])
 def test_protocol_violation_closes_1002(server, frame, why):
-    ws = RawWebSocket(server)
-    try:
-        ws.read_intro()
-        ws.send(frame)
-        code, _ = ws.read_close()
-        assert code == 1002, f"{why}: close code {code}"
-    finally:
-        ws.close()
+    code = close_code_after(server, frame)
+    assert code == 1002, f"{why}: close code {code}"
 
 
 def test_close_reason_invalid_utf8_closes_1007_or_1002(server):
-    ws = RawWebSocket(server)
-    try:
-        ws.read_intro()
-        ws.send(encode_frame(OP_CLOSE, struct.pack("!H", 1000) + b"\xff\xfe"))
-        code, _ = ws.read_close()
-        assert code in (1007, 1002), code
-    finally:
-        ws.close()
+    code = close_code_after(server, encode_frame(OP_CLOSE, struct.pack("!H", 1000) + b"\xff\xfe"))
+    assert code in (1007, 1002), code
 
 
 def test_frame_over_max_frame_bytes_closes_1009(server_factory):
     srv = server_factory("websocket:\n  maxFrameBytes: 1024\n")
-    ws = RawWebSocket(srv)
-    try:
-        ws.read_intro()
-        # Only the header announces the size: the server must refuse without waiting for the payload.
-        ws.send(bytes([0x81, 0xFE]) + struct.pack("!H", 2048) + b"\x01\x02\x03\x04")
-        code, _ = ws.read_close()
-        assert code == 1009
-    finally:
-        ws.close()
+    # Only the header announces the size: the server must refuse without waiting for the payload.
+    assert close_code_after(srv, bytes([0x81, 0xFE]) + struct.pack("!H", 2048) + b"\x01\x02\x03\x04") == 1009
 
 
 def test_frames_split_byte_by_byte_and_coalesced(server):
-    ws = RawWebSocket(server)
-    ws.sock.setsockopt(__import__("socket").IPPROTO_TCP, __import__("socket").TCP_NODELAY, 1)
-    try:
+    with RawWebSocket(server) as ws:
+        ws.sock.setsockopt(__import__("socket").IPPROTO_TCP, __import__("socket").TCP_NODELAY, 1)
         ws.read_intro()
         one = encode_frame(OP_TEXT, json.dumps({"type": "send", "text": "byte by byte"}).encode())
         for i in range(len(one)):
@@ -165,8 +131,6 @@ def test_frames_split_byte_by_byte_and_coalesced(server):
         ws.send(batch)
         texts = [ws.read_json_until(lambda m: m.get("type") == "message")["text"] for _ in range(3)]
         assert texts == ["b0", "b1", "b2"]
-    finally:
-        ws.close()
 
 
 def test_large_message_uses_64bit_length(server_factory):
@@ -180,15 +144,12 @@ def test_large_message_uses_64bit_length(server_factory):
     assert a.expect("message")["text"] == text
     assert b.expect("message")["text"] == text
     # and with a 16-bit length, in fragments
-    ws = RawWebSocket(srv)
-    try:
+    with RawWebSocket(srv) as ws:
         ws.read_intro()
         data = json.dumps({"type": "send", "text": "m" * 1000}).encode()
         ws.send(encode_frame(OP_TEXT, data[:300], fin=False) + encode_frame(OP_CONT, data[300:700], fin=False)
                 + encode_frame(OP_CONT, data[700:], fin=True))
         assert ws.read_json_until(lambda m: m.get("type") == "message")["text"] == "m" * 1000
-    finally:
-        ws.close()
 
 
 def test_handshake_browser_style_headers(server):
@@ -197,8 +158,7 @@ def test_handshake_browser_style_headers(server):
     import os
     from conftest import RawConn, ws_accept
     key = base64.b64encode(os.urandom(16)).decode()
-    conn = RawConn(server.port)
-    try:
+    with RawConn(server.port) as conn:
         conn.send((f"GET {server.ws_path}?name=Fox HTTP/1.1\r\nhost: 127.0.0.1\r\n"
                    f"connection: keep-alive, Upgrade\r\nupgrade: WebSocket\r\n"
                    f"sec-websocket-key: {key}\r\nsec-websocket-version: 13\r\n"
@@ -208,14 +168,11 @@ def test_handshake_browser_style_headers(server):
         assert resp.status == 101, resp
         assert resp.header("sec-websocket-accept") == ws_accept(key)
         assert resp.header("sec-websocket-extensions") is None, "no extension was implemented"
-    finally:
-        conn.close()
 
 
 def test_unanswered_pings_close_the_connection(server_factory):
     srv = server_factory("websocket:\n  pingIntervalSeconds: 1\n  idleTimeoutSeconds: 3\n")
-    ws = RawWebSocket(srv)
-    try:
+    with RawWebSocket(srv) as ws:
         ws.read_intro()
         ws.read_until_opcode(OP_PING, timeout=4)  # the server pings a quiet client
         # never answer: the server must give up after its idle timeout (+ slack)
@@ -226,14 +183,11 @@ def test_unanswered_pings_close_the_connection(server_factory):
             pass  # TCP closed without a close frame: also a close
         else:
             assert code in (1001, 1011), f"ping timeout close code {code}"
-    finally:
-        ws.close()
 
 
 def answered_pings_keep_connection(srv, rounds=3):
     a = srv.client()  # the websockets client answers pings by itself
-    ws = RawWebSocket(srv)
-    try:
+    with RawWebSocket(srv) as ws:
         ws.read_intro()
         # three ping rounds (longer than the idle timeout), each answered with the same payload
         for _ in range(rounds):
@@ -241,8 +195,6 @@ def answered_pings_keep_connection(srv, rounds=3):
             ws.send(encode_frame(OP_PONG, p))
         ws.send(encode_frame(OP_TEXT, json.dumps({"type": "send", "text": "raw alive"}).encode()))
         assert ws.read_json_until(lambda m: m.get("type") == "message")["text"] == "raw alive"
-    finally:
-        ws.close()
     a.say("still alive")
     assert a.expect("message", text="still alive")
 
@@ -277,52 +229,27 @@ def test_answered_pings_keep_the_connection_at_tightest_legal_config(server_fact
 
 def test_too_many_fragments_closes_1009(server_factory):
     srv = server_factory("websocket:\n  maxFragments: 4\n")
-    ws = RawWebSocket(srv)
-    try:
-        ws.read_intro()
-        ws.send(encode_frame(OP_TEXT, b'{"type":', fin=False))
-        for _ in range(6):
-            ws.send(encode_frame(OP_CONT, b" ", fin=False))
-        code, _ = ws.read_close()
-        assert code == 1009
-    finally:
-        ws.close()
+    assert close_code_after(srv, encode_frame(OP_TEXT, b'{"type":', fin=False),
+                            *(encode_frame(OP_CONT, b" ", fin=False) for _ in range(6))) == 1009
 
 
 def test_reassembled_message_over_limit_closes_1009(server_factory):
     srv = server_factory("websocket:\n  maxMessageBytes: 2048\n  maxFrameBytes: 1024\n")
-    ws = RawWebSocket(srv)
-    try:
-        ws.read_intro()
-        ws.send(encode_frame(OP_TEXT, b" " * 1000, fin=False))
-        ws.send(encode_frame(OP_CONT, b" " * 1000, fin=False))
-        ws.send(encode_frame(OP_CONT, b" " * 1000, fin=False))  # 3000 > 2048, no frame > 1024
-        code, _ = ws.read_close()
-        assert code == 1009
-    finally:
-        ws.close()
+    assert close_code_after(srv, encode_frame(OP_TEXT, b" " * 1000, fin=False),
+                            encode_frame(OP_CONT, b" " * 1000, fin=False),
+                            encode_frame(OP_CONT, b" " * 1000, fin=False)) == 1009  # 3000 > 2048, no frame > 1024
 
 
 def test_invalid_utf8_split_across_fragments_closes_1007_early(server):
-    ws = RawWebSocket(server)
-    try:
-        ws.read_intro()
-        # "\xe2\x82" then "\x28": a 3-byte sequence broken in the second fragment; the message
-        # is never finished, so only an early check can catch it.
-        ws.send(encode_frame(OP_TEXT, b'{"type":"send","text":"\xe2\x82', fin=False))
-        ws.send(encode_frame(OP_CONT, b'\x28 and more', fin=False))
-        code, _ = ws.read_close()
-        assert code == 1007
-    finally:
-        ws.close()
+    # "\xe2\x82" then "\x28": a 3-byte sequence broken in the second fragment; the message
+    # is never finished, so only an early check can catch it.
+    assert close_code_after(server, encode_frame(OP_TEXT, b'{"type":"send","text":"\xe2\x82', fin=False),
+                            encode_frame(OP_CONT, b'\x28 and more', fin=False)) == 1007
 
 
 def test_unsolicited_pong_is_ignored(server):
-    ws = RawWebSocket(server)
-    try:
+    with RawWebSocket(server) as ws:
         ws.read_intro()
         ws.send(encode_frame(OP_PONG, b"unsolicited"))
         ws.send(encode_frame(OP_TEXT, json.dumps({"type": "send", "text": "after pong"}).encode()))
         assert ws.read_json_until(lambda m: m.get("type") == "message")["text"] == "after pong"
-    finally:
-        ws.close()
