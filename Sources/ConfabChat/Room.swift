@@ -4,7 +4,7 @@ typealias SessionKey = UInt64
 /// One room. Two member lists with different jobs:
 /// `connections` is the contiguous fan-out list handed to the reactor as is;
 /// `users` is who is listed (sessions in their resume grace period included).
-/// Both use swap-remove with an index map, so join/leave is O(1) even with 10,000 members.
+/// Both are `IndexedSet`s, so join/leave is O(1) even with 10,000 members.
 struct Room {
     let id: RoomID
     let name: String
@@ -14,10 +14,8 @@ struct Room {
     let nameJSON: [UInt8]
     /// Configured rooms always exist; the others go when their last user leaves.
     let permanent: Bool
-    private(set) var connections: [ConnectionID] = []
-    private var connectionIndex: [ConnectionID: Int] = [:]
-    private(set) var users: [SessionKey] = []
-    private var userIndex: [SessionKey: Int] = [:]
+    private var connectionSet = IndexedSet<ConnectionID>()
+    private var userSet = IndexedSet<SessionKey>()
     var history: HistoryRing
     /// Next message seq; starts at 1 and never repeats while the room exists.
     var nextSeq: UInt64 = 1
@@ -31,38 +29,15 @@ struct Room {
         self.history = HistoryRing(capacity: historySize)
     }
 
-    func hasUser(_ key: SessionKey) -> Bool { userIndex[key] != nil }
-    func hasConnection(_ connection: ConnectionID) -> Bool { connectionIndex[connection] != nil }
+    var connections: [ConnectionID] { connectionSet.elements }
+    var users: [SessionKey] { userSet.elements }
 
-    mutating func addUser(_ key: SessionKey) {
-        guard userIndex[key] == nil else { return }
-        userIndex[key] = users.count
-        users.append(key)
-    }
-
-    mutating func removeUser(_ key: SessionKey) {
-        guard let index = userIndex.removeValue(forKey: key) else { return }
-        let last = users.removeLast()
-        if index < users.count {
-            users[index] = last
-            userIndex[last] = index
-        }
-    }
-
-    mutating func addConnection(_ connection: ConnectionID) {
-        guard connectionIndex[connection] == nil else { return }
-        connectionIndex[connection] = connections.count
-        connections.append(connection)
-    }
-
-    mutating func removeConnection(_ connection: ConnectionID) {
-        guard let index = connectionIndex.removeValue(forKey: connection) else { return }
-        let last = connections.removeLast()
-        if index < connections.count {
-            connections[index] = last
-            connectionIndex[last] = index
-        }
-    }
+    func hasUser(_ key: SessionKey) -> Bool { userSet.contains(key) }
+    func hasConnection(_ connection: ConnectionID) -> Bool { connectionSet.contains(connection) }
+    mutating func addUser(_ key: SessionKey) { userSet.insert(key) }
+    mutating func removeUser(_ key: SessionKey) { userSet.remove(key) }
+    mutating func addConnection(_ connection: ConnectionID) { connectionSet.insert(connection) }
+    mutating func removeConnection(_ connection: ConnectionID) { connectionSet.remove(connection) }
 
     /// Encodes the next message, stores it in the history and returns what a send needs,
     /// so the caller looks the room up once.
@@ -78,12 +53,7 @@ struct Room {
 
     /// A session taken over by a new connection keeps its slot.
     mutating func replaceConnection(_ old: ConnectionID, with new: ConnectionID) {
-        guard let index = connectionIndex.removeValue(forKey: old) else {
-            addConnection(new)
-            return
-        }
-        connections[index] = new
-        connectionIndex[new] = index
+        connectionSet.replace(old, with: new)
     }
 }
 

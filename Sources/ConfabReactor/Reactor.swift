@@ -36,7 +36,6 @@ public final class Reactor {
     /// Partial input of line-mode connections (kept aside so WebSocket connections stay small).
     var lineStates: [ConnectionID: LineState] = [:]
     let flushCheck: UnsafeMutablePointer<uv_check_t>
-    var sweepTimer: Timer?
     var timers: [Timer] = []
     var signals: [SignalWatcher] = []
     var inputReaders: [InputReader] = []
@@ -57,7 +56,7 @@ public final class Reactor {
         // The check handle must not keep the loop alive by itself.
         uv_unref(flushCheck.cast(to: uv_handle_t.self))
         lastSweep = uv_hrtime()
-        sweepTimer = every(milliseconds: Self.sweepIntervalMs, keepsLoopAlive: false) { [unowned self] in self.sweep() }
+        every(milliseconds: Self.sweepIntervalMs, keepsLoopAlive: false) { [unowned self] in self.sweep() }
     }
 
     deinit {
