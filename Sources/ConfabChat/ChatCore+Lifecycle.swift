@@ -1,3 +1,5 @@
+import ConfabProtocol
+
 /// Connect, resume, disconnect and the grace-period clock.
 extension ChatCore {
     mutating func connect(_ connection: ConnectionID, _ request: ConnectRequest, now: Int64,
@@ -40,12 +42,12 @@ extension ChatCore {
         rooms[homeRoom]?.addUser(key)
         rooms[homeRoom]?.addConnection(connection)
 
-        effects.append(.send(connection, welcome(session, resumed: false)))
+        send(welcome(session, resumed: false), to: connection, &effects)
         if let nameError { sendError(nameError, to: connection, re: nil, &effects) }
         sendRoomState(homeRoom, to: connection, re: nil, &effects)
         if let room = rooms[homeRoom] {
             effects.append(.broadcast(recipients: room.connections, except: connection,
-                                      ServerMessage.presence(room: room.nameJSON, event: .join, user: session.userJSON)))
+                                      OutboundMessage(.presence(room: room.name, event: .join, user: session.user, oldName: nil))))
         }
         log(.info, "connection \(connection): session \(session.userID) started as \(name)"
             + (request.resumeToken != nil ? " (resume token unknown or expired)" : ""), &effects)
@@ -72,10 +74,9 @@ extension ChatCore {
             log(.info, "connection \(connection): session \(session.userID) resumed", &effects)
         }
         session.connection = connection
-        session.graceDeadline = nil
         sessions[key] = session
         connections[connection] = key
-        effects.append(.send(connection, welcome(session, resumed: true)))
+        send(welcome(session, resumed: true), to: connection, &effects)
         for roomID in session.rooms { sendRoomState(roomID, to: connection, re: nil, &effects) }
     }
 
@@ -97,7 +98,6 @@ extension ChatCore {
             for roomID in session.rooms { rooms[roomID]?.removeConnection(connection) }
             let deadline = now + Int64(config.resumeGraceSeconds) * 1000
             sessions[key]?.connection = nil
-            sessions[key]?.graceDeadline = deadline
             graceDeadlines[key] = deadline
             log(.info, "connection \(connection): dropped (\(reason)); \(session.name) resumable for \(config.resumeGraceSeconds) s",
                 &effects)

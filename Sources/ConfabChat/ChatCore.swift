@@ -1,3 +1,5 @@
+import ConfabProtocol
+
 /// The state and logic behind `ChatMachine`. Not generic on purpose: a generic type used from
 /// another module runs unspecialized (metadata lookups on every call); here only the rare
 /// draws of names, ids and tokens go through the existential generator.
@@ -23,7 +25,7 @@ struct ChatCore {
     init(config: ChatConfig, random: any RandomNumberGenerator) {
         // Clamp instead of trapping; ConfabConfig reports out-of-range values to the operator.
         var config = config
-        config.historySize = min(max(0, config.historySize), 100_000)
+        config.historySize = min(max(0, config.historySize), 10_000)  // as ConfabConfig validates
         config.maxMessageBytes = min(max(1, config.maxMessageBytes), 1 << 20)
         config.maxRoomsPerUser = max(1, config.maxRoomsPerUser)
         config.roomCapacity = max(1, config.roomCapacity)
@@ -54,8 +56,8 @@ struct ChatCore {
         switch event {
         case .connected(let connection, let request, let now):
             connect(connection, request, now: now, &effects)
-        case .received(let connection, let text, let now):
-            receive(connection, text, now: now, &effects)
+        case .received(let connection, let request, let now):
+            receive(connection, request, now: now, &effects)
         case .disconnected(let connection, let cause, let now):
             disconnect(connection, cause, now: now, &effects)
         case .tick(let now):
@@ -126,31 +128,38 @@ struct ChatCore {
         }
     }
 
-    func userObjects(in room: Room) -> [[UInt8]] {
-        room.users.compactMap { sessions[$0]?.userJSON }
+    func users(in room: Room) -> [ChatUser] {
+        room.users.compactMap { sessions[$0]?.user }
+    }
+
+    func send(_ message: ServerMessage, to connection: ConnectionID, _ effects: inout [ChatEffect]) {
+        effects.append(.send(connection, OutboundMessage(message)))
     }
 
     /// `users` then `history` of one room, to one connection.
-    func sendRoomState(_ roomID: RoomID, to connection: ConnectionID, re: [UInt8]?, _ effects: inout [ChatEffect]) {
+    func sendRoomState(_ roomID: RoomID, to connection: ConnectionID, re: RequestID?, _ effects: inout [ChatEffect]) {
         guard let room = rooms[roomID] else { return }
-        effects.append(.send(connection, ServerMessage.users(room: room.nameJSON, users: userObjects(in: room), re: re)))
-        effects.append(.send(connection, ServerMessage.history(room: room.nameJSON, ring: room.history)))
+        send(.users(room: room.name, users: users(in: room), re: re), to: connection, &effects)
+        send(.history(room: room.name, messages: room.history.oldestFirst), to: connection, &effects)
     }
 
-    func welcome(_ session: Session, resumed: Bool) -> OutboundMessage {
-        let current = rooms[session.current]?.nameJSON ?? JSONWriter.quoted("")
-        let names = session.rooms.compactMap { rooms[$0]?.nameJSON }
-        return ServerMessage.welcome(user: session.userJSON, room: current, rooms: names, token: session.token,
-                                     resumed: resumed, config: config)
+    func welcome(_ session: Session, resumed: Bool) -> ServerMessage {
+        let limits = Welcome.Limits(
+            maxMessageBytes: config.maxMessageBytes, historySize: config.historySize,
+            maxRoomsPerUser: config.maxRoomsPerUser, ratePerSecond: config.ratePerSecond,
+            rateBurst: config.rateBurst, resumeGraceSeconds: config.resumeGraceSeconds)
+        return .welcome(Welcome(user: session.user, room: rooms[session.current]?.name ?? "",
+                                rooms: session.rooms.compactMap { rooms[$0]?.name }, token: session.token,
+                                resumed: resumed, server: config.serverName, limits: limits))
     }
 
-    func sendError(_ error: ChatError, to connection: ConnectionID, re: [UInt8]?, _ effects: inout [ChatEffect]) {
-        effects.append(.send(connection, ServerMessage.error(error, re: re)))
+    func sendError(_ error: ChatError, to connection: ConnectionID, re: RequestID?, _ effects: inout [ChatEffect]) {
+        send(.error(error, retryAfterMs: nil, re: re), to: connection, &effects)
     }
 
     /// Removes a session from one room: presence `leave` to those still connected there,
     /// and the room itself when it is not configured and nobody is listed any more.
-    mutating func removeFromRoom(_ key: SessionKey, connection: ConnectionID?, roomID: RoomID, user: [UInt8],
+    mutating func removeFromRoom(_ key: SessionKey, connection: ConnectionID?, roomID: RoomID, user: ChatUser,
                                  _ effects: inout [ChatEffect]) {
         rooms[roomID]?.removeUser(key)
         if let connection { rooms[roomID]?.removeConnection(connection) }
@@ -163,7 +172,7 @@ struct ChatCore {
         }
         if !room.connections.isEmpty {
             effects.append(.broadcast(recipients: room.connections, except: nil,
-                                      ServerMessage.presence(room: room.nameJSON, event: .leave, user: user)))
+                                      OutboundMessage(.presence(room: room.name, event: .leave, user: user, oldName: nil))))
         }
     }
 
@@ -176,7 +185,7 @@ struct ChatCore {
         userIDs.remove(session.userID)
         graceDeadlines.removeValue(forKey: key)
         for roomID in session.rooms {
-            removeFromRoom(key, connection: session.connection, roomID: roomID, user: session.userJSON, &effects)
+            removeFromRoom(key, connection: session.connection, roomID: roomID, user: session.user, &effects)
         }
     }
 }

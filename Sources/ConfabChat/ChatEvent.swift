@@ -1,3 +1,5 @@
+import ConfabProtocol
+
 /// Identifies one transport connection; assigned by the reactor, never reused while open.
 public typealias ConnectionID = UInt64
 
@@ -25,8 +27,9 @@ public enum DisconnectCause: Sendable, Equatable {
 /// so the machine never reads a clock.
 public enum ChatEvent: Sendable {
     case connected(ConnectionID, ConnectRequest, now: Int64)
-    /// One complete WebSocket text message (valid UTF-8).
-    case received(ConnectionID, text: String, now: Int64)
+    /// One request, already decoded by the connection's dialect (failures included: every
+    /// request counts against the rate limit).
+    case received(ConnectionID, DecodedRequest, now: Int64)
     case disconnected(ConnectionID, DisconnectCause, now: Int64)
     /// About once a second; expires resume grace periods.
     case tick(now: Int64)

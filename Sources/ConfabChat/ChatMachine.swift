@@ -4,10 +4,10 @@
 ///
 /// Names, user ids and resume tokens (192 bits, URL-safe) are drawn from `random`: tests pass a
 /// seeded `SplitMix64`, the server `SystemRandomNumberGenerator`.
-public struct ChatMachine<Random: RandomNumberGenerator> {
+public struct ChatMachine {
     var core: ChatCore
 
-    public init(config: ChatConfig, random: Random) {
+    public init(config: ChatConfig, random: some RandomNumberGenerator) {
         core = ChatCore(config: config, random: random)
     }
 

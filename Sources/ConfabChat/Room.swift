@@ -1,3 +1,5 @@
+import ConfabProtocol
+
 typealias RoomID = UInt64
 typealias SessionKey = UInt64
 
@@ -10,8 +12,6 @@ struct Room {
     let name: String
     /// Case-folded identity.
     let key: String
-    /// `"name"` already quoted, written into every message of the room.
-    let nameJSON: [UInt8]
     /// Configured rooms always exist; the others go when their last user leaves.
     let permanent: Bool
     private var connectionSet = IndexedSet<ConnectionID>()
@@ -24,7 +24,6 @@ struct Room {
         self.id = id
         self.name = name
         self.key = Names.key(name)
-        self.nameJSON = JSONWriter.quoted(name)
         self.permanent = permanent
         self.history = HistoryRing(capacity: historySize)
     }
@@ -39,16 +38,15 @@ struct Room {
     mutating func addConnection(_ connection: ConnectionID) { connectionSet.insert(connection) }
     mutating func removeConnection(_ connection: ConnectionID) { connectionSet.remove(connection) }
 
-    /// Encodes the next message, stores it in the history and returns what a send needs,
-    /// so the caller looks the room up once.
-    mutating func post(now: Int64, from user: [UInt8], text: String, action: Bool)
-        -> (message: OutboundMessage, recipients: [ConnectionID], room: [UInt8], seq: UInt64)
+    /// Numbers and stores the next message and returns it with its recipients, so the
+    /// caller looks the room up once.
+    mutating func post(now: Int64, from user: ChatUser, text: String, action: Bool)
+        -> (message: ChatMessage, recipients: [ConnectionID])
     {
-        let seq = nextSeq
-        let message = ServerMessage.message(room: nameJSON, seq: seq, now: now, from: user, text: text, action: action)
+        let message = ChatMessage(room: name, seq: nextSeq, timestamp: now, from: user, text: text, action: action)
         nextSeq += 1
         history.append(message)
-        return (message, connections, nameJSON, seq)
+        return (message, connections)
     }
 
     /// A session taken over by a new connection keeps its slot.
@@ -60,7 +58,7 @@ struct Room {
 /// The last `capacity` messages of a room, already encoded, oldest first on read.
 struct HistoryRing {
     let capacity: Int
-    private var storage: [OutboundMessage] = []
+    private var storage: [ChatMessage] = []
     private var head = 0  // index of the oldest entry once full
 
     init(capacity: Int) {
@@ -70,7 +68,7 @@ struct HistoryRing {
 
     var count: Int { storage.count }
 
-    mutating func append(_ message: OutboundMessage) {
+    mutating func append(_ message: ChatMessage) {
         guard capacity > 0 else { return }
         if storage.count < capacity {
             storage.append(message)
@@ -81,8 +79,5 @@ struct HistoryRing {
         }
     }
 
-    func forEachOldestFirst(_ body: (OutboundMessage) -> Void) {
-        for index in head..<storage.count { body(storage[index]) }
-        for index in 0..<head { body(storage[index]) }
-    }
+    var oldestFirst: [ChatMessage] { Array(storage[head...] + storage[..<head]) }
 }

@@ -70,21 +70,21 @@ import Testing
                 var request: JSON = ["type": "send", "text": text]
                 if random.next(upperBound: UInt64(3)) == 0 { request["room"] = pick(Self.roomPool, &random) }
                 if random.next(upperBound: UInt64(2)) == 0 { request["id"] = Int(random.next(upperBound: UInt64(100))) }
-                event = .received(c, text: encode(request), now: now)
+                event = .received(c, decodeRequest(encode(request), machine.config), now: now)
             case (8...9, let c?):
-                event = .received(c, text: encode(["type": "join", "room": pick(Self.roomPool, &random)]), now: now)
+                event = .received(c, decodeRequest(encode(["type": "join", "room": pick(Self.roomPool, &random)]), machine.config), now: now)
             case (10, let c?):
                 let request: JSON = random.next(upperBound: UInt64(2)) == 0
                     ? ["type": "leave"] : ["type": "leave", "room": pick(Self.roomPool, &random)]
-                event = .received(c, text: encode(request), now: now)
+                event = .received(c, decodeRequest(encode(request), machine.config), now: now)
             case (11, let c?):
-                event = .received(c, text: encode(["type": "name", "name": pick(Self.namePool, &random)]), now: now)
+                event = .received(c, decodeRequest(encode(["type": "name", "name": pick(Self.namePool, &random)]), machine.config), now: now)
             case (12, let c?):
                 let command = pick(["/join ops", "/leave", "/rooms", "/users", "/users dev", "/name Eve", "/help",
                                     "/bogus", "/JOIN random", "/leave lobby"], &random)
-                event = .received(c, text: encode(["type": "send", "text": command]), now: now)
+                event = .received(c, decodeRequest(encode(["type": "send", "text": command]), machine.config), now: now)
             case (13, let c?):
-                event = .received(c, text: pick(["garbage", "{}", "[", #"{"type":"rooms"}"#, #"{"type":"users","room":"x"}"#], &random), now: now)
+                event = .received(c, decodeRequest(pick(["garbage", "{}", "[", #"{"type":"rooms"}"#, #"{"type":"users","room":"x"}"#], &random), machine.config), now: now)
             case (14, let c?):
                 event = .disconnected(c, .goodbye, now: now)
             case (15...16, let c?):
@@ -93,7 +93,7 @@ import Testing
                 // A burst that trips the rate limiter.
                 for _ in 0..<6 {
                     effects.removeAll(keepingCapacity: true)
-                    machine.handle(.received(c, text: #"{"type":"rooms"}"#, now: now), into: &effects)
+                    machine.handle(.received(c, decodeRequest(#"{"type":"rooms"}"#, machine.config), now: now), into: &effects)
                     guard apply(effects, &model, machine, seed: seed, step: step, coverage) else { return false }
                 }
                 event = .tick(now: now)

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 @testable import ConfabChat
+import ConfabProtocol
 
-typealias Machine = ChatMachine<SplitMix64>
+typealias Machine = ChatMachine
 typealias JSON = [String: Any]
 
 /// Decodes one outbound message with Foundation, independently of our own parser.
@@ -70,7 +71,7 @@ struct Harness {
 
     @discardableResult
     mutating func raw(_ connection: ConnectionID, _ text: String) -> [ChatEffect] {
-        machine.handle(.received(connection, text: text, now: now))
+        machine.handle(.received(connection, decodeRequest(text, machine.config), now: now))
     }
 
     /// Sends a request built with JSONSerialization (so escaping is Foundation's).
@@ -111,6 +112,11 @@ struct Harness {
         let problems = machine.invariantViolations()
         #expect(problems.isEmpty, "\(problems)")
     }
+}
+
+/// A request as the server hands it over: the frame's bytes decoded by protocol v1.
+func decodeRequest(_ text: String, _ config: ChatConfig) -> DecodedRequest {
+    ProtocolV1.decodeRequest(Array(text.utf8), maxBytes: config.maxRequestBytes)
 }
 
 func names(_ users: Any?) -> [String] {

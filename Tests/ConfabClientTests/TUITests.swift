@@ -1,8 +1,9 @@
+import ConfabProtocol
 import Testing
 @testable import ConfabClient
 
 @Suite struct RosterTests {
-    func fields(_ json: String) -> ServerFields { ServerFields.parse(Array(json.utf8))! }
+    func fields(_ json: String) -> ServerMessage { bytes(json) }
 
     @Test func usersThenPresenceKeepTheRoomCurrent() {
         var roster = Roster()

@@ -5,21 +5,21 @@ public struct Roster: Sendable, Equatable {
 
     public init() {}
 
-    public mutating func apply(_ fields: ServerFields) {
-        guard let room = fields.room.map({ $0.lowercased() }) else { return }
-        switch fields.type {
-        case "users":
-            if let names = fields.userNames { rooms[room] = names }
-        case "presence":
-            guard let name = fields.userName, rooms[room] != nil else { return }
-            switch fields.event {
-            case "join": if !rooms[room]!.contains(name) { rooms[room]!.append(name) }
-            case "leave": rooms[room]!.removeAll { $0 == name }
-            case "rename": rooms[room] = rooms[room]!.map { $0 == fields.oldName ? name : $0 }
-            default: break
+    public mutating func apply(_ message: ServerMessage) {
+        switch message {
+        case .users(let room, let users, _):
+            rooms[room.lowercased()] = users.map(\.name)
+        case .presence(let room, let event, let user, let oldName):
+            let room = room.lowercased()
+            guard var names = rooms[room] else { return }
+            switch event {
+            case .join: if !names.contains(user.name) { names.append(user.name) }
+            case .leave: names.removeAll { $0 == user.name }
+            case .rename: names = names.map { $0 == oldName ? user.name : $0 }
             }
-        case "left":
-            rooms[room] = nil
+            rooms[room] = names
+        case .left(let room, _, _):
+            rooms[room.lowercased()] = nil
         default:
             break
         }
@@ -103,4 +103,4 @@ public struct TUIScreen: Sendable {
     }
 }
 
-import ConfabChat
+import ConfabProtocol

@@ -1,4 +1,4 @@
-import ConfabChat
+import ConfabProtocol
 import ConfabCodec
 import ConfabReactor
 import Foundation
@@ -183,7 +183,7 @@ public final class LoadWorker: ClientDelegate {
         let measured = now >= schedule.measureStart
         let stamp = LoadMessage.Stamp(measured: measured, sentMicros: monotonicMicros(), sender: sender, number: clients[slot].sent)
         let text = LoadMessage.text(stamp, size: options.size)
-        reactor.sendText(Array(ClientRequest.send(text, room: options.roomName(clients[slot].room)).utf8), to: id)
+        reactor.sendText(ProtocolV1.encodeRequest(.send(text: text, room: options.roomName(clients[slot].room), action: false)), to: id)
         clients[slot].sent += 1
         clients[slot].awaitingEcho = true
         if measured {
@@ -247,13 +247,13 @@ public final class LoadWorker: ClientDelegate {
         }
         if Self.hasPrefix(message, Self.presencePrefix) || Self.hasPrefix(message, Self.usersPrefix)
             || Self.hasPrefix(message, Self.historyPrefix) || Self.hasPrefix(message, Self.ackPrefix) { return }
-        guard let fields = ServerFields.parse(message) else { return }
-        switch fields.type {
-        case "welcome":
+        guard let decoded = ProtocolV1.decodeMessage(message) else { return }
+        switch decoded {
+        case .welcome(let welcome):
             guard clients[slot].phase == .connecting else { return }
             let now = monotonicMicros()
             stats.connectMicros.record(now - clients[slot].connectStarted)
-            clients[slot].homeRoom = fields.room ?? "lobby"
+            clients[slot].homeRoom = welcome.room
             if options.churn {
                 if let schedule = coordinator.currentSchedule(), now >= schedule.measureStart, now < schedule.sendEnd {
                     stats.cycles += 1
@@ -266,21 +266,21 @@ public final class LoadWorker: ClientDelegate {
             }
             if let room = options.roomName(clients[slot].room) {
                 clients[slot].phase = .joining
-                reactor.sendText(Array("{\"type\":\"join\",\"room\":\"\(room)\"}".utf8), to: connection)
+                reactor.sendText(ProtocolV1.encodeRequest(.join(room)), to: connection)
             } else {
                 becomeReady(slot)
             }
-        case "joined":
+        case .joined:
             guard clients[slot].phase == .joining else { return }
             clients[slot].phase = .leavingHome
-            reactor.sendText(Array("{\"type\":\"leave\",\"room\":\"\(clients[slot].homeRoom)\"}".utf8), to: connection)
-        case "left":
+            reactor.sendText(ProtocolV1.encodeRequest(.leave(clients[slot].homeRoom)), to: connection)
+        case .left:
             guard clients[slot].phase == .leavingHome else { return }
             becomeReady(slot)
-        case "error":
-            stats.errors[fields.code ?? "?", default: 0] += 1
+        case .error(let error, _, _):
+            stats.errors[error.code.rawValue, default: 0] += 1
             if [.joining, .leavingHome].contains(clients[slot].phase) {
-                fail(slot, reason: "server refused: \(fields.code ?? "?")")
+                fail(slot, reason: "server refused: \(error.code.rawValue)")
                 reactor.close(connection, code: CloseCode.normalClosure, reason: "failed")
             }
         default:
