@@ -35,7 +35,7 @@ extension ChatCore {
         nameOwners[session.nameKey] = key
         tokenOwners[session.token] = key
         userIDs.insert(session.userID)
-        if let home = rooms[homeRoom], home.users.count >= config.roomCapacity {
+        if let home = rooms[homeRoom], home.userCount >= config.roomCapacity {
             // The server should have asked admissionError first; admit anyway rather than strand the user.
             log(.warning, "connection \(connection): admitted to full room \(home.name)", &effects)
         }
@@ -45,10 +45,7 @@ extension ChatCore {
         send(welcome(session, resumed: false), to: connection, &effects)
         if let nameError { sendError(nameError, to: connection, re: nil, &effects) }
         sendRoomState(homeRoom, to: connection, re: nil, &effects)
-        if let room = rooms[homeRoom] {
-            effects.append(.broadcast(recipients: room.connections, except: connection,
-                                      OutboundMessage(.presence(room: room.name, event: .join, user: session.user, oldName: nil))))
-        }
+        presenceChanged(homeRoom, PresenceChange(.join, session.user), by: key)
         log(.info, "connection \(connection): session \(session.userID) started as \(name)"
             + (request.resumeToken != nil ? " (resume token unknown or expired)" : ""), &effects)
     }
@@ -66,6 +63,7 @@ extension ChatCore {
             // second tab with the token): the newest connection wins.
             effects.append(.close(old, code: ChatCloseCode.sessionResumedElsewhere, reason: "session resumed elsewhere"))
             connections.removeValue(forKey: old)
+            watchers.remove(old)
             for roomID in session.rooms { rooms[roomID]?.replaceConnection(old, with: connection) }
             log(.info, "connection \(connection): session \(session.userID) taken over from connection \(old)", &effects)
         } else {
@@ -95,6 +93,7 @@ extension ChatCore {
             endSession(key, &effects)
         case .dropped(let reason):
             connections.removeValue(forKey: connection)
+            watchers.remove(connection)
             for roomID in session.rooms { rooms[roomID]?.removeConnection(connection) }
             let deadline = now + Int64(config.resumeGraceSeconds) * 1000
             sessions[key]?.connection = nil

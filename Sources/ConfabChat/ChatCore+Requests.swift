@@ -40,10 +40,13 @@ extension ChatCore {
             join(room, key: key, connection: connection, re: re, &effects)
         case .leave(let room):
             leave(room, key: key, connection: connection, re: re, &effects)
-        case .rooms:
+        case .rooms(let watch):
+            if let watch {
+                if watch { watchers.insert(connection) } else { watchers.remove(connection) }
+            }
             listRooms(to: connection, re: re, &effects)
-        case .users(let room):
-            listUsers(room, key: key, connection: connection, re: re, &effects)
+        case .users(let room, let query):
+            listUsers(room, query: query, key: key, connection: connection, re: re, &effects)
         case .help:
             send(.system(Commands.help, re: re), to: connection, &effects)
         }
@@ -103,11 +106,7 @@ extension ChatCore {
         let user = sessions[key]?.user ?? session.user
         send(.renamed(user: user, oldName: oldName, re: re), to: connection, &effects)
         guard name != oldName else { return }
-        for roomID in session.rooms {
-            guard let room = rooms[roomID], room.connections.count > 1 else { continue }
-            effects.append(.broadcast(recipients: room.connections, except: connection,
-                                      OutboundMessage(.presence(room: room.name, event: .rename, user: user, oldName: oldName))))
-        }
+        for roomID in session.rooms { presenceChanged(roomID, PresenceChange(.rename, user, oldName: oldName), by: key) }
         log(.info, "connection \(connection): \(oldName) is now \(name)", &effects)
     }
 
@@ -127,7 +126,7 @@ extension ChatCore {
             if session.rooms.count >= config.maxRoomsPerUser {
                 return sendError(roomsPerUserLimit, to: connection, re: re, &effects)
             }
-            if let room = rooms[existing], room.users.count >= config.roomCapacity {
+            if let room = rooms[existing], room.userCount >= config.roomCapacity {
                 return sendError(ChatError(.roomFull, "room \(room.name) is full"), to: connection, re: re, &effects)
             }
         } else {
@@ -152,8 +151,7 @@ extension ChatCore {
         guard let room = rooms[roomID] else { return }
         send(.joined(room: room.name, re: re), to: connection, &effects)
         sendRoomState(roomID, to: connection, re: nil, &effects)
-        effects.append(.broadcast(recipients: room.connections, except: connection,
-                                  OutboundMessage(.presence(room: room.name, event: .join, user: session.user, oldName: nil))))
+        presenceChanged(roomID, PresenceChange(.join, session.user), by: key)
     }
 
     private var roomsPerUserLimit: ChatError {
@@ -182,11 +180,11 @@ extension ChatCore {
     }
 
     private func listRooms(to connection: ConnectionID, re: RequestID?, _ effects: inout [ChatEffect]) {
-        let list = rooms.values.sorted { $0.key < $1.key }.map { RoomSummary(name: $0.name, users: $0.users.count) }
+        let list = rooms.values.sorted { $0.key < $1.key }.map { RoomSummary(name: $0.name, users: $0.userCount) }
         send(.rooms(list, re: re), to: connection, &effects)
     }
 
-    private func listUsers(_ name: String?, key: SessionKey, connection: ConnectionID, re: RequestID?,
+    private func listUsers(_ name: String?, query: UsersQuery, key: SessionKey, connection: ConnectionID, re: RequestID?,
                            _ effects: inout [ChatEffect]) {
         let roomID: RoomID
         if let name {
@@ -200,6 +198,9 @@ extension ChatCore {
             roomID = current
         }
         guard let room = rooms[roomID] else { return }
-        send(.users(room: room.name, users: users(in: room), re: re), to: connection, &effects)
+        switch usersReply(room, query: query, re: re) {
+        case .success(let reply): send(reply, to: connection, &effects)
+        case .failure(let error): sendError(error, to: connection, re: re, &effects)
+        }
     }
 }

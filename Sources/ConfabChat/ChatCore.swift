@@ -19,6 +19,13 @@ struct ChatCore {
     let reservedKeys: Set<String>
     /// Where every new session starts: the first configured room.
     let homeRoom: RoomID
+    /// Rooms with presence waiting for `flush`.
+    var pendingRooms: [RoomID] = []
+    /// Connections that asked for `roomsChanged`, and what changed since the last one.
+    var watchers = IndexedSet<ConnectionID>()
+    var directoryChanged: Set<RoomID> = []
+    var directoryRemoved: [String] = []
+    var lastDirectoryAt: Int64?
     var nextSessionKey: SessionKey = 1
     var nextRoomID: RoomID = 1
 
@@ -31,6 +38,8 @@ struct ChatCore {
         config.roomCapacity = max(1, config.roomCapacity)
         config.resumeGraceSeconds = min(max(0, config.resumeGraceSeconds), 86_400)
         config.rateBurst = max(1, config.rateBurst)
+        config.presenceFullListMax = max(1, config.presenceFullListMax)
+        config.presenceIntervalMs = min(max(0, config.presenceIntervalMs), 3_600_000)
         var names: [String] = []
         var seen: Set<String> = []
         for name in config.rooms where Names.isValidRoomName(name) && seen.insert(Names.key(name)).inserted {
@@ -62,12 +71,15 @@ struct ChatCore {
             disconnect(connection, cause, now: now, &effects)
         case .tick(let now):
             tick(now: now, &effects)
+            flush(now: now, &effects)
+        case .flush(let now):
+            flush(now: now, &effects)
         }
     }
 
     func admissionError(for request: ConnectRequest) -> ChatRefusal? {
         if let token = request.resumeToken, tokenOwners[token] != nil { return nil }
-        if let home = rooms[homeRoom], home.users.count >= config.roomCapacity {
+        if let home = rooms[homeRoom], home.userCount >= config.roomCapacity {
             return ChatRefusal(code: "room_full", message: "room \(home.name) is full; try again later")
         }
         guard config.requireName else { return nil }
@@ -128,10 +140,6 @@ struct ChatCore {
         }
     }
 
-    func users(in room: Room) -> [ChatUser] {
-        room.users.compactMap { sessions[$0]?.user }
-    }
-
     func send(_ message: ServerMessage, to connection: ConnectionID, _ effects: inout [ChatEffect]) {
         effects.append(.send(connection, OutboundMessage(message)))
     }
@@ -139,7 +147,7 @@ struct ChatCore {
     /// `users` then `history` of one room, to one connection.
     func sendRoomState(_ roomID: RoomID, to connection: ConnectionID, re: RequestID?, _ effects: inout [ChatEffect]) {
         guard let room = rooms[roomID] else { return }
-        send(.users(room: room.name, users: users(in: room), re: re), to: connection, &effects)
+        if case .success(let users) = usersReply(room, query: UsersQuery(), re: re) { send(users, to: connection, &effects) }
         send(.history(room: room.name, messages: room.history.oldestFirst), to: connection, &effects)
     }
 
@@ -157,29 +165,31 @@ struct ChatCore {
         send(.error(error, retryAfterMs: nil, re: re), to: connection, &effects)
     }
 
-    /// Removes a session from one room: presence `leave` to those still connected there,
-    /// and the room itself when it is not configured and nobody is listed any more.
+    /// Removes a session from one room: presence `leave` for those still there, and the room
+    /// itself when it is not configured and nobody is listed any more.
     mutating func removeFromRoom(_ key: SessionKey, connection: ConnectionID?, roomID: RoomID, user: ChatUser,
                                  _ effects: inout [ChatEffect]) {
         rooms[roomID]?.removeUser(key)
         if let connection { rooms[roomID]?.removeConnection(connection) }
         guard let room = rooms[roomID] else { return }
-        if room.users.isEmpty && !room.permanent {
+        if room.userCount == 0 && !room.permanent {
             rooms.removeValue(forKey: roomID)
             roomByKey.removeValue(forKey: room.key)
+            directoryChanged.remove(roomID)
+            directoryRemoved.append(room.name)
             log(.debug, "room \(room.name) removed", &effects)
             return
         }
-        if !room.connections.isEmpty {
-            effects.append(.broadcast(recipients: room.connections, except: nil,
-                                      OutboundMessage(.presence(room: room.name, event: .leave, user: user, oldName: nil))))
-        }
+        presenceChanged(roomID, PresenceChange(.leave, user), by: key)
     }
 
     /// Ends a session for good: `leave` presence in each room, name, id and token freed.
     mutating func endSession(_ key: SessionKey, _ effects: inout [ChatEffect]) {
         guard let session = sessions.removeValue(forKey: key) else { return }
-        if let connection = session.connection { connections.removeValue(forKey: connection) }
+        if let connection = session.connection {
+            connections.removeValue(forKey: connection)
+            watchers.remove(connection)
+        }
         if nameOwners[session.nameKey] == key { nameOwners.removeValue(forKey: session.nameKey) }
         tokenOwners.removeValue(forKey: session.token)
         userIDs.remove(session.userID)

@@ -31,6 +31,9 @@ public enum ChatEvent: Sendable {
     /// request counts against the rate limit).
     case received(ConnectionID, DecodedRequest, now: Int64)
     case disconnected(ConnectionID, DisconnectCause, now: Int64)
-    /// About once a second; expires resume grace periods.
+    /// About once a second; expires resume grace periods and sends presence that is due.
     case tick(now: Int64)
+    /// The end of a loop turn: presence collected during the turn goes out, one message per
+    /// room. The server sends it only when `ChatMachine.hasPendingPresence`.
+    case flush(now: Int64)
 }

@@ -33,6 +33,9 @@ public struct ChatMachine {
         core.admissionError(for: request)
     }
 
+    /// Presence or room-list changes wait for a `.flush`.
+    public var hasPendingPresence: Bool { core.hasPendingPresence }
+
     /// Sessions, including those in their resume grace period.
     public var userCount: Int { core.sessions.count }
     public var connectionCount: Int { core.connections.count }
@@ -45,5 +48,6 @@ extension ChatMachine {
     func roomMembers(named name: String) -> (users: Int, connections: [ConnectionID])? { core.roomMembers(named: name) }
     func roomNames(of connection: ConnectionID) -> [String] { core.roomNames(of: connection) }
     func historyCount(of name: String) -> Int? { core.historyCount(of: name) }
+    var pendingSmallRooms: Int { core.pendingSmallRooms }
     func roomUserIDs(named name: String) -> Set<String>? { core.roomUserIDs(named: name) }
 }

@@ -5,8 +5,8 @@ typealias SessionKey = UInt64
 
 /// One room. Two member lists with different jobs:
 /// `connections` is the contiguous fan-out list handed to the reactor as is;
-/// `users` is who is listed (sessions in their resume grace period included).
-/// Both are `IndexedSet`s, so join/leave is O(1) even with 10,000 members.
+/// `members` is who is listed (sessions in their resume grace period included), in join
+/// order for stable paging. Join and leave are O(1) in both, whatever the room's size.
 struct Room {
     let id: RoomID
     let name: String
@@ -15,10 +15,28 @@ struct Room {
     /// Configured rooms always exist; the others go when their last user leaves.
     let permanent: Bool
     private var connectionSet = IndexedSet<ConnectionID>()
-    private var userSet = IndexedSet<SessionKey>()
+    private(set) var members = MemberLog()
     var history: HistoryRing
     /// Next message seq; starts at 1 and never repeats while the room exists.
     var nextSeq: UInt64 = 1
+
+    /// Too many members to list them all and announce each one: the room gets `occupancy`
+    /// updates instead of `presence`, and `users` pages.
+    var isLarge = false
+    /// Presence changes waiting for the end of the loop turn (small rooms), and whose they
+    /// are when they are all one user's (that user is not told of their own change).
+    var pendingChanges: [PresenceChange] = []
+    var pendingActor: SessionKey?
+    /// The room became small again: everyone gets the full list once, at the next flush.
+    var needsFullList = false
+    /// Large rooms: the count changed since the last `occupancy`.
+    var occupancyChanged = false
+    var lastOccupancyAt: Int64?
+    /// Large rooms: arrivals since the last `occupancy`, newest last, at most `recentMax`.
+    var recentArrivals: [ChatUser] = []
+    /// Listed in `ChatCore.pendingRooms`.
+    var isPending = false
+    static let recentMax = 5
 
     init(id: RoomID, name: String, permanent: Bool, historySize: Int) {
         self.id = id
@@ -29,12 +47,12 @@ struct Room {
     }
 
     var connections: [ConnectionID] { connectionSet.elements }
-    var users: [SessionKey] { userSet.elements }
+    var userCount: Int { members.count }
 
-    func hasUser(_ key: SessionKey) -> Bool { userSet.contains(key) }
+    func hasUser(_ key: SessionKey) -> Bool { members.contains(key) }
     func hasConnection(_ connection: ConnectionID) -> Bool { connectionSet.contains(connection) }
-    mutating func addUser(_ key: SessionKey) { userSet.insert(key) }
-    mutating func removeUser(_ key: SessionKey) { userSet.remove(key) }
+    mutating func addUser(_ key: SessionKey) { members.insert(key) }
+    mutating func removeUser(_ key: SessionKey) { members.remove(key) }
     mutating func addConnection(_ connection: ConnectionID) { connectionSet.insert(connection) }
     mutating func removeConnection(_ connection: ConnectionID) { connectionSet.remove(connection) }
 

@@ -4,9 +4,29 @@ public enum ChatRequest: Equatable, Sendable {
     case name(String)
     case join(String)
     case leave(String?)
-    case rooms
-    case users(String?)
+    /// `watch` subscribes (true) or unsubscribes (false) this connection to `roomsChanged`.
+    case rooms(watch: Bool?)
+    case users(room: String?, UsersQuery)
     case help
+}
+
+/// Which members a `users` request asks for: a page after `cursor`, or one `name`.
+public struct UsersQuery: Equatable, Sendable {
+    /// Where the previous page ended (its `next`); nil for the first page.
+    public var cursor: String?
+    /// Page size; nil for the server's default (everyone, in a room small enough).
+    public var limit: Int?
+    /// Look one user up by name instead of paging.
+    public var name: String?
+
+    /// The largest page a client may ask for.
+    public static let maxLimit = 200
+
+    public init(cursor: String? = nil, limit: Int? = nil, name: String? = nil) {
+        self.cursor = cursor
+        self.limit = limit
+        self.name = name
+    }
 }
 
 /// A request's `id`, kept as the JSON it arrived as (a number's exact lexeme or a re-escaped

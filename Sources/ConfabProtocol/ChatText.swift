@@ -28,19 +28,32 @@ public enum ChatText {
             return [line(chat, utcOffsetSeconds: utcOffsetSeconds)]
         case .history(_, let messages):
             return messages.map { line($0, utcOffsetSeconds: utcOffsetSeconds) }
-        case .presence(let room, let event, let user, let oldName):
-            let text: String
-            switch event {
-            case .join: text = "\(user.name) joined"
-            case .leave: text = "\(user.name) left"
-            case .rename: text = "\(oldName ?? "someone") is now known as \(user.name)"
+        case .presence(let room, let changes):
+            return changes.map { change in
+                let text: String
+                switch change.event {
+                case .join: text = "\(change.user.name) joined"
+                case .leave: text = "\(change.user.name) left"
+                case .rename: text = "\(change.oldName ?? "someone") is now known as \(change.user.name)"
+                }
+                return Line(kind: .presence, text: "[\(room)] -- \(text)")
             }
-            return [Line(kind: .presence, text: "[\(room)] -- \(text)")]
+        case .occupancy, .roomsChanged:
+            // Periodic counts: a status bar's business, too frequent for a line each.
+            return []
         case .welcome(let welcome):
             let resumed = welcome.resumed ? " (session resumed)" : ""
             return [system("Welcome to \(welcome.server), \(welcome.user.name)! You are in \(welcome.room).\(resumed) Type /help for commands.")]
-        case .users(let room, let users, _):
-            return [system("In \(room) (\(users.count)): \(users.map(\.name).joined(separator: ", "))")]
+        case .users(let list, _):
+            let names = list.users.map(\.name).joined(separator: ", ")
+            if let name = list.name {
+                return [system(list.users.isEmpty ? "\(name) is not in \(list.room)." : "\(names) is in \(list.room).")]
+            }
+            if list.isEveryone {
+                return [system("In \(list.room) (\(list.count)): \(names)")]
+            }
+            let more = list.next == nil ? "" : ", …"
+            return [system("In \(list.room) (\(grouped(list.count)) online, \(list.users.count) shown): \(names)\(more) — /find NAME looks someone up")]
         case .rooms(let rooms, _):
             return [system("Rooms: \(rooms.map { "\($0.name) (\($0.users))" }.joined(separator: ", "))")]
         case .joined(let room, _):
@@ -69,6 +82,17 @@ public enum ChatText {
     }
 
     private static func system(_ text: String) -> Line { Line(kind: .system, text: "-- " + text) }
+
+    /// 10234 → "10,234".
+    public static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var out = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return value < 0 ? "-" + out : out
+    }
 
     /// "10:30:02" in the reader's time zone.
     static func clock(epochMilliseconds ms: Int64, offset: Int) -> String {

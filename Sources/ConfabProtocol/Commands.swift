@@ -2,7 +2,7 @@
 /// effects. A text starting with `//` is not a command: it is sent with one `/` removed.
 public enum Commands {
     public static let help = """
-        Commands: /join ROOM, /leave [ROOM], /rooms, /users [ROOM], /name NEW, /me ACTION, /help. \
+        Commands: /join ROOM, /leave [ROOM], /rooms, /users [ROOM], /find NAME, /name NEW, /me ACTION, /help. \
         Start a message with // to send a literal /.
         """
 
@@ -36,9 +36,12 @@ public enum Commands {
         case "leave":
             return .success(.leave(argument.isEmpty ? nil : argument))
         case "rooms":
-            return .success(.rooms)
+            return .success(.rooms(watch: nil))
         case "users":
-            return .success(.users(argument.isEmpty ? nil : argument))
+            return .success(.users(room: argument.isEmpty ? nil : argument, UsersQuery()))
+        case "find":
+            guard !argument.isEmpty else { return .failure(ChatError(.invalidName, "usage: /find NAME")) }
+            return .success(.users(room: room, UsersQuery(name: argument)))
         case "name", "nick":
             guard !argument.isEmpty else { return .failure(ChatError(.invalidName, "usage: /name NEW")) }
             return .success(.name(argument))

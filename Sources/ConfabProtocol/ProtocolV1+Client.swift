@@ -20,11 +20,15 @@ extension ProtocolV1 {
         case .leave(let room):
             w.key("type"); w.string("leave")
             if let room { w.key("room"); w.string(room) }
-        case .rooms:
+        case .rooms(let watch):
             w.key("type"); w.string("rooms")
-        case .users(let room):
+            if let watch { w.key("watch"); w.bool(watch) }
+        case .users(let room, let query):
             w.key("type"); w.string("users")
             if let room { w.key("room"); w.string(room) }
+            if let cursor = query.cursor { w.key("cursor"); w.string(cursor) }
+            if let limit = query.limit { w.key("limit"); w.int(limit) }
+            if let name = query.name { w.key("name"); w.string(name) }
         case .help:
             w.key("type"); w.string("help")
         }
@@ -70,14 +74,31 @@ extension ProtocolV1 {
                                     limits: limits))
         case "users":
             guard case .array(let users)? = m["users"] else { return nil }
-            return .users(room: room, users: users.compactMap(chatUser), re: re)
+            let listed = users.compactMap(chatUser)
+            return .users(UserList(room: room, count: m.int("count") ?? listed.count, users: listed,
+                                   full: m.string("mode") != "count", next: m.string("next"), name: m.string("name")), re: re)
         case "ack":
             guard let re else { return nil }
             return .ack(re: re, room: room, seq: UInt64(max(0, m.int("seq") ?? 0)))
         case "presence":
-            guard let event = m.string("event").flatMap(PresenceEvent.init(rawValue:)),
-                  let user = chatUser(m["user"]) else { return nil }
-            return .presence(room: room, event: event, user: user, oldName: m.string("oldName"))
+            guard case .array(let items)? = m["changes"] else { return nil }
+            let changes = items.compactMap { item -> PresenceChange? in
+                guard case .object(let change) = item,
+                      let event = change.string("event").flatMap(PresenceEvent.init(rawValue:)),
+                      let user = chatUser(change["user"]) else { return nil }
+                return PresenceChange(event, user, oldName: change.string("oldName"))
+            }
+            return .presence(room: room, changes: changes)
+        case "occupancy":
+            var recent: [ChatUser] = []
+            if case .array(let users)? = m["recent"] { recent = users.compactMap(chatUser) }
+            return .occupancy(room: room, count: m.int("count") ?? 0, recent: recent)
+        case "roomsChanged":
+            var removed: [String] = []
+            if case .array(let names)? = m["removed"] {
+                removed = names.compactMap { if case .string(let name) = $0 { return name } else { return nil } }
+            }
+            return .roomsChanged(rooms: summaries(m["rooms"]), removed: removed)
         case "renamed":
             guard let user = chatUser(m["user"]) else { return nil }
             return .renamed(user: user, oldName: m.string("oldName") ?? "", re: re)
@@ -86,12 +107,7 @@ extension ProtocolV1 {
         case "left":
             return .left(room: room, current: m.string("current") ?? "", re: re)
         case "rooms":
-            guard case .array(let entries)? = m["rooms"] else { return nil }
-            let rooms = entries.compactMap { entry -> RoomSummary? in
-                guard case .object(let object) = entry, let name = object.string("name") else { return nil }
-                return RoomSummary(name: name, users: object.int("users") ?? 0)
-            }
-            return .rooms(rooms, re: re)
+            return .rooms(summaries(m["rooms"]), re: re)
         case "system":
             return .system(m.string("text") ?? "", re: re)
         case "error":
@@ -108,6 +124,14 @@ extension ProtocolV1 {
         return ChatMessage(room: m.string("room") ?? "", seq: UInt64(max(0, seq)),
                            timestamp: m.string("ts").flatMap(Timestamp.parse) ?? 0, from: from,
                            text: m.string("text") ?? "", action: m["action"] == .bool(true))
+    }
+
+    private static func summaries(_ value: JSONValue?) -> [RoomSummary] {
+        guard case .array(let entries)? = value else { return [] }
+        return entries.compactMap { entry -> RoomSummary? in
+            guard case .object(let object) = entry, let name = object.string("name") else { return nil }
+            return RoomSummary(name: name, users: object.int("users") ?? 0)
+        }
     }
 
     private static func chatUser(_ value: JSONValue?) -> ChatUser? {

@@ -50,9 +50,23 @@ extension ProtocolV1 {
             case "leave":
                 return .success(.leave(try optionalString(object, "room")))
             case "rooms":
-                return .success(.rooms)
+                switch object["watch"] {
+                case nil, .null?: return .success(.rooms(watch: nil))
+                case .bool(let watch)?: return .success(.rooms(watch: watch))
+                case .some: throw ChatError(.invalidRequest, "watch must be a boolean")
+                }
             case "users":
-                return .success(.users(try optionalString(object, "room")))
+                var query = UsersQuery(cursor: try optionalString(object, "cursor"), name: try optionalString(object, "name"))
+                switch object["limit"] {
+                case nil, .null?: break
+                case .number(let lexeme)?:
+                    guard let limit = Int(lexeme), (1...UsersQuery.maxLimit).contains(limit) else {
+                        throw ChatError(.invalidRequest, "limit must be an integer from 1 to \(UsersQuery.maxLimit)")
+                    }
+                    query.limit = limit
+                case .some: throw ChatError(.invalidRequest, "limit must be an integer from 1 to \(UsersQuery.maxLimit)")
+                }
+                return .success(.users(room: try optionalString(object, "room"), query))
             case "help":
                 return .success(.help)
             default:
@@ -112,14 +126,18 @@ extension ProtocolV1 {
             w.endObject()
             w.endObject()
             return w.bytes
-        case .users(let room, let users, let re):
-            var w = JSONWriter(capacity: 48 + users.count * 48)
+        case .users(let list, let re):
+            var w = JSONWriter(capacity: 80 + list.users.count * 48)
             w.beginObject()
             w.key("type"); w.string("users")
-            w.key("room"); w.string(room)
+            w.key("room"); w.string(list.room)
+            w.key("mode"); w.string(list.full ? "full" : "count")
+            w.key("count"); w.int(list.count)
+            if let name = list.name { w.key("name"); w.string(name) }
             w.key("users"); w.beginArray()
-            for entry in users { user(entry, &w) }
+            for entry in list.users { user(entry, &w) }
             w.endArray()
+            if let next = list.next { w.key("next"); w.string(next) }
             return reply(&w, re)
         case .history(let room, let messages):
             // Concatenates the stored message bytes; nothing is re-encoded.
@@ -141,14 +159,41 @@ extension ProtocolV1 {
             w.key("seq"); w.uint(seq)
             w.endObject()
             return w.bytes
-        case .presence(let room, let event, let who, let oldName):
-            var w = JSONWriter(capacity: 128)
+        case .presence(let room, let changes):
+            var w = JSONWriter(capacity: 64 + changes.count * 80)
             w.beginObject()
             w.key("type"); w.string("presence")
             w.key("room"); w.string(room)
-            w.key("event"); w.string(event.rawValue)
-            w.key("user"); user(who, &w)
-            if let oldName { w.key("oldName"); w.string(oldName) }
+            w.key("changes"); w.beginArray()
+            for change in changes {
+                w.beginObject()
+                w.key("event"); w.string(change.event.rawValue)
+                w.key("user"); user(change.user, &w)
+                if let oldName = change.oldName { w.key("oldName"); w.string(oldName) }
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+            return w.bytes
+        case .occupancy(let room, let count, let recent):
+            var w = JSONWriter(capacity: 80 + recent.count * 48)
+            w.beginObject()
+            w.key("type"); w.string("occupancy")
+            w.key("room"); w.string(room)
+            w.key("count"); w.int(count)
+            w.key("recent"); w.beginArray()
+            for entry in recent { user(entry, &w) }
+            w.endArray()
+            w.endObject()
+            return w.bytes
+        case .roomsChanged(let rooms, let removed):
+            var w = JSONWriter(capacity: 48 + rooms.count * 40 + removed.count * 24)
+            w.beginObject()
+            w.key("type"); w.string("roomsChanged")
+            w.key("rooms"); summaries(rooms, &w)
+            w.key("removed"); w.beginArray()
+            for name in removed { w.string(name) }
+            w.endArray()
             w.endObject()
             return w.bytes
         case .renamed(let who, let oldName, let re):
@@ -175,14 +220,7 @@ extension ProtocolV1 {
             var w = JSONWriter(capacity: 48 + rooms.count * 40)
             w.beginObject()
             w.key("type"); w.string("rooms")
-            w.key("rooms"); w.beginArray()
-            for room in rooms {
-                w.beginObject()
-                w.key("name"); w.string(room.name)
-                w.key("users"); w.int(room.users)
-                w.endObject()
-            }
-            w.endArray()
+            w.key("rooms"); summaries(rooms, &w)
             return reply(&w, re)
         case .system(let text, let re):
             var w = JSONWriter(capacity: 32 + text.utf8.count)
@@ -221,6 +259,17 @@ extension ProtocolV1 {
         w.key("id"); w.string(user.id)
         w.key("name"); w.string(user.name)
         w.endObject()
+    }
+
+    private static func summaries(_ rooms: [RoomSummary], _ w: inout JSONWriter) {
+        w.beginArray()
+        for room in rooms {
+            w.beginObject()
+            w.key("name"); w.string(room.name)
+            w.key("users"); w.int(room.users)
+            w.endObject()
+        }
+        w.endArray()
     }
 
     private static func reply(_ w: inout JSONWriter, _ re: RequestID?) -> [UInt8] {

@@ -2,12 +2,19 @@
 /// dialect (protocol v1 JSON, the line chat, PixIDE) turns them into its own bytes.
 public enum ServerMessage: Sendable {
     case welcome(Welcome)
-    case users(room: String, users: [ChatUser], re: RequestID?)
+    case users(UserList, re: RequestID?)
     case history(room: String, messages: [ChatMessage])
     case message(ChatMessage)
     /// Where the sender's `send` with an `id` landed; sent after the `message`.
     case ack(re: RequestID, room: String, seq: UInt64)
-    case presence(room: String, event: PresenceEvent, user: ChatUser, oldName: String?)
+    /// The joins, leaves and renames of one loop turn in a room that lists its members in full.
+    case presence(room: String, changes: [PresenceChange])
+    /// A room too large for per-member presence: its member count and who arrived lately,
+    /// at most once per `chat.presence.intervalMs`.
+    case occupancy(room: String, count: Int, recent: [ChatUser])
+    /// Rooms whose member count changed, and rooms that are gone, for connections that
+    /// watch the room list.
+    case roomsChanged(rooms: [RoomSummary], removed: [String])
     case renamed(user: ChatUser, oldName: String, re: RequestID?)
     case joined(room: String, re: RequestID?)
     case left(room: String, current: String, re: RequestID?)
@@ -16,8 +23,48 @@ public enum ServerMessage: Sendable {
     case error(ChatError, retryAfterMs: Int64?, re: RequestID?)
 }
 
+/// Members of a room: everyone, a page, or one name looked up.
+public struct UserList: Equatable, Sendable {
+    public var room: String
+    /// How many are listed in the room.
+    public var count: Int
+    public var users: [ChatUser]
+    /// The room lists everyone and announces changes with `presence` (`"mode":"full"`); false
+    /// when it is large and sends `occupancy` counts instead (`"mode":"count"`).
+    public var full: Bool
+    /// The cursor of the following page; nil at the end.
+    public var next: String?
+    /// The name looked up, for a lookup's reply: `users` holds that user or nobody.
+    public var name: String?
+
+    public init(room: String, count: Int, users: [ChatUser], full: Bool, next: String? = nil, name: String? = nil) {
+        self.room = room
+        self.count = count
+        self.users = users
+        self.full = full
+        self.next = next
+        self.name = name
+    }
+
+    /// Everyone in the room is in `users`.
+    public var isEveryone: Bool { name == nil && users.count == count }
+}
+
 public enum PresenceEvent: String, Sendable {
     case join, leave, rename
+}
+
+public struct PresenceChange: Equatable, Sendable {
+    public var event: PresenceEvent
+    public var user: ChatUser
+    /// The name before a rename.
+    public var oldName: String?
+
+    public init(_ event: PresenceEvent, _ user: ChatUser, oldName: String? = nil) {
+        self.event = event
+        self.user = user
+        self.oldName = oldName
+    }
 }
 
 /// A user as others see them: a stable opaque id and the current display name.

@@ -71,8 +71,12 @@ public final class ConfabServer: ReactorDelegate {
             let kind = ListenerProtocol.lines(endpoint: Endpoint.line.rawValue, maxLineBytes: config.line.maxLineBytes)
             address.linePort = try reactor.listen(host: config.server.host, port: config.line.port, speaking: kind).port
         }
-        reactor.every(milliseconds: 1000) { [unowned self] in
+        // Often enough for a large room's occupancy to go out close to its interval.
+        reactor.every(milliseconds: UInt64(min(1000, max(50, config.chat.presence.intervalMs / 4)))) { [unowned self] in
             self.handle(.tick(now: WallClock.unixMillis()))
+        }
+        reactor.turnEnded = { [unowned self] in
+            if chat.hasPendingPresence { handle(.flush(now: WallClock.unixMillis())) }
         }
         reactor.every(milliseconds: 60_000) { [unowned self] in
             logger.info("active connections", metadata: ["connections": "\(reactor.sessionCount)", "users": "\(chat.userCount)", "rooms": "\(chat.roomCount)"])

@@ -24,8 +24,8 @@ import Testing
     }
 
     @Test func presenceRepliesAndErrors() {
-        #expect(render(#"{"type":"presence","room":"lobby","event":"join","user":{"id":"u","name":"Bob"}}"#) == ["[lobby] -- Bob joined"])
-        #expect(render(#"{"type":"presence","room":"lobby","event":"rename","user":{"id":"u","name":"Rob"},"oldName":"Bob"}"#)
+        #expect(render(#"{"type":"presence","room":"lobby","changes":[{"event":"join","user":{"id":"u","name":"Bob"}},{"event":"leave","user":{"id":"v","name":"Al"}}]}"#) == ["[lobby] -- Bob joined", "[lobby] -- Al left"])
+        #expect(render(#"{"type":"presence","room":"lobby","changes":[{"event":"rename","user":{"id":"u","name":"Rob"},"oldName":"Bob"}]}"#)
             == ["[lobby] -- Bob is now known as Rob"])
         #expect(render(#"{"type":"users","room":"lobby","users":[{"id":"a","name":"A"},{"id":"b","name":"B"}]}"#) == ["-- In lobby (2): A, B"])
         #expect(render(#"{"type":"rooms","rooms":[{"name":"dev","users":2},{"name":"lobby","users":5}]}"#) == ["-- Rooms: dev (2), lobby (5)"])

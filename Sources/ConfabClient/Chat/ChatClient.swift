@@ -190,7 +190,7 @@ public final class ChatClient: ClientDelegate {
     func redraw() {
         if let tui {
             let header = "\(serverName) — [\(state.room ?? "…")] — \(state.name ?? "…")"
-            writeAll(tui.render(header: header, lines: scrollback, users: roster.users(in: state.room),
+            writeAll(tui.render(header: header, lines: scrollback, users: roster.users(in: state.room), online: roster.count(in: state.room),
                                 prompt: TerminalScreen.prompt(room: state.room), input: editor.text))
         } else {
             writeAll(screen.redraw(room: state.room, input: editor.text))

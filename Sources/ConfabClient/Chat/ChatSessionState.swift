@@ -145,11 +145,11 @@ public struct ChatSessionState: Sendable {
         case .renamed(let user, _, let id):
             re = id
             name = user.name
-        case .users(_, _, let id), .rooms(_, let id), .system(_, let id), .error(_, _, let id):
+        case .users(_, let id), .rooms(_, let id), .system(_, let id), .error(_, _, let id):
             re = id
         case .ack(let id, _, _):
             re = id
-        case .history, .message, .presence:
+        case .history, .message, .presence, .occupancy, .roomsChanged:
             break
         }
         actions.insert(contentsOf: show(message), at: 0)
