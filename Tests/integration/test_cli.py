@@ -8,7 +8,6 @@ a deadline; nothing sleeps for synchronisation.
 from __future__ import annotations
 
 import json
-import queue
 import re
 import socket
 import subprocess
@@ -17,7 +16,9 @@ import time
 
 import pytest
 
-from conftest import DEFAULT_TIMEOUT, confab_binary, is_message, is_type
+from confabtest.chat import is_type
+from confabtest.paths import confab_binary
+from confabtest.waiting import DEFAULT_TIMEOUT, LineReader
 
 # A server that lets the load generator send as fast as it likes.
 LOAD_CONFIG = "chat:\n  historySize: 50\n  rate:\n    perSecond: 100000\n    burst: 100000\nlog:\n  level: info\n"
@@ -33,26 +34,16 @@ class ChatProcess:
             env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin", "TZ": "UTC"},
         )
         self.lines: list[str] = []
-        self._queue: "queue.Queue[str | None]" = queue.Queue()
-        self._read = 0
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
         assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            self._queue.put(raw.decode("utf-8", "replace").rstrip("\n"))
-        self._queue.put(None)
+        self._stdout = LineReader(self.proc.stdout, strip="\n")
+        self._read = 0
 
     def _more(self, deadline: float) -> bool:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return False
         try:
-            line = self._queue.get(timeout=remaining)
-        except queue.Empty:
+            line = self._stdout.next_line(deadline)
+        except TimeoutError:
             return False
         if line is None:
-            self._queue.put(None)  # keep reporting EOF
             return False
         self.lines.append(line)
         return True
