@@ -16,8 +16,9 @@ import pytest
 pytest.register_assert_rewrite("confabtest")
 pytest_plugins = ["confabtest.plugin"]
 
-from browser_harness import DEFAULT_CONFIG, LOG_DIR, OUTPUT_DIR, TCPProxy, slug_for, start_chrome  # noqa: E402
+from browser_harness import DEFAULT_CONFIG, LOG_DIR, OUTPUT_DIR, slug_for, start_chrome  # noqa: E402
 from confabtest.plugin import item_failed  # noqa: E402
+from confabtest.proxy import TCPProxy  # noqa: E402
 from confabtest.server import ConfabServer  # noqa: E402
 
 

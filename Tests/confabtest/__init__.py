@@ -13,6 +13,7 @@ Modules, one concern each (import them directly; this file imports nothing):
 - `rawconn`   a TCP connection whose every read has a deadline, raw HTTP/1.1;
 - `websocket` an independent RFC 6455 frame encoder/decoder and raw WebSocket clients;
 - `chat`      a protocol-v1 JSON chat client (the `websockets` library) and predicates;
+- `proxy`     a TCP proxy whose connections a test can cut (RST or FIN);
 - `probes`    /proc figures of a process, Prometheus text samples;
 - `plugin`    the pytest plugin: test outcomes for teardown, stopping servers and
               reporting their problems.
