@@ -15,8 +15,8 @@ Modules, one concern each (import them directly; this file imports nothing):
 - `chat`      a protocol-v1 JSON chat client (the `websockets` library) and predicates;
 - `proxy`     a TCP proxy whose connections a test can cut (RST or FIN);
 - `probes`    /proc figures of a process, Prometheus text samples;
-- `plugin`    the pytest plugin: test outcomes for teardown, stopping servers and
-              reporting their problems.
+- `plugin`    the pytest plugin: the binary check at session start, test outcomes
+              for teardown, stopping servers and reporting their problems.
 
 Rules every helper follows:
 - every wait is on an event (a message, a line, EOF, process exit) with a

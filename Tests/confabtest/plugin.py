@@ -1,5 +1,8 @@
 """The pytest plugin both suites load (`pytest_plugins = ["confabtest.plugin"]` in conftest.py).
 
+- At session start the binary under test must be there: an unset CONFAB_BINARY, or
+  one that is not an executable file, stops the run with a usage error (exit status 4)
+  before any test runs. Nothing is skipped and no other build is tried.
 - Each test item keeps its reports as `rep_setup`, `rep_call`, `rep_teardown`, so that
   fixture teardown knows whether the test failed (`item_failed`, `module_failed`).
 - `finish_server` and `module_server` stop servers and report their problems.
@@ -11,7 +14,17 @@ from typing import Iterator
 
 import pytest
 
+from confabtest.paths import binary_problem
 from confabtest.server import ConfabServer
+
+
+@pytest.hookimpl(tryfirst=True)  # before a suite's own session start (the browser suite clears its output)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if session.config.option.collectonly:
+        return  # listing tests runs nothing
+    problem = binary_problem()
+    if problem:
+        raise pytest.UsageError(problem)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
