@@ -44,8 +44,9 @@ extension ChatCore {
 
         send(welcome(session, resumed: false), to: connection, &effects)
         if let nameError { sendError(nameError, to: connection, re: nil, &effects) }
-        sendRoomState(homeRoom, to: connection, re: nil, &effects)
+        // First, so the newcomer's list is in the room's new mode when it tips the room over.
         presenceChanged(homeRoom, PresenceChange(.join, session.user), by: key)
+        sendRoomState(homeRoom, to: connection, re: nil, &effects)
         log(.info, "connection \(connection): session \(session.userID) started as \(name)"
             + (request.resumeToken != nil ? " (resume token unknown or expired)" : ""), &effects)
     }

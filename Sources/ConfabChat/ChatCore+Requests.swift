@@ -149,9 +149,9 @@ extension ChatCore {
         sessions[key]?.rooms.append(roomID)
         sessions[key]?.current = roomID
         guard let room = rooms[roomID] else { return }
+        presenceChanged(roomID, PresenceChange(.join, session.user), by: key)
         send(.joined(room: room.name, re: re), to: connection, &effects)
         sendRoomState(roomID, to: connection, re: nil, &effects)
-        presenceChanged(roomID, PresenceChange(.join, session.user), by: key)
     }
 
     private var roomsPerUserLimit: ChatError {

@@ -49,5 +49,7 @@ extension ChatMachine {
     func roomNames(of connection: ConnectionID) -> [String] { core.roomNames(of: connection) }
     func historyCount(of name: String) -> Int? { core.historyCount(of: name) }
     var pendingSmallRooms: Int { core.pendingSmallRooms }
+    func isLarge(_ room: String) -> Bool? { core.roomByKey[Names.key(room)].flatMap { core.rooms[$0]?.isLarge } }
+    func userID(of connection: ConnectionID) -> String? { core.connections[connection].flatMap { core.sessions[$0]?.userID } }
     func roomUserIDs(named name: String) -> Set<String>? { core.roomUserIDs(named: name) }
 }
