@@ -11,34 +11,12 @@ import ConfabProtocol
 extension ChatCore {
     /// A change in who is listed in a room (after the membership itself changed), by `actor`.
     mutating func presenceChanged(_ roomID: RoomID, _ change: PresenceChange, by actor: SessionKey) {
-        guard var room = rooms[roomID] else { return }
         if change.event != .rename { directoryChanged.insert(roomID) }
-        if !room.isLarge && room.userCount > config.presenceFullListMax {
-            room.isLarge = true
-            room.pendingChanges.removeAll()
-            room.pendingActor = nil
-            room.needsFullList = false
-            room.occupancyChanged = true
-        } else if room.isLarge && room.userCount < config.presenceSmallBelow {
-            room.isLarge = false
-            room.recentArrivals.removeAll()
-            room.needsFullList = true
-        }
-        if room.isLarge {
-            if change.event != .rename { room.occupancyChanged = true }
-            if change.event == .join {
-                if room.recentArrivals.count == Room.recentMax { room.recentArrivals.removeFirst() }
-                room.recentArrivals.append(change.user)
-            }
-        } else if !room.needsFullList {
-            room.pendingActor = room.pendingChanges.isEmpty || room.pendingActor == actor ? actor : nil
-            room.pendingChanges.append(change)
-        }
-        if !room.isPending {
-            room.isPending = true
+        // In place (optional chaining on the dictionary), so no room array is copied.
+        let (largeAbove, smallBelow) = (config.presenceFullListMax, config.presenceSmallBelow)
+        if rooms[roomID]?.note(change, by: actor, largeAbove: largeAbove, smallBelow: smallBelow) == true {
             pendingRooms.append(roomID)
         }
-        rooms[roomID] = room
     }
 
     /// Something is waiting for `flush`.
@@ -80,7 +58,6 @@ extension ChatCore {
         } else if room.needsFullList {
             room.needsFullList = false
             room.pendingChanges.removeAll()
-            room.pendingActor = nil
             if !everyone.isEmpty {
                 effects.append(.broadcast(recipients: everyone, except: nil, OutboundMessage(.users(self.everyone(in: room), re: nil))))
             }

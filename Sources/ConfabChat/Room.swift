@@ -56,6 +56,35 @@ struct Room {
     mutating func addConnection(_ connection: ConnectionID) { connectionSet.insert(connection) }
     mutating func removeConnection(_ connection: ConnectionID) { connectionSet.remove(connection) }
 
+    /// Records a presence change for the next flush and switches mode at the thresholds.
+    /// Returns true when the room has just become pending.
+    mutating func note(_ change: PresenceChange, by actor: SessionKey, largeAbove: Int, smallBelow: Int) -> Bool {
+        if !isLarge && userCount > largeAbove {
+            isLarge = true
+            pendingChanges.removeAll()
+            pendingActor = nil
+            needsFullList = false
+            occupancyChanged = true
+        } else if isLarge && userCount < smallBelow {
+            isLarge = false
+            recentArrivals.removeAll()
+            needsFullList = true
+        }
+        if isLarge {
+            if change.event != .rename { occupancyChanged = true }
+            if change.event == .join {
+                if recentArrivals.count == Room.recentMax { recentArrivals.removeFirst() }
+                recentArrivals.append(change.user)
+            }
+        } else if !needsFullList {
+            pendingActor = pendingChanges.isEmpty || pendingActor == actor ? actor : nil
+            pendingChanges.append(change)
+        }
+        guard !isPending else { return false }
+        isPending = true
+        return true
+    }
+
     /// Numbers and stores the next message and returns it with its recipients, so the
     /// caller looks the room up once.
     mutating func post(now: Int64, from user: ChatUser, text: String, action: Bool)
