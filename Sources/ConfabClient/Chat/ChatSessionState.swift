@@ -215,11 +215,11 @@ public struct ChatSessionState: Sendable {
     public mutating func line(_ raw: String) -> [ChatAction] {
         var text = raw
         if text.hasSuffix("\r") { text.removeLast() }
-        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { return [] }
+        guard !PlainText.trim(text).isEmpty else { return [] }
         switch phase {
         case .open(welcomed: true):
             guard !quitTyped else { return [] }
-            if text.trimmingCharacters(in: .whitespaces).lowercased() == "/quit" {
+            if PlainText.trim(text).lowercased() == "/quit" {
                 quitTyped = true
                 return leave()
             }
