@@ -5,6 +5,7 @@ extension ChatCore {
         var problems: [String] = []
         for (key, session) in sessions {
             if session.rooms.isEmpty { problems.append("session \(key) is in no room") }
+            if session.singleRoom && session.rooms.count > 1 { problems.append("single-room session \(key) in \(session.rooms.count) rooms") }
             if !session.rooms.contains(session.current) { problems.append("session \(key) current room not joined") }
             if Set(session.rooms).count != session.rooms.count { problems.append("session \(key) joined a room twice") }
             if nameOwners[session.nameKey] != key { problems.append("name \(session.name) not owned by \(key)") }

@@ -26,28 +26,44 @@ extension ChatCore {
             }
         }
         let name = chosen ?? randomName()
+        // A requested start room that cannot be used falls back to the home room, with an error.
+        var start = homeRoom
+        var roomError: ChatError?
+        if let requested = request.startRoom {
+            if !Names.isValidRoomName(requested) {
+                roomError = invalidRoom
+            } else {
+                switch openRoom(requested, &effects) {
+                case .success(let id): start = id
+                case .failure(let error): roomError = error
+                }
+            }
+        }
         let key = nextSessionKey
         nextSessionKey += 1
-        let session = Session(key: key, userID: newUserID(), name: name, room: homeRoom, connection: connection,
-                              token: newToken(), limiter: RateLimiter(burst: config.rateBurst, now: now))
+        let session = Session(key: key, userID: newUserID(), name: name, room: start, connection: connection,
+                              token: newToken(), limiter: RateLimiter(burst: config.rateBurst, now: now),
+                              singleRoom: request.singleRoom)
         sessions[key] = session
         connections[connection] = key
         nameOwners[session.nameKey] = key
         tokenOwners[session.token] = key
         userIDs.insert(session.userID)
-        if let home = rooms[homeRoom], home.userCount >= config.roomCapacity {
+        if start == homeRoom, let home = rooms[homeRoom], home.userCount >= config.roomCapacity {
             // The server should have asked admissionError first; admit anyway rather than strand the user.
             log(.warning, "connection \(connection): admitted to full room \(home.name)", &effects)
         }
-        rooms[homeRoom]?.addUser(key)
-        rooms[homeRoom]?.addConnection(connection)
+        rooms[start]?.addUser(key)
+        rooms[start]?.addConnection(connection)
 
         send(welcome(session, resumed: false), to: connection, &effects)
         if let nameError { sendError(nameError, to: connection, re: nil, &effects) }
+        if let roomError { sendError(roomError, to: connection, re: nil, &effects) }
         // First, so the newcomer's list is in the room's new mode when it tips the room over.
-        presenceChanged(homeRoom, PresenceChange(.join, session.user), by: key)
-        sendRoomState(homeRoom, to: connection, re: nil, &effects)
+        presenceChanged(start, PresenceChange(.join, session.user), by: key)
+        sendRoomState(start, to: connection, re: nil, &effects)
         log(.info, "connection \(connection): session \(session.userID) started as \(name)"
+            + (start != homeRoom ? " in \(rooms[start]?.name ?? "?")" : "")
             + (request.resumeToken != nil ? " (resume token unknown or expired)" : ""), &effects)
     }
 

@@ -62,7 +62,7 @@ extension ChatCore {
         return .success(id)
     }
 
-    private var invalidRoom: ChatError {
+    var invalidRoom: ChatError {
         ChatError(.invalidRoom, "a room name is 1-32 letters, digits, '-' or '_'")
     }
 
@@ -114,35 +114,20 @@ extension ChatCore {
                                _ effects: inout [ChatEffect]) {
         guard Names.isValidRoomName(name) else { return sendError(invalidRoom, to: connection, re: re, &effects) }
         guard let session = sessions[key] else { return }
+        if let existing = roomByKey[Names.key(name)], session.rooms.contains(existing) {
+            // Idempotent: make it current and resend its state, no presence.
+            sessions[key]?.current = existing
+            send(.joined(room: rooms[existing]?.name ?? name, re: re), to: connection, &effects)
+            return sendRoomState(existing, to: connection, re: nil, &effects)
+        }
+        // A single-room session leaves its room on joining, so it never nears the per-user limit.
+        if !session.singleRoom && session.rooms.count >= config.maxRoomsPerUser {
+            return sendError(roomsPerUserLimit, to: connection, re: re, &effects)
+        }
         let roomID: RoomID
-        if let existing = roomByKey[Names.key(name)] {
-            roomID = existing
-            if session.rooms.contains(existing) {
-                // Idempotent: make it current and resend its state, no presence.
-                sessions[key]?.current = existing
-                send(.joined(room: rooms[existing]?.name ?? name, re: re), to: connection, &effects)
-                return sendRoomState(existing, to: connection, re: nil, &effects)
-            }
-            if session.rooms.count >= config.maxRoomsPerUser {
-                return sendError(roomsPerUserLimit, to: connection, re: re, &effects)
-            }
-            if let room = rooms[existing], room.userCount >= config.roomCapacity {
-                return sendError(ChatError(.roomFull, "room \(room.name) is full"), to: connection, re: re, &effects)
-            }
-        } else {
-            if session.rooms.count >= config.maxRoomsPerUser {
-                return sendError(roomsPerUserLimit, to: connection, re: re, &effects)
-            }
-            if rooms.count >= config.maxRooms {
-                return sendError(ChatError(.roomLimit, "the server has reached its limit of \(config.maxRooms) rooms"),
-                                 to: connection, re: re, &effects)
-            }
-            roomID = nextRoomID
-            nextRoomID += 1
-            let room = Room(id: roomID, name: name, permanent: false, historySize: config.historySize)
-            rooms[roomID] = room
-            roomByKey[room.key] = roomID
-            log(.debug, "room \(name) created", &effects)
+        switch openRoom(name, &effects) {
+        case .success(let id): roomID = id
+        case .failure(let error): return sendError(error, to: connection, re: re, &effects)
         }
         rooms[roomID]?.addUser(key)
         rooms[roomID]?.addConnection(connection)
@@ -152,6 +137,35 @@ extension ChatCore {
         presenceChanged(roomID, PresenceChange(.join, session.user), by: key)
         send(.joined(room: room.name, re: re), to: connection, &effects)
         sendRoomState(roomID, to: connection, re: nil, &effects)
+        guard session.singleRoom else { return }
+        // Joined first, so a refused join keeps the user where they were; now leave the old room.
+        sessions[key]?.rooms = [roomID]
+        for previous in session.rooms {
+            let previousName = rooms[previous]?.name ?? ""
+            removeFromRoom(key, connection: connection, roomID: previous, user: session.user, &effects)
+            send(.left(room: previousName, current: room.name, re: nil), to: connection, &effects)
+        }
+    }
+
+    /// The room `name` (a valid room name) names, for a session to enter: an existing room
+    /// unless it is at `roomCapacity`, else a new room unless the server is at `maxRooms`.
+    mutating func openRoom(_ name: String, _ effects: inout [ChatEffect]) -> Result<RoomID, ChatError> {
+        if let existing = roomByKey[Names.key(name)] {
+            if let room = rooms[existing], room.userCount >= config.roomCapacity {
+                return .failure(ChatError(.roomFull, "room \(room.name) is full"))
+            }
+            return .success(existing)
+        }
+        if rooms.count >= config.maxRooms {
+            return .failure(ChatError(.roomLimit, "the server has reached its limit of \(config.maxRooms) rooms"))
+        }
+        let roomID = nextRoomID
+        nextRoomID += 1
+        let room = Room(id: roomID, name: name, permanent: false, historySize: config.historySize)
+        rooms[roomID] = room
+        roomByKey[room.key] = roomID
+        log(.debug, "room \(name) created", &effects)
+        return .success(roomID)
     }
 
     private var roomsPerUserLimit: ChatError {

@@ -3,14 +3,26 @@ import ConfabProtocol
 /// Identifies one transport connection; assigned by the reactor, never reused while open.
 public typealias ConnectionID = UInt64
 
-/// What the client asked for in the upgrade request's query (`/ws?name=…&resume=…`).
+/// What the client asked for when it connected: in the upgrade request's query
+/// (`/ws?name=…&resume=…`), or in the first request of a dialect that names the user then.
 public struct ConnectRequest: Sendable, Equatable {
     public var name: String?
     public var resumeToken: String?
+    /// The room a new session starts in instead of the home room, created when it does not
+    /// exist. When it cannot be used (invalid name, full, no room left under `maxRooms`) the
+    /// session starts in the home room and gets the `error` after its `welcome`, as for a
+    /// refused name. Ignored when a resume token is accepted.
+    public var startRoom: String?
+    /// The session is in one room at a time: a successful `join` of another room then leaves
+    /// the previous one (a `left` reply, presence `leave` there). For dialects such as PixIDE
+    /// whose users switch rooms rather than join several.
+    public var singleRoom: Bool
 
-    public init(name: String? = nil, resumeToken: String? = nil) {
+    public init(name: String? = nil, resumeToken: String? = nil, startRoom: String? = nil, singleRoom: Bool = false) {
         self.name = name
         self.resumeToken = resumeToken
+        self.startRoom = startRoom
+        self.singleRoom = singleRoom
     }
 }
 

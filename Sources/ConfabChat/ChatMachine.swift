@@ -1,3 +1,5 @@
+import ConfabProtocol
+
 /// The whole chat brain: rooms, names, history, presence, rate limits and session resume.
 /// A value type driven by `handle(_:into:)`; time and randomness come in from outside, effects
 /// go out as a list the reactor carries out. See docs/PROTOCOL.md for the wire protocol.
@@ -35,6 +37,14 @@ public struct ChatMachine {
 
     /// Presence or room-list changes wait for a `.flush`.
     public var hasPendingPresence: Bool { core.hasPendingPresence }
+
+    /// Why a new session could not be named `name` now (`invalid_name`, `name_taken`), or nil
+    /// when it could. For dialects that name the user in a request and refuse rather than
+    /// fall back to a random name; valid until the next event.
+    public func nameError(_ name: String) -> ChatError? {
+        if case .failure(let error) = core.checkName(name, for: nil) { return error }
+        return nil
+    }
 
     /// Sessions, including those in their resume grace period.
     public var userCount: Int { core.sessions.count }

@@ -16,9 +16,11 @@ struct Session {
     var connection: ConnectionID?
     var token: String
     var limiter: RateLimiter
+    /// In one room at a time: joining another leaves the previous one (`ConnectRequest.singleRoom`).
+    let singleRoom: Bool
 
     init(key: SessionKey, userID: String, name: String, room: RoomID, connection: ConnectionID,
-         token: String, limiter: RateLimiter) {
+         token: String, limiter: RateLimiter, singleRoom: Bool = false) {
         self.key = key
         self.userID = userID
         self.name = name
@@ -29,6 +31,7 @@ struct Session {
         self.connection = connection
         self.token = token
         self.limiter = limiter
+        self.singleRoom = singleRoom
     }
 
     mutating func rename(to newName: String) {

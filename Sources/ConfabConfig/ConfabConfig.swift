@@ -15,6 +15,7 @@ public struct ConfabConfig: Sendable, Equatable {
     public var log = LogSettings()
     public var line = LineSettings()
     public var diagnostics = DiagnosticsSettings()
+    public var compat = CompatSettings()
 
     public init() {}
 }

@@ -97,6 +97,9 @@ extension ConfigKey {
 
         ConfigKey("diagnostics.echoPath", \.diagnostics.echoPath, .optionalEndpointPath,
                   "Path of a WebSocket echo endpoint for conformance tests; null is off."),
+
+        ConfigKey("compat.pixidePath", \.compat.pixidePath, .optionalEndpointPath,
+                  "Path of a WebSocket endpoint for PixIDE chat clients; null is off."),
     ]
 
     /// The key with this dotted path.

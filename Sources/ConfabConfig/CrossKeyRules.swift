@@ -33,5 +33,15 @@ enum CrossKeyRules {
             throw fail(("diagnostics.echoPath", "a path other than server.wsPath (\(config.server.wsPath))"),
                        ("server.wsPath", "a path other than diagnostics.echoPath (\(echo))"))
         }
+        if let pixide = config.compat.pixidePath {
+            if pixide == config.server.wsPath {
+                throw fail(("compat.pixidePath", "a path other than server.wsPath (\(config.server.wsPath))"),
+                           ("server.wsPath", "a path other than compat.pixidePath (\(pixide))"))
+            }
+            if let echo = config.diagnostics.echoPath, pixide == echo {
+                throw fail(("compat.pixidePath", "a path other than diagnostics.echoPath (\(echo))"),
+                           ("diagnostics.echoPath", "a path other than compat.pixidePath (\(pixide))"))
+            }
+        }
     }
 }

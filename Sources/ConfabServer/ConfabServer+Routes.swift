@@ -15,9 +15,9 @@ extension ConfabServer {
     func routeRequest(_ request: HTTPRequest, connection: ConnectionID, peer: String) -> Route {
         let path = request.path
         let isRead = request.method == "GET" || request.method == "HEAD"
-        if path == config.server.wsPath || (config.diagnostics.echoPath.map { path == $0 } ?? false) {
+        if let endpoint = webSocketEndpoint(at: path) {
             guard request.method == "GET" else { return methodNotAllowed(allow: "GET") }
-            return upgrade(request, connection: connection, peer: peer, endpoint: path == config.server.wsPath ? .chat : .echo)
+            return upgrade(request, connection: connection, peer: peer, endpoint: endpoint)
         }
         let known = path == "/" || path == "/index.html" || path == "/healthz" || path == "/metrics" || path.hasPrefix("/static/")
         guard known else { return plain(404, "not found", request) }
@@ -36,6 +36,14 @@ extension ConfabServer {
         guard let file = files.file(relative) else { return plain(404, "not found", request) }
         let headers = relative.hasSuffix(".html") ? Self.pageSecurityHeaders : [("Cache-Control", "no-cache"), ("X-Content-Type-Options", "nosniff")]
         return respond(200, contentType: file.contentType, body: file.body, request, headers: headers)
+    }
+
+    /// The WebSocket endpoint configured at `path`, if any.
+    private func webSocketEndpoint(at path: String) -> Endpoint? {
+        if path == config.server.wsPath { return .chat }
+        if path == config.compat.pixidePath { return .pixide }
+        if path == config.diagnostics.echoPath { return .echo }
+        return nil
     }
 
     private func upgrade(_ request: HTTPRequest, connection: ConnectionID, peer: String, endpoint: Endpoint) -> Route {

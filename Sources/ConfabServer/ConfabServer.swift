@@ -30,6 +30,10 @@ public final class ConfabServer: ReactorDelegate {
     var peerIPs: [ConnectionID: String] = [:]
     /// Line users still at the name prompt (the reactor knows who is a line user at all).
     var linesNaming: Set<ConnectionID> = []
+    /// PixIDE connections before their first `join`, with the requests refused so far.
+    var pixideWaiting: [ConnectionID: Int] = [:]
+    /// The name of each joined PixIDE user (its `userId`), repeated in its `joined` replies.
+    var pixideNames: [ConnectionID: String] = [:]
     var counters = ServerCounters()
     let metrics = ServerMetrics()
 
@@ -70,6 +74,9 @@ public final class ConfabServer: ReactorDelegate {
         if config.line.enabled {
             let kind = ListenerProtocol.lines(endpoint: Endpoint.line.rawValue, maxLineBytes: config.line.maxLineBytes)
             address.linePort = try reactor.listen(host: config.server.host, port: config.line.port, speaking: kind).port
+        }
+        if let path = config.compat.pixidePath {
+            logger.info("PixIDE endpoint enabled", metadata: ["path": "\(path)"])
         }
         // Often enough for a large room's occupancy to go out close to its interval.
         reactor.every(milliseconds: UInt64(min(1000, max(50, config.chat.presence.intervalMs / 4)))) { [unowned self] in
@@ -129,6 +136,7 @@ public final class ConfabServer: ReactorDelegate {
 
     public func opened(_ connection: ConnectionID, endpoint: Int) {
         if Endpoint(rawValue: endpoint) == .line { return lineOpened(connection) }
+        if Endpoint(rawValue: endpoint) == .pixide { return pixideOpened(connection) }
         guard Endpoint(rawValue: endpoint) == .chat else { return }
         let request = pendingConnects.removeValue(forKey: connection) ?? ConnectRequest()
         logger.info("websocket open", metadata: ["peer": "\(reactor.peer(of: connection) ?? "?")", "conn": "\(connection)"])
@@ -149,6 +157,8 @@ public final class ConfabServer: ReactorDelegate {
             handle(.received(connection, request, now: WallClock.unixMillis()))
         case .line:
             lineReceived(message, connection: connection)
+        case .pixide:
+            pixideReceived(message, binary: binary, connection: connection)
         case .echo:
             let opcode: WebSocketOpcode = binary ? .binary : .text
             reactor.send(OutboundFrame(FrameEncoder.encode(opcode: opcode, payload: message, fin: true, mask: nil)), to: connection)
@@ -162,6 +172,7 @@ public final class ConfabServer: ReactorDelegate {
         if let ip = peerIPs.removeValue(forKey: connection) { admission.closed(ip: ip) }
         logger.debug("connections changed", metadata: ["connections": "\(reactor.sessionCount)"])
         if Endpoint(rawValue: endpoint) == .line { return lineClosed(connection) }
+        if Endpoint(rawValue: endpoint) == .pixide { return pixideClosed(connection) }
         guard Endpoint(rawValue: endpoint) == .chat else { return }
         let disconnect: DisconnectCause
         switch cause {
@@ -198,7 +209,7 @@ public final class ConfabServer: ReactorDelegate {
         switch effect {
         case .send(let connection, let message):
             counters.messagesOut += 1
-            if let endpoint = reactor.endpoint(of: connection), let frame = frame(message, for: endpoint) {
+            if let endpoint = reactor.endpoint(of: connection), let frame = frame(message, for: endpoint, to: connection) {
                 reactor.send(frame, to: connection)
             }
         case .broadcast(let recipients, let except, let message):
@@ -212,13 +223,16 @@ public final class ConfabServer: ReactorDelegate {
         }
     }
 
-    /// The bytes of one message in the dialect an endpoint speaks.
-    func frame(_ message: OutboundMessage, for endpoint: Int) -> OutboundFrame? {
+    /// The bytes of one message in the dialect an endpoint speaks. `connection` is the
+    /// recipient of a direct send (nil for a broadcast, encoded once for all of an endpoint).
+    func frame(_ message: OutboundMessage, for endpoint: Int, to connection: ConnectionID? = nil) -> OutboundFrame? {
         switch Endpoint(rawValue: endpoint) {
         case .chat:
             return Self.textFrame(message.json)
         case .line:
             return LineDialect.encode(message.message, utcOffsetSeconds: WallClock.utcOffsetSeconds()).map(OutboundFrame.init)
+        case .pixide:
+            return pixideFrame(message, to: connection)
         case .echo, nil:
             return nil
         }

@@ -6,4 +6,6 @@ enum Endpoint: Int {
     case echo = 1
     /// `line.port`: plain-text line chat, bridged into the same state machine.
     case line = 2
+    /// `compat.pixidePath`: PixIDE's chat protocol, bridged into the same state machine.
+    case pixide = 3
 }

@@ -16,6 +16,8 @@ import Testing
     final class Coverage: @unchecked Sendable {
         var messages = 0, resumes = 0, takeovers = 0, rateCloses = 0, leaves = 0, roomsRemoved = 0
         var occupancies = 0, fullListsRestored = 0
+        /// Sessions started away from the home room; joins that left a single-room session's room.
+        var startRooms = 0, switches = 0
     }
 
     struct Model {
@@ -44,6 +46,8 @@ import Testing
         #expect(coverage.leaves > 20)
         #expect(coverage.occupancies > 20)
         #expect(coverage.fullListsRestored > 5)
+        #expect(coverage.startRooms > 20)
+        #expect(coverage.switches > 20)
     }
 
     private func pick<T>(_ items: [T], _ random: inout SplitMix64) -> T {
@@ -52,6 +56,9 @@ import Testing
 
     private func runSequence(seed: UInt64, steps: Int, _ coverage: Coverage) -> Bool {
         var random = SplitMix64(seed: seed &* 7919 &+ 1)
+        // Start rooms and single-room sessions draw from their own stream, so the sequences
+        // the other choices make are the same as before they existed.
+        var variant = SplitMix64(seed: seed ^ 0x5EED_0F_5747)
         let config = ChatConfig(historySize: 3, maxMessageBytes: 64,
                                 rooms: seed % 2 == 0 ? ["lobby"] : ["lobby", "news"],
                                 maxRooms: 6, maxRoomsPerUser: 3, roomCapacity: seed % 2 == 0 ? 4 : 7,
@@ -71,7 +78,12 @@ import Testing
                 let name: String? = random.next(upperBound: UInt64(2)) == 0 ? nil : pick(Self.namePool, &random)
                 let token: String? = random.next(upperBound: UInt64(3)) == 0 && !model.tokens.isEmpty
                     ? pick(model.tokens, &random) : nil
-                event = .connected(model.nextConnection, ConnectRequest(name: name, resumeToken: token), now: now)
+                var request = ConnectRequest(name: name, resumeToken: token)
+                if variant.next(upperBound: UInt64(3)) == 0 {
+                    request.startRoom = pick(Self.roomPool, &variant)
+                    request.singleRoom = variant.next(upperBound: UInt64(2)) == 0
+                }
+                event = .connected(model.nextConnection, request, now: now)
                 model.nextConnection += 1
             case (3...7, let c?):
                 let text = pick(["hi", "  ", "", String(repeating: "é", count: 40), "/me waves", "//x", "ok \u{1}"], &random)
@@ -179,11 +191,19 @@ import Testing
             }
             return true
         }
+        var joinedNow: Set<ConnectionID> = []
         for effect in effects {
             switch effect {
             case .send(let c, let message):
                 let json = decode(message)
                 if json["type"] as? String != "welcome" && !model.open.contains(c) { return fail("send to closed \(c)") }
+                switch json["type"] as? String {
+                case "welcome" where json["resumed"] as? Bool == false && json["room"] as? String != "lobby":
+                    coverage.startRooms += 1
+                case "joined": joinedNow.insert(c)
+                case "left" where joinedNow.contains(c): coverage.switches += 1
+                default: break
+                }
                 guard receive(c, json) else { return false }
             case .broadcast(let recipients, let except, let message):
                 let json = decode(message)

@@ -38,6 +38,7 @@ import Testing
         #expect(config.log.level == .info)
         #expect(config.log.format == .text)
         #expect(config.diagnostics.echoPath == nil)
+        #expect(config.compat.pixidePath == nil)
     }
 
     @Test func noFileAndNoEnvironmentGiveTheDefaults() throws {

@@ -224,6 +224,19 @@ func loadError(_ yaml: String?, environment: [String: String] = [:],
         #expect(error.line == 3)
     }
 
+    @Test func pixidePathMustDifferFromTheOtherEndpoints() throws {
+        let ws = try #require(loadError("compat:\n  pixidePath: /ws\n"))
+        #expect(ws.kind == .crossKey)
+        #expect(ws.keyPath == "compat.pixidePath")
+        #expect(ws.expected == "a path other than server.wsPath (/ws)")
+        let echo = try #require(loadError("diagnostics:\n  echoPath: /x\ncompat:\n  pixidePath: /x\n"))
+        #expect(echo.keyPath == "compat.pixidePath")
+        #expect(echo.line == 4)
+        let reserved = try #require(loadError("compat:\n  pixidePath: /healthz\n"))
+        #expect(reserved.kind == .notAllowed)
+        #expect(try load("compat:\n  pixidePath: /pixide\n", environment: ["CONFAB_COMPAT_PIXIDE_PATH": ""]).compat.pixidePath == nil)
+    }
+
     @Test func echoPathMustDifferFromWsPath() throws {
         let error = try #require(loadError("diagnostics:\n  echoPath: /ws\n"))
         #expect(error.kind == .crossKey)

@@ -52,6 +52,8 @@ func load(_ yaml: String, environment: [String: String] = [:],
               format: json
             diagnostics:
               echoPath: /echo
+            compat:
+              pixidePath: /pixide
             """)
         var expected = ConfabConfig()
         expected.server.host = "0.0.0.0"
@@ -87,6 +89,7 @@ func load(_ yaml: String, environment: [String: String] = [:],
         expected.log.level = .debug
         expected.log.format = .json
         expected.diagnostics.echoPath = "/echo"
+        expected.compat.pixidePath = "/pixide"
         #expect(config == expected)
     }
 
@@ -118,6 +121,13 @@ func load(_ yaml: String, environment: [String: String] = [:],
     @Test func echoPathNullIsOff() throws {
         #expect(try load("diagnostics:\n  echoPath: null\n").diagnostics.echoPath == nil)
         #expect(try load("diagnostics:\n  echoPath: ~\n").diagnostics.echoPath == nil)
+    }
+
+    @Test func pixidePathEmptyOrNullIsOff() throws {
+        #expect(try load("compat:\n  pixidePath: \"\"\n").compat.pixidePath == nil)
+        #expect(try load("compat:\n  pixidePath: null\n").compat.pixidePath == nil)
+        #expect(try load("compat:\n  pixidePath:\n").compat.pixidePath == nil)
+        #expect(try load("compat:\n  pixidePath: /pixide\n").compat.pixidePath == "/pixide")
     }
 
     @Test func portZeroMeansEphemeral() throws {
