@@ -358,7 +358,8 @@ function requestPage(roomName, cursor) {
 
 els.usersMore.addEventListener('click', () => {
   const room = currentRoom(state);
-  if (!room || room.mode !== 'count' || room.next === null) return;
+  if (!room || room.mode !== 'count') return;
+  // the next page; past the last one, the first page again (who came since)
   requestPage(room.name, room.next);
   render();
 });

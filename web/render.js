@@ -132,7 +132,8 @@ function fillUsers(doc, ul, users, meId) {
  * recentHeading, membersHeading, more} (each optional).
  *  - a small room: everyone in `list` (me first, then by name) and "N online";
  *  - a large room: "10,234 online", me, the recent arrivals, the pages loaded so
- *    far (join order) with a "Show more" button while there is a next page, a
+ *    far (join order) with a "Show more" button while there is a next page (or
+ *    "Reload list" when the last page was reached but the count changed), a
  *    search box and the result of the last lookup. Never every member.
  */
 export function renderUsers(doc, panel, state) {
@@ -161,9 +162,12 @@ export function renderUsers(doc, panel, state) {
     }
   }
   if (panel.more) {
-    setHidden(panel.more, !(large && view.more));
+    // "Show more": the next page by cursor; "Reload list": the list ended but the count moved on
+    setHidden(panel.more, !(large && (view.more || view.stale)));
     panel.more.disabled = !!(large && view.loading);
-    setText(panel.more, large && view.loading ? 'Loading…' : 'Show more');
+    const action = large && !view.more && view.stale ? 'reload' : 'more';
+    panel.more.dataset.action = action;
+    setText(panel.more, large && view.loading ? 'Loading…' : action === 'reload' ? 'Reload list' : 'Show more');
   }
   if (panel.result) renderLookup(doc, panel.result, large ? view.lookup : null, room?.name ?? '');
 }

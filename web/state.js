@@ -343,7 +343,7 @@ export function setLookup(state, roomName, name) {
 /**
  * What the member panel shows for a room.
  *  full:  {mode:'full', count, users (me first, then by name)}
- *  count: {mode:'count', count, me, recent, members (pages, join order), more, loading, lookup}
+ *  count: {mode:'count', count, me, recent, members (pages, join order), more, stale, loading, lookup}
  */
 export function memberPanel(state, roomName) {
   const room = getRoom(state, roomName);
@@ -352,13 +352,17 @@ export function memberPanel(state, roomName) {
     return { mode: 'full', count: room.users.length, users: sortedUsers(state, room.name) };
   }
   const meId = state.me?.id;
+  const members = room.users.filter((u) => u.id !== meId);
+  const shown = members.length + (state.me ? 1 : 0);
   return {
     mode: 'count',
     count: room.count,
     me: state.me ? { id: state.me.id, name: state.me.name } : null,
     recent: room.recent.filter((u) => u.id !== meId),
-    members: room.users.filter((u) => u.id !== meId),
+    members,
     more: room.next !== null,
+    // the last page was reached but the count moved on: only a fresh first page can show who came
+    stale: room.next === null && room.count !== shown,
     loading: room.pageLoading,
     lookup: room.lookup,
   };

@@ -272,11 +272,23 @@ test('the page end to end against a fake server', async () => {
   await tick();
   const first = lastSent();
   assert.deepEqual(first, { type: 'users', room: 'lobby', id: first.id });
-  ws2.recv({ type: 'users', room: 'lobby', mode: 'count', count: 4, users: [al, { id: 'me', name: 'Bob' }, { id: 'n3', name: 'Fourth' }], re: first.id });
+  ws2.recv({ type: 'users', room: 'lobby', mode: 'count', count: 4, users: [al, { id: 'me', name: 'Bob' }, { id: 'z', name: 'Zoe' }, { id: 'n3', name: 'Fourth' }], re: first.id });
   $('rooms').children[0].querySelector('button.room-btn').dispatch('click');
   await tick();
   assert.equal($('user-count').textContent, '4 online');
-  assert.deepEqual($('users').children.map((li) => li.querySelector('.user-name').textContent), ['Bob', 'Alice', 'Fourth']);
+  assert.deepEqual($('users').children.map((li) => li.querySelector('.user-name').textContent), ['Bob', 'Alice', 'Zoe', 'Fourth']);
+  assert.equal($('users-more').hidden, true);
+  // one more arrives after the last page: the list can only be reloaded from the start
+  ws2.recv({ type: 'occupancy', room: 'lobby', count: 5, recent: [{ id: 'n5', name: 'Fifth' }] });
+  await tick();
+  assert.equal($('users-more').hidden, false);
+  assert.equal($('users-more').textContent, 'Reload list');
+  $('users-more').dispatch('click');
+  const reload = lastSent();
+  assert.deepEqual(reload, { type: 'users', room: 'lobby', id: reload.id });
+  ws2.recv({ type: 'users', room: 'lobby', mode: 'count', count: 5, users: [al, { id: 'me', name: 'Bob' }, { id: 'z', name: 'Zoe' }, { id: 'n3', name: 'Fourth' }, { id: 'n5', name: 'Fifth' }], re: reload.id });
+  await tick();
+  assert.equal($('users').children.length, 5);
   assert.equal($('users-more').hidden, true);
   // ...and small again: the full list, the plain panel, presence lines again
   ws2.recv({ type: 'users', room: 'lobby', mode: 'full', count: 2, users: [{ id: 'me', name: 'Bob' }, al] });

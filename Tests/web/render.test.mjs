@@ -142,11 +142,19 @@ test('a large room: "10,234 online", me, a page, "Show more", the search box; ne
   assert.equal(panel.recentHeading.hidden, false);
   assert.deepEqual(names(panel.recent), ['Newest', XSS]);
   assert.equal(panel.recent.querySelectorAll('img').length, 0);
-  // the last page: the button goes
+  assert.equal(panel.more.dataset.action, 'more');
+  // the last page, but the count says more came: "Reload list" (the first page again)
   applyServerMessage(s, P({ type: 'users', room: 'lobby', mode: 'count', count: 10241, users: many(3, 99) }), { page: true, cursor: '100' });
   renderUsers(doc, panel, s);
-  assert.equal(panel.more.hidden, true);
+  assert.equal(panel.more.hidden, false);
+  assert.equal(panel.more.dataset.action, 'reload');
+  assert.equal(panel.more.textContent, 'Reload list');
   assert.equal(panel.membersHeading.textContent, 'Members');
+  // the last page and everyone counted is listed: no button
+  applyServerMessage(s, P({ type: 'users', room: 'lobby', mode: 'count', count: 4, users: many(3) }), { page: true, cursor: null });
+  renderUsers(doc, panel, s);
+  assert.equal(panel.more.hidden, true);
+  assert.deepEqual(names(panel.list), ['Me', 'user-0', 'user-1', 'user-2']);
   // small again: back to the plain list
   applyServerMessage(s, P({ type: 'users', room: 'lobby', mode: 'full', count: 2, users: [{ id: 'me', name: 'Me' }, { id: 'a', name: 'Al' }] }));
   renderUsers(doc, panel, s);

@@ -266,6 +266,10 @@ test('a small room becoming large, and large becoming small again', () => {
   v = memberPanel(s, 'lobby');
   assert.deepEqual(v.members.map((u) => u.name), ['Alice', 'Bob', 'Cy']);
   assert.deepEqual(v.recent, [cy], 'recent arrivals kept');
+  assert.equal(v.more, false);
+  assert.equal(v.stale, false, 'everyone counted is listed');
+  applyServerMessage(s, occupancy('lobby', 5, [{ id: 'd', name: 'Di' }]));
+  assert.equal(memberPanel(s, 'lobby').stale, true, 'the list ended before the newcomer: reload it');
   // small again: the server sends everyone, presence resumes
   applyServerMessage(s, full('lobby', [me, alice]));
   v = memberPanel(s, 'lobby');
