@@ -164,7 +164,9 @@ export function renderUsers(doc, panel, state) {
   if (panel.more) {
     // "Show more": the next page by cursor; "Reload list": the list ended but the count moved on
     setHidden(panel.more, !(large && (view.more || view.stale)));
-    panel.more.disabled = !!(large && view.loading);
+    // not `disabled`: that would drop the keyboard focus; clicks are ignored while loading
+    const busy = !!(large && view.loading);
+    if (busy) panel.more.setAttribute('aria-disabled', 'true'); else panel.more.removeAttribute('aria-disabled');
     const action = large && !view.more && view.stale ? 'reload' : 'more';
     panel.more.dataset.action = action;
     setText(panel.more, large && view.loading ? 'Loading…' : action === 'reload' ? 'Reload list' : 'Show more');

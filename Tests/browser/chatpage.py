@@ -138,7 +138,7 @@ class ChatPage:
         """Click "Show more" (or "Reload list") and wait for the page it asked for."""
         before = self.users()
         self.by_id("users-more").click()
-        self.wait(lambda: not self.by_id("users-more").get_attribute("disabled") and self.users() != before,
+        self.wait(lambda: not self.by_id("users-more").get_attribute("aria-disabled") and self.users() != before,
                   "the member list changed after Show more")
 
     def search_shown(self) -> bool:

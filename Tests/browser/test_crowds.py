@@ -7,6 +7,7 @@ of more than 3 members is large. Raw WebSocket sessions (crowd.py) make up the c
 from __future__ import annotations
 
 import pytest
+from selenium.webdriver.common.keys import Keys
 
 from browser_harness import CROWD_CONFIG
 
@@ -37,11 +38,13 @@ def test_large_room_shows_the_count_a_paged_list_search_and_the_directory(server
     assert not (p := alice.contrast_problems()), '\n'.join(p)
     alice.screenshot("20-desktop-large-room")
 
-    # Show more: the next page by cursor
-    alice.click_more()
+    # Show more (from the keyboard): the next page by cursor; the focus stays on the button
+    alice.js("document.getElementById('users-more').focus();")
+    alice.press(Keys.ENTER)
     alice.wait(lambda: len(alice.users()) == 1 + 2 * PAGE, "the second page appended")
     assert alice.users() == [a] + names[:2 * PAGE]
     assert alice.more_button() == "Show more"
+    assert alice.active()["id"] == "users-more"
 
     # more arrive: the count follows (occupancy), newest first under "Just arrived", still no lines
     crowd.join("late-one", "late-two")
