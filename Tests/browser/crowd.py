@@ -6,13 +6,31 @@ intro (welcome .. history): the server has counted it. Members never read what t
 server sends them afterwards (occupancy, roomsChanged): a few KiB that the socket
 buffers hold. `leave` says goodbye with close 1000 (the session ends at once, no grace
 period) and waits for the server's close; `close_all` does that for everyone left.
+A crowd of a thousand needs as many file descriptors here: the soft limit is raised
+towards the hard one when needed (the server raises its own at start-up).
 """
+
 
 from __future__ import annotations
 
 import json
+import resource
+
+import pytest
 
 from confabtest.websocket import OP_CLOSE, OP_TEXT, RawWebSocket, ws_close_payload
+
+
+def ensure_open_files(n: int) -> None:
+    """Room for `n` more sockets in this process, or a failure that says why."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = n + 512  # the browser driver, the server's pipes and logs, Python itself
+    if soft == resource.RLIM_INFINITY or soft >= want:
+        return
+    new = want if hard == resource.RLIM_INFINITY else min(hard, want)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+    if new < want:
+        pytest.fail(f"a crowd of {n} needs about {want} open files; the hard limit is {hard}")
 
 
 class Crowd:
@@ -22,6 +40,7 @@ class Crowd:
 
     def join(self, *names: str) -> None:
         """Connect one session per name (each in the home room), in this order."""
+        ensure_open_files(len(self.members) + len(names))
         for name in names:
             ws = RawWebSocket(self.server, f"name={name}")
             try:
