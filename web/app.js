@@ -1,14 +1,15 @@
 // Wiring: DOM events, connection and state. The only module that touches
 // browser globals at the top level.
 import {
-  buildSend, buildJoin, buildLeave, buildName, isValidRoomName, isValidUserName, roomKey,
+  buildSend, buildJoin, buildLeave, buildName, buildRooms, buildUsers, isValidRoomName, isValidUserName, roomKey,
 } from './protocol.js';
 import { Connection } from './connection.js';
 import {
   createState, resetState, applyServerMessage, setCurrent, currentRoom, getRoom, addSystem,
+  clearPresence, setPageLoading, setLookup,
 } from './state.js';
 import {
-  renderStatus, renderHeader, renderRooms, renderUsers, renderError, renderCounter, MessageView,
+  renderStatus, renderHeader, renderRooms, renderUsers, renderDirectory, renderError, renderCounter, MessageView,
 } from './render.js';
 import { counterState } from './utf8.js';
 import { InputHistory } from './input-history.js';
@@ -31,6 +32,14 @@ const els = {
   rooms: $('rooms'),
   users: $('users'),
   userCount: $('user-count'),
+  userSearch: $('user-search'),
+  userSearchInput: $('user-search-input'),
+  userSearchResult: $('user-search-result'),
+  usersRecent: $('users-recent'),
+  recentHeading: $('recent-heading'),
+  membersHeading: $('members-heading'),
+  usersMore: $('users-more'),
+  directory: $('directory'),
   joinForm: $('join-form'),
   joinRoom: $('join-room'),
   roomTitle: $('room-title'),
@@ -47,6 +56,18 @@ const defaultTitle = doc.title || 'Confab';
 const wsPath = doc.querySelector('meta[name="confab-ws-path"]')?.getAttribute('content') || '/ws';
 
 const state = createState();
+/** Members asked for per "Show more" in a large room. */
+const USERS_PAGE = 50;
+const panel = {
+  list: els.users,
+  count: els.userCount,
+  search: els.userSearch,
+  result: els.userSearchResult,
+  recent: els.usersRecent,
+  recentHeading: els.recentHeading,
+  membersHeading: els.membersHeading,
+  more: els.usersMore,
+};
 const view = new MessageView(doc, els.messages, els.newMessages);
 const inputHistory = new InputHistory();
 
@@ -54,6 +75,8 @@ let nextId = 1;
 /** id -> {kind, text?, room?} for requests awaiting a direct reply */
 const pending = new Map();
 let lastSwitchId = null;
+/** Requests the page makes on its own: their replies do not clear an error being shown. */
+const BACKGROUND = new Set(['watch', 'page']);
 
 function request(kind, build, extra = {}) {
   const id = nextId++;
@@ -96,9 +119,9 @@ function onStatus(s) {
   }
 }
 
-/** Nobody is "online" for us any more: do not keep showing a stale user list. */
+/** Nobody is "online" for us any more: do not keep showing stale user lists or room counts. */
 function clearUsers() {
-  for (const r of state.rooms.values()) r.users = [];
+  clearPresence(state);
 }
 
 let frame = 0;
@@ -113,7 +136,8 @@ function render() {
 function renderNow() {
   renderHeader(els, state, defaultTitle);
   renderRooms(doc, els.rooms, state);
-  renderUsers(doc, els.users, els.userCount, state);
+  renderDirectory(doc, els.directory, state);
+  renderUsers(doc, panel, state);
   const room = currentRoom(state);
   els.roomTitle.textContent = room ? `#${room.name}` : '';
   // short, so it fits one line on a phone; the keys are explained in the hint below
@@ -142,6 +166,10 @@ function onMessage(msg, ctx) {
   if (p) pending.delete(msg.re);
   const ctx2 = { ...ctx, now: new Date().toISOString() };
   if (msg.type === 'users' && p && p.kind === 'send') ctx2.requested = true;
+  if (msg.type === 'users' && p && p.kind === 'page') Object.assign(ctx2, { page: true, cursor: p.cursor });
+  if (msg.type === 'rooms' && p && p.kind === 'watch') ctx2.watch = true;
+  if (msg.type === 'error' && p && p.kind === 'page') setPageLoading(state, p.room, false);
+  if (msg.type === 'error' && p && p.kind === 'lookup') setLookup(state, p.room, null);
   if (msg.type === 'joined' && p && (p.kind === 'switch' || p.kind === 'join') && msg.re !== lastSwitchId) ctx2.keepCurrent = true;
   if (msg.type === 'welcome') pending.clear();
 
@@ -153,7 +181,11 @@ function onMessage(msg, ctx) {
     if (out.welcome?.restarted && remembered && state.me && remembered !== state.me.name) {
       request('name', (id) => buildName(remembered, id));
     }
+    // the room directory: a snapshot now, roomsChanged after (the subscription is per connection)
+    request('watch', (id) => buildRooms(id, { watch: true }));
   }
+  // a room we listed in full became large: its list is gone, fetch the first page
+  if (out.needFirstPage) requestPage(out.room, null);
   if (out.error) {
     let text = out.error.message;
     if (out.error.code === 'rate_limited' && out.error.retryAfterMs) {
@@ -161,7 +193,7 @@ function onMessage(msg, ctx) {
     }
     showError(text);
     els.error.dataset.code = out.error.code;
-  } else if (out.clearError || (p && msg.type !== 'error')) {
+  } else if (out.clearError || (p && msg.type !== 'error' && !BACKGROUND.has(p.kind))) {
     showError('');
   }
   if (out.renamed && p && (p.kind === 'name' || p.kind === 'send')) {
@@ -258,12 +290,8 @@ els.rooms.addEventListener('click', (ev) => {
     if (request('leave', (id) => buildLeave(room, id), { room }) === null) showError('Not connected.');
     return;
   }
-  if (roomKey(room) !== state.current) {
-    setCurrent(state, room);
-    // keep the server's current room in step (join is idempotent)
-    lastSwitchId = request('switch', (id) => buildJoin(room, id), { room });
-    render();
-  }
+  // keep the server's current room in step (join is idempotent)
+  goToRoom(room);
   closeSidebarOnSmallScreens();
   els.input.focus();
 });
@@ -285,6 +313,74 @@ els.joinForm.addEventListener('submit', (ev) => {
   lastSwitchId = request('join', (id) => buildJoin(room, id), { room });
   if (lastSwitchId === null) showError('Not connected.');
   closeSidebarOnSmallScreens();
+});
+
+// ---------- all rooms (directory) ----------
+
+/** Go to a room: switch to it when joined, else join it (it becomes current). */
+function goToRoom(room) {
+  const existing = getRoom(state, room);
+  if (existing) {
+    if (roomKey(room) !== state.current) {
+      setCurrent(state, existing.name);
+      lastSwitchId = request('switch', (id) => buildJoin(existing.name, id), { room: existing.name });
+      render();
+    }
+    return true;
+  }
+  lastSwitchId = request('switch', (id) => buildJoin(room, id), { room });
+  if (lastSwitchId === null) {
+    showError('Not connected.');
+    return false;
+  }
+  return true;
+}
+
+els.directory.addEventListener('click', (ev) => {
+  const btn = ev.target.closest('button');
+  if (!btn || !els.directory.contains(btn)) return;
+  if (goToRoom(btn.dataset.room)) {
+    closeSidebarOnSmallScreens();
+    els.input.focus();
+  }
+});
+
+// ---------- members of a large room: pages and lookup ----------
+
+/** Ask for a page of `roomName`'s members: the first (cursor null) or the one after `cursor`. */
+function requestPage(roomName, cursor) {
+  const room = getRoom(state, roomName);
+  if (!room || room.pageLoading) return;
+  const opts = cursor === null ? {} : { cursor, limit: USERS_PAGE };
+  const id = request('page', (rid) => buildUsers(room.name, rid, opts), { room: room.name, cursor });
+  if (id !== null) setPageLoading(state, room.name, true);
+}
+
+els.usersMore.addEventListener('click', () => {
+  const room = currentRoom(state);
+  if (!room || room.mode !== 'count') return;
+  // the next page; past the last one, the first page again (who came since)
+  requestPage(room.name, room.next);
+  render();
+});
+
+els.userSearch.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const room = currentRoom(state);
+  if (!room) return;
+  const name = els.userSearchInput.value.trim();
+  if (name === '') {
+    setLookup(state, room.name, null);
+    render();
+    return;
+  }
+  const id = request('lookup', (rid) => buildUsers(room.name, rid, { name }), { room: room.name, name });
+  if (id === null) {
+    showError('Not connected.');
+    return;
+  }
+  setLookup(state, room.name, name);
+  render();
 });
 
 // ---------- rename ----------

@@ -14,9 +14,17 @@ export function formatFull(ts) {
   return d.toLocaleString();
 }
 
-/** "1 online" / "N online". */
+/** A whole number with thousands separators: 10234 -> "10,234" (same on every locale). */
+export function formatCount(n) {
+  const v = Number(n);
+  if (!Number.isFinite(v)) return '0';
+  const s = String(Math.trunc(Math.abs(v)));
+  return (v < 0 ? '-' : '') + s.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** "1 online" / "10,234 online". */
 export function onlineLabel(n) {
-  return `${n} online`;
+  return `${formatCount(n)} online`;
 }
 
 /** Text of a presence line. */

@@ -2,8 +2,11 @@
 
 export const SERVER_TYPES = new Set([
   'welcome', 'users', 'history', 'message', 'presence', 'error', 'renamed',
-  'system', 'joined', 'left', 'rooms', 'ack',
+  'system', 'joined', 'left', 'rooms', 'ack', 'occupancy', 'roomsChanged',
 ]);
+
+/** Largest page size a `users` request may ask for. */
+export const USERS_PAGE_MAX = 200;
 
 export const ROOM_NAME_RE = /^[A-Za-z0-9_-]{1,32}$/;
 export const USER_NAME_MAX = 24;
@@ -27,6 +30,22 @@ export function isValidUserName(name) {
 function user(u) {
   if (!u || typeof u !== 'object') return null;
   return { id: String(u.id ?? ''), name: String(u.name ?? '') };
+}
+
+function roomSummary(r) {
+  if (typeof r === 'string') return { name: r, users: null };
+  const n = Number(r?.users);
+  return { name: String(r?.name ?? ''), users: r?.users !== null && Number.isFinite(n) ? n : null };
+}
+
+/** One change of a `presence`: join, leave or rename (with oldName). */
+function presenceChange(c) {
+  if (!c || typeof c !== 'object' || typeof c.event !== 'string') return null;
+  return {
+    event: c.event,
+    user: user(c.user) ?? { id: '', name: '?' },
+    oldName: typeof c.oldName === 'string' ? c.oldName : null,
+  };
 }
 
 function message(m, fallbackRoom) {
@@ -74,13 +93,21 @@ export function parseServerMessage(raw) {
         serverName,
       };
     }
-    case 'users':
+    case 'users': {
+      const users = Array.isArray(m.users) ? m.users.map(user).filter(Boolean) : [];
+      const count = Number(m.count);
       return {
         type: 'users',
         room: String(m.room ?? ''),
-        users: Array.isArray(m.users) ? m.users.map(user).filter(Boolean) : [],
+        // 'full': everyone (kept current by presence); 'count': a large room, `users` is a page
+        mode: m.mode === 'count' ? 'count' : 'full',
+        count: Number.isFinite(count) && count >= 0 ? count : users.length,
+        users,
+        next: typeof m.next === 'string' ? m.next : null,
+        name: typeof m.name === 'string' ? m.name : null,   // present in the reply to a lookup
         re: m.re,
       };
+    }
     case 'history':
       return {
         type: 'history',
@@ -94,10 +121,22 @@ export function parseServerMessage(raw) {
       return {
         type: 'presence',
         room: String(m.room ?? ''),
-        event: String(m.event ?? ''),
-        user: user(m.user) ?? { id: '', name: '?' },
-        oldName: typeof m.oldName === 'string' ? m.oldName : null,
-        ts: typeof m.ts === 'string' ? m.ts : null,
+        changes: Array.isArray(m.changes) ? m.changes.map(presenceChange).filter(Boolean) : [],
+      };
+    case 'occupancy': {
+      const count = Number(m.count);
+      return {
+        type: 'occupancy',
+        room: String(m.room ?? ''),
+        count: Number.isFinite(count) && count >= 0 ? count : 0,
+        recent: Array.isArray(m.recent) ? m.recent.map(user).filter(Boolean) : [],
+      };
+    }
+    case 'roomsChanged':
+      return {
+        type: 'roomsChanged',
+        rooms: Array.isArray(m.rooms) ? m.rooms.map(roomSummary).filter((r) => r.name) : [],
+        removed: Array.isArray(m.removed) ? m.removed.filter((r) => typeof r === 'string') : [],
       };
     case 'error':
       return {
@@ -119,7 +158,7 @@ export function parseServerMessage(raw) {
       return {
         type: 'rooms',
         rooms: Array.isArray(m.rooms)
-          ? m.rooms.map((r) => (typeof r === 'string' ? { name: r, users: null } : { name: String(r?.name ?? ''), users: Number.isFinite(Number(r?.users)) ? Number(r.users) : null }))
+          ? m.rooms.map(roomSummary).filter((r) => r.name)
           : [],
         re: m.re,
       };
@@ -152,12 +191,27 @@ export function buildLeave(room, id) {
 export function buildName(name, id) {
   return JSON.stringify(withId({ type: 'name', name: String(name) }, id));
 }
-export function buildRooms(id) {
-  return JSON.stringify(withId({ type: 'rooms' }, id));
+/** `rooms`; `{watch:true}` also subscribes to `roomsChanged` (per connection). */
+export function buildRooms(id, { watch } = {}) {
+  const req = { type: 'rooms' };
+  if (watch !== undefined) req.watch = !!watch;
+  return JSON.stringify(withId(req, id));
 }
-export function buildUsers(room, id) {
+/**
+ * `users` of a room: everyone (small room) or the first page (large room);
+ * with `cursor`/`limit` a page; with `name` a lookup of one user.
+ */
+export function buildUsers(room, id, { cursor, limit, name } = {}) {
   const req = { type: 'users' };
   if (room) req.room = String(room);
+  if (typeof name === 'string') {
+    req.name = name;
+  } else {
+    if (cursor !== undefined && cursor !== null) req.cursor = String(cursor);
+    if (limit !== undefined && limit !== null) {
+      req.limit = Math.max(1, Math.min(USERS_PAGE_MAX, Math.floor(Number(limit)) || 1));
+    }
+  }
   return JSON.stringify(withId(req, id));
 }
 

@@ -1,8 +1,8 @@
 // DOM rendering. User text only ever goes through textContent / text nodes
 // (and appendLinkified, which does the same).
 import { appendLinkified } from './linkify.js';
-import { formatTime, formatFull, onlineLabel } from './format.js';
-import { isGroupedWith, roomList, sortedUsers, currentRoom } from './state.js';
+import { formatTime, formatFull, formatCount, onlineLabel } from './format.js';
+import { isGroupedWith, roomList, currentRoom, memberPanel, directoryList } from './state.js';
 
 const STATUS_TEXT = {
   connecting: 'connecting',
@@ -103,20 +103,145 @@ function updateRoomRow(doc, li, r) {
   }
 }
 
-/** Users of the current room, with the online count. */
-export function renderUsers(doc, ul, countNode, state) {
-  const room = currentRoom(state);
-  const users = room ? sortedUsers(state, room.name) : [];
+function setHidden(node, hidden) {
+  if (node && node.hidden !== hidden) node.hidden = hidden;
+}
+
+function setText(node, text) {
+  if (node && node.textContent !== text) node.textContent = text;
+}
+
+function userRow(doc, u, meId) {
+  const mine = u.id === meId;
+  const li = el(doc, 'li', mine ? 'user me' : 'user');
+  li.dataset.id = u.id;
+  li.appendChild(el(doc, 'span', 'user-name', u.name));
+  if (mine) li.appendChild(el(doc, 'span', 'you', ' (you)'));
+  return li;
+}
+
+function fillUsers(doc, ul, users, meId) {
   const frag = doc.createDocumentFragment();
-  for (const u of users) {
-    const li = el(doc, 'li', u.id === state.me?.id ? 'user me' : 'user');
-    li.dataset.id = u.id;
-    li.appendChild(el(doc, 'span', 'user-name', u.name));
-    if (u.id === state.me?.id) li.appendChild(el(doc, 'span', 'you', ' (you)'));
-    frag.appendChild(li);
-  }
+  for (const u of users) frag.appendChild(userRow(doc, u, meId));
   ul.replaceChildren(frag);
-  countNode.textContent = onlineLabel(users.length);
+}
+
+/**
+ * The member panel of the current room.
+ * panel: {list, count} and, for large rooms, {search, result, recent,
+ * recentHeading, membersHeading, more} (each optional).
+ *  - a small room: everyone in `list` (me first, then by name) and "N online";
+ *  - a large room: "10,234 online", me, the recent arrivals, the pages loaded so
+ *    far (join order) with a "Show more" button while there is a next page (or
+ *    "Reload list" when the last page was reached but the count changed), a
+ *    search box and the result of the last lookup. Never every member.
+ */
+export function renderUsers(doc, panel, state) {
+  const room = currentRoom(state);
+  const view = memberPanel(state, room?.name);
+  const meId = state.me?.id;
+  const large = view.mode === 'count';
+  setText(panel.count, onlineLabel(view.count));
+  if (!large) {
+    fillUsers(doc, panel.list, view.users, meId);
+  } else {
+    fillUsers(doc, panel.list, view.me ? [view.me, ...view.members] : view.members, meId);
+  }
+  setHidden(panel.search, !large);
+  if (panel.recent) {
+    const show = large && view.recent.length > 0;
+    if (show) fillUsers(doc, panel.recent, view.recent, meId); else panel.recent.replaceChildren();
+    setHidden(panel.recent, !show);
+    setHidden(panel.recentHeading, !show);
+  }
+  if (panel.membersHeading) {
+    setHidden(panel.membersHeading, !large);
+    if (large) {
+      const shown = view.members.length + (view.me ? 1 : 0);
+      setText(panel.membersHeading, view.more ? `Members (${formatCount(shown)} of ${formatCount(view.count)} shown)` : 'Members');
+    }
+  }
+  if (panel.more) {
+    // "Show more": the next page by cursor; "Reload list": the list ended but the count moved on
+    setHidden(panel.more, !(large && (view.more || view.stale)));
+    // not `disabled`: that would drop the keyboard focus; clicks are ignored while loading
+    const busy = !!(large && view.loading);
+    if (busy) panel.more.setAttribute('aria-disabled', 'true'); else panel.more.removeAttribute('aria-disabled');
+    const action = large && !view.more && view.stale ? 'reload' : 'more';
+    panel.more.dataset.action = action;
+    setText(panel.more, large && view.loading ? 'Loading…' : action === 'reload' ? 'Reload list' : 'Show more');
+  }
+  if (panel.result) renderLookup(doc, panel.result, large ? view.lookup : null, room?.name ?? '');
+}
+
+/** The answer to the search box: the user found, nobody, or still looking. */
+function renderLookup(doc, node, lookup, roomName) {
+  if (!lookup) {
+    setHidden(node, true);
+    if (node.textContent !== '') node.replaceChildren();
+    delete node.dataset.state;
+    return;
+  }
+  const st = lookup.pending ? 'pending' : lookup.found ? 'found' : 'missing';
+  const frag = doc.createDocumentFragment();
+  if (st === 'pending') {
+    frag.appendChild(doc.createTextNode(`Looking for ${lookup.name}…`));
+  } else if (st === 'found') {
+    frag.appendChild(el(doc, 'span', 'user-name', lookup.found.name));
+    frag.appendChild(doc.createTextNode(` is in #${roomName}`));
+  } else {
+    frag.appendChild(doc.createTextNode(`No one named ${lookup.name} in #${roomName}`));
+  }
+  node.replaceChildren(frag);
+  node.dataset.state = st;
+  node.className = `lookup ${st}`;
+  setHidden(node, false);
+}
+
+/**
+ * Every room on the server with how many are in it (rooms watch): li[data-room] >
+ * button.dir-btn (room name, count). Rooms we are in are marked `joined`, the
+ * current one `current`. Rows are updated in place, keyed by room.
+ */
+export function renderDirectory(doc, ul, state) {
+  const rows = new Map();
+  for (const li of [...ul.children]) rows.set(li.dataset.key, li);
+  const wanted = directoryList(state);
+  const keep = new Set(wanted.map((r) => r.key));
+  for (const [key, li] of rows) {
+    if (!keep.has(key)) {
+      const hadFocus = li.contains(doc.activeElement);
+      li.remove();
+      rows.delete(key);
+      if (hadFocus) ul.querySelector('button')?.focus();
+    }
+  }
+  wanted.forEach((r, i) => {
+    let li = rows.get(r.key);
+    if (!li) {
+      li = el(doc, 'li', 'dir-room');
+      li.dataset.key = r.key;
+      const btn = el(doc, 'button', 'dir-btn');
+      btn.type = 'button';
+      btn.append(el(doc, 'span', 'room-name'), el(doc, 'span', 'dir-count'));
+      li.appendChild(btn);
+    }
+    const btn = li.querySelector('button.dir-btn');
+    const cls = ['dir-room'];
+    if (r.joined) cls.push('joined');
+    if (r.current) cls.push('current');
+    if (li.className !== cls.join(' ')) li.className = cls.join(' ');
+    li.dataset.room = r.name;
+    btn.dataset.room = r.name;
+    setText(btn.querySelector('.room-name'), `#${r.name}`);
+    const n = r.users === null ? '' : formatCount(r.users);
+    setText(btn.querySelector('.dir-count'), n);
+    const where = r.current ? ', current room' : r.joined ? ', joined' : '';
+    const label = `#${r.name}${r.users === null ? '' : `, ${onlineLabel(r.users)}`}${where}`;
+    if (btn.getAttribute('aria-label') !== label) btn.setAttribute('aria-label', label);
+    btn.title = r.joined ? `Go to #${r.name}` : `Join #${r.name}`;
+    if (ul.children[i] !== li) ul.insertBefore(li, ul.children[i] ?? null);
+  });
 }
 
 /** One <li> for a state item. `prev` decides grouping. */

@@ -1,8 +1,10 @@
 // Client state: rooms, users, messages, unread counts, current room (pure, no DOM).
 import { roomKey } from './protocol.js';
-import { presenceText } from './format.js';
+import { presenceText, formatCount } from './format.js';
 
 export const MAX_ITEMS_PER_ROOM = 500;
+/** Recent arrivals kept for a large room's member panel (newest first). */
+export const RECENT_MAX = 10;
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 
 /**
@@ -10,7 +12,15 @@ const GROUP_WINDOW_MS = 5 * 60 * 1000;
  * @typedef {{kind:'message', key:string, seq:number|null, ts:string|null, from:User, text:string, action:boolean, own:boolean}
  *          |{kind:'presence', key:string, event:string, text:string, ts:string|null}
  *          |{kind:'system', key:string, text:string, ts:string|null, error?:boolean}} Item
- * @typedef {{name:string, users:User[], items:Item[], seqs:Set<number>, maxSeq:number, unread:number, rev:number}} Room
+ * @typedef {{name:string, users:User[], items:Item[], seqs:Set<number>, maxSeq:number, unread:number, rev:number,
+ *            mode:'full'|'count', count:number, next:string|null, recent:User[], pageLoading:boolean,
+ *            lookup:null|{name:string, pending:boolean, found:User|null}}} Room
+ *
+ * Who is in a room (docs/PROTOCOL.md, "Presence and crowds"):
+ *  - mode 'full' (a small room): `users` is everyone, kept current by presence;
+ *  - mode 'count' (a large room): `count` is kept current by occupancy, `users`
+ *    holds the pages loaded so far (join order), `next` the cursor of the
+ *    following page, `recent` the latest arrivals, `lookup` the last name looked up.
  */
 
 export function createState() {
@@ -22,12 +32,17 @@ export function createState() {
     current: null,            // roomKey
     pendingSystem: [],        // system lines that arrived before any room existed
     nextKey: 1,
+    directory: new Map(),     // roomKey -> {name, users}: every room on the server (rooms watch)
+    directoryKnown: false,    // a rooms snapshot arrived on this connection
   };
 }
 
 function newRoom(name) {
   // synced: this room's history has been received once (later histories are catch-ups)
-  return { name, users: [], items: [], seqs: new Set(), maxSeq: -Infinity, unread: 0, rev: 0, synced: false };
+  return {
+    name, users: [], items: [], seqs: new Set(), maxSeq: -Infinity, unread: 0, rev: 0, synced: false,
+    mode: 'full', count: 0, next: null, recent: [], pageLoading: false, lookup: null,
+  };
 }
 
 /** Get or create the room entry for `name`. */
@@ -55,6 +70,28 @@ export function resetState(state) {
   state.rooms = new Map();
   state.current = null;
   state.pendingSystem = [];
+  state.directory = new Map();
+  state.directoryKnown = false;
+}
+
+/**
+ * Nobody is "online" for us any more (offline): forget who is in each room and
+ * the room directory rather than show stale lists.
+ */
+export function clearPresence(state) {
+  for (const r of state.rooms.values()) resetMembers(r);
+  state.directory = new Map();
+  state.directoryKnown = false;
+}
+
+function resetMembers(room) {
+  room.mode = 'full';
+  room.users = [];
+  room.count = 0;
+  room.next = null;
+  room.recent = [];
+  room.pageLoading = false;
+  room.lookup = null;
 }
 
 /** Make `name` the current room (if joined) and clear its unread count. */
@@ -120,11 +157,16 @@ export function addMessage(state, msg, { live = true } = {}) {
   return true;
 }
 
-/** Replace a room's user list. */
+/** Replace a room's user list (a full list: the room is small). */
 export function setUsers(state, roomName, users) {
   const room = getRoom(state, roomName);
   if (!room) return false;
+  room.mode = 'full';
   room.users = dedupUsers(users);
+  room.count = room.users.length;
+  room.next = null;
+  room.recent = [];
+  room.pageLoading = false;
   return true;
 }
 
@@ -151,30 +193,203 @@ export function sortedUsers(state, roomName) {
   });
 }
 
-function renameEverywhere(state, id, name) {
+function renameIn(list, id, name) {
+  for (const u of list) if (u.id === id) u.name = name;
+}
+
+/** A user's new name everywhere we show them (own rename, or a large room that gets no presence). */
+function renameEverywhere(state, id, name, { onlyLarge = false } = {}) {
   for (const r of state.rooms.values()) {
-    for (const u of r.users) if (u.id === id) u.name = name;
+    if (onlyLarge && r.mode !== 'count') continue;
+    renameIn(r.users, id, name);
+    renameIn(r.recent, id, name);
+    if (r.lookup?.found?.id === id) r.lookup.found.name = name;
   }
 }
 
-/** Apply a presence event to the room's user list and add a quiet line. */
+function userNames(users) {
+  return users.map((u) => u.name).join(', ');
+}
+
+/**
+ * Apply a `users` message.
+ *  - with `name`: the reply to a lookup (the search box, or /find when ctx.requested);
+ *  - ctx.page: the reply to our page request (ctx.cursor: the cursor asked, null for the first page);
+ *  - ctx.requested: the reply to /users typed by the user (a system line);
+ *  - otherwise a snapshot: everyone (mode full) or the first page and the count (mode count).
+ */
+export function applyUsers(state, msg, ctx = {}) {
+  const room = getRoom(state, msg.room);
+  const label = room ? room.name : msg.room;
+  if (msg.name !== null) {
+    const found = msg.users[0] ?? null;
+    if (room && msg.mode === 'count' && room.mode === 'count') room.count = msg.count;
+    if (ctx.requested || !room) {
+      addSystem(state, found ? `${found.name} is in ${label}` : `no one named ${msg.name} in ${label}`);
+    } else {
+      room.lookup = { name: msg.name, pending: false, found: found ? { ...found } : null };
+    }
+    return { room: msg.room };
+  }
+  if (ctx.requested || !room) {
+    const names = userNames(msg.users) || '(none)';
+    const text = msg.mode === 'count'
+      ? `users in ${label} (${formatCount(msg.count)} online, ${msg.next === null ? 'all' : `first ${formatCount(msg.users.length)}`} shown): ${names}`
+      : `users in ${label}: ${names}`;
+    if (room && msg.mode === 'full' && room.mode === 'full') setUsers(state, msg.room, msg.users);
+    else if (room && msg.mode === 'count' && room.mode === 'count') room.count = msg.count;
+    addSystem(state, text);
+    return { room: msg.room };
+  }
+  if (ctx.page && ctx.cursor !== null && ctx.cursor !== undefined) {
+    room.pageLoading = false;
+    // a later page: only onto the pages it follows, and only while the room is large
+    if (msg.mode !== 'count' || room.mode !== 'count' || room.next !== ctx.cursor) return { room: msg.room };
+    room.users = dedupUsers([...room.users, ...msg.users]);
+    room.count = msg.count;
+    room.next = msg.next;
+    return { room: msg.room };
+  }
+  if (msg.mode === 'full') {
+    setUsers(state, msg.room, msg.users);
+  } else {
+    if (room.mode !== 'count') room.recent = [];
+    room.mode = 'count';
+    room.users = dedupUsers(msg.users);
+    room.count = msg.count;
+    room.next = msg.next;
+    room.pageLoading = false;
+  }
+  return { room: msg.room };
+}
+
+/**
+ * Apply a `presence` (a small room): its changes in order, idempotently, each
+ * real change with a quiet line. A large room gets no presence; one that
+ * arrives anyway is ignored (the next `users` with mode full restarts the list).
+ */
 export function applyPresence(state, p, now = null) {
   const room = getRoom(state, p.room);
-  if (!room) return false;
-  const u = p.user;
-  if (p.event === 'join') {
-    if (!room.users.some((x) => x.id === u.id)) room.users.push({ id: u.id, name: u.name });
-  } else if (p.event === 'leave') {
-    room.users = room.users.filter((x) => x.id !== u.id);
-  } else if (p.event === 'rename') {
-    renameEverywhere(state, u.id, u.name);
-    if (!room.users.some((x) => x.id === u.id)) room.users.push({ id: u.id, name: u.name });
+  if (!room || room.mode !== 'full') return false;
+  let changed = false;
+  for (const c of p.changes) {
+    const u = c.user;
+    const listed = room.users.find((x) => x.id === u.id);
+    let oldName = c.oldName;
+    if (c.event === 'join') {
+      if (listed) continue;
+      room.users.push({ id: u.id, name: u.name });
+    } else if (c.event === 'leave') {
+      if (!listed) continue;
+      room.users = room.users.filter((x) => x.id !== u.id);
+    } else if (c.event === 'rename') {
+      if (listed && listed.name === u.name) continue;
+      if (listed) {
+        oldName = oldName ?? listed.name;
+        listed.name = u.name;
+      } else {
+        room.users.push({ id: u.id, name: u.name });
+      }
+      // large rooms get no presence: keep their pages and lookups current here
+      renameEverywhere(state, u.id, u.name, { onlyLarge: true });
+    } else {
+      continue;
+    }
+    room.count = room.users.length;
+    changed = true;
+    pushItem(state, room, {
+      kind: 'presence', event: c.event, ts: now,
+      text: presenceText(c.event, u.name, oldName),
+    });
   }
-  pushItem(state, room, {
-    kind: 'presence', event: p.event, ts: p.ts ?? now,
-    text: presenceText(p.event, u.name, p.oldName),
-  });
-  return true;
+  return changed;
+}
+
+/**
+ * Apply an `occupancy` (a large room): the count and recent arrivals. The first
+ * one for a room we list in full means it became large: the list is dropped and
+ * `needFirstPage` asks the caller to fetch the first page.
+ */
+export function applyOccupancy(state, o) {
+  const room = getRoom(state, o.room);
+  if (!room) return { room: o.room, needFirstPage: false };
+  const became = room.mode !== 'count';
+  if (became) {
+    room.mode = 'count';
+    room.users = [];
+    room.next = null;
+    room.recent = [];
+  }
+  room.count = o.count;
+  let recent = room.recent;
+  for (const u of o.recent) recent = [{ id: u.id, name: u.name }, ...recent.filter((x) => x.id !== u.id)];
+  room.recent = recent.slice(0, RECENT_MAX);
+  return { room: o.room, needFirstPage: became };
+}
+
+/** A page request is on its way (the "more" button waits for it). */
+export function setPageLoading(state, roomName, loading) {
+  const room = getRoom(state, roomName);
+  if (room) room.pageLoading = !!loading;
+}
+
+/** A lookup is on its way (name) or cleared (null). */
+export function setLookup(state, roomName, name) {
+  const room = getRoom(state, roomName);
+  if (!room) return;
+  room.lookup = name === null || name === undefined ? null : { name: String(name), pending: true, found: null };
+}
+
+/**
+ * What the member panel shows for a room.
+ *  full:  {mode:'full', count, users (me first, then by name)}
+ *  count: {mode:'count', count, me, recent, members (pages, join order), more, stale, loading, lookup}
+ */
+export function memberPanel(state, roomName) {
+  const room = getRoom(state, roomName);
+  if (!room) return { mode: 'full', count: 0, users: [] };
+  if (room.mode !== 'count') {
+    return { mode: 'full', count: room.users.length, users: sortedUsers(state, room.name) };
+  }
+  const meId = state.me?.id;
+  const members = room.users.filter((u) => u.id !== meId);
+  const shown = members.length + (state.me ? 1 : 0);
+  return {
+    mode: 'count',
+    count: room.count,
+    me: state.me ? { id: state.me.id, name: state.me.name } : null,
+    recent: room.recent.filter((u) => u.id !== meId),
+    members,
+    more: room.next !== null,
+    // the last page was reached but the count moved on: only a fresh first page can show who came
+    stale: room.next === null && room.count !== shown,
+    loading: room.pageLoading,
+    lookup: room.lookup,
+  };
+}
+
+// ---------- the room directory (rooms watch + roomsChanged) ----------
+
+/** Replace the directory with a `rooms` snapshot. */
+export function setDirectory(state, rooms) {
+  state.directory = new Map();
+  for (const r of rooms) state.directory.set(roomKey(r.name), { name: r.name, users: r.users });
+  state.directoryKnown = true;
+}
+
+/** Apply a `roomsChanged`: changed counts (new rooms included), then removed rooms. */
+export function applyRoomsChanged(state, msg) {
+  for (const r of msg.rooms) state.directory.set(roomKey(r.name), { name: r.name, users: r.users });
+  for (const name of msg.removed) state.directory.delete(roomKey(name));
+}
+
+/** Every room on the server, sorted case-insensitively, with whether we are in it. */
+export function directoryList(state) {
+  return [...state.directory.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, r]) => ({
+      key, name: r.name, users: r.users, joined: state.rooms.has(key), current: key === state.current,
+    }));
 }
 
 /** Add a system line to `roomName`, or to the current room. */
@@ -208,6 +423,11 @@ export function applyWelcome(state, w, { resumeAttempted = false } = {}) {
   if (w.limits?.maxMessageBytes) state.maxMessageBytes = w.limits.maxMessageBytes;
   const keep = new Set(w.rooms.map(roomKey));
   for (const k of [...state.rooms.keys()]) if (!keep.has(k)) state.rooms.delete(k);
+  // requests of the previous connection get no reply: nothing is loading any more
+  for (const r of state.rooms.values()) {
+    r.pageLoading = false;
+    if (r.lookup?.pending) r.lookup = null;
+  }
   for (const r of w.rooms) ensureRoom(state, r).name = r;
   setCurrent(state, w.room);
   if (restarted) addSystem(state, 'the server restarted: new session', null, { restart: true });
@@ -224,15 +444,7 @@ export function applyServerMessage(state, msg, ctx = {}) {
     case 'welcome':
       return { welcome: applyWelcome(state, msg, ctx) };
     case 'users':
-      if (getRoom(state, msg.room)) {
-        setUsers(state, msg.room, msg.users);
-        if (msg.re !== undefined && ctx.requested) {
-          addSystem(state, `users in ${getRoom(state, msg.room).name}: ${msg.users.map((u) => u.name).join(', ')}`);
-        }
-      } else {
-        addSystem(state, `users in ${msg.room}: ${msg.users.map((u) => u.name).join(', ') || '(none)'}`);
-      }
-      return { room: msg.room };
+      return applyUsers(state, msg, ctx);
     case 'history': {
       const room = ensureRoom(state, msg.room);
       // A room's first history is the past: not unread. A later one (after a
@@ -258,6 +470,11 @@ export function applyServerMessage(state, msg, ctx = {}) {
     case 'presence':
       applyPresence(state, msg, ctx.now ?? null);
       return { room: msg.room };
+    case 'occupancy':
+      return applyOccupancy(state, msg);
+    case 'roomsChanged':
+      applyRoomsChanged(state, msg);
+      return { directory: true };
     case 'joined':
       ensureRoom(state, msg.room).name = msg.room;
       if (!ctx.keepCurrent) setCurrent(state, msg.room);
@@ -285,9 +502,13 @@ export function applyServerMessage(state, msg, ctx = {}) {
       addSystem(state, msg.text, msg.room);
       return {};
     case 'rooms': {
-      const list = msg.rooms.map((r) => (r.users === null ? r.name : `${r.name} (${r.users})`)).join(', ');
-      addSystem(state, `rooms: ${list || '(none)'}`);
-      return {};
+      // every reply is a whole snapshot; only a typed /rooms is also said in the chat
+      if (msg.rooms.every((r) => r.users !== null)) setDirectory(state, msg.rooms);
+      if (!ctx.watch) {
+        const list = msg.rooms.map((r) => (r.users === null ? r.name : `${r.name} (${formatCount(r.users)})`)).join(', ');
+        addSystem(state, `rooms: ${list || '(none)'}`);
+      }
+      return { directory: true };
     }
     case 'ack':
       return { clearError: true };

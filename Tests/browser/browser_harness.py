@@ -45,6 +45,25 @@ log:
 """
 
 
+# Large rooms (docs/PROTOCOL.md, "Presence and crowds") with a handful of users: a room
+# of more than 3 is large, one below 3 small again; occupancy and roomsChanged come at
+# most every 100 ms. Room for a crowd of a thousand and more from 127.0.0.1.
+CROWD_CONFIG = """\
+server:
+  name: Confab test
+  maxConnectionsPerIP: 5000
+chat:
+  historySize: 50
+  maxMessageBytes: 120
+  resumeGraceSeconds: 30
+  presence:
+    fullListMax: 3
+    intervalMs: 100
+log:
+  level: info
+"""
+
+
 def slug_for(request) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)[:80]
 

@@ -65,7 +65,9 @@ class ChatPage:
               const q = (s) => [...document.querySelectorAll(s)].map((e) => e.textContent.trim());
               return JSON.stringify({status: document.getElementById('status').textContent,
                 me: document.getElementById('me').textContent, rooms: q('#rooms .room-btn'),
-                users: q('#users .user-name'), error: document.getElementById('error').textContent,
+                directory: q('#directory li'), count: document.getElementById('user-count').textContent,
+                users: q('#users .user-name').slice(0, 20), recent: q('#users-recent .user-name'),
+                error: document.getElementById('error').textContent,
                 messages: q('#messages > li').slice(-12)});""")
         except Exception as e:  # noqa: BLE001
             return f"(page state unavailable: {e})"
@@ -122,6 +124,46 @@ class ChatPage:
 
     def user_count_text(self) -> str:
         return self.by_id("user-count").text
+
+    def recent_users(self) -> list[str]:
+        """A large room's "Just arrived" list (newest first); [] when hidden."""
+        return self.js("""const ul = document.getElementById('users-recent');
+          return ul.hidden ? [] : [...ul.querySelectorAll('.user-name')].map((e) => e.textContent);""")
+
+    def more_button(self) -> str | None:
+        """The text of the member panel's "Show more" / "Reload list" button, None when hidden."""
+        return self.js("const b = document.getElementById('users-more'); return b.hidden ? null : b.textContent;")
+
+    def click_more(self):
+        """Click "Show more" (or "Reload list") and wait for the page it asked for."""
+        before = self.users()
+        self.by_id("users-more").click()
+        self.wait(lambda: not self.by_id("users-more").get_attribute("aria-disabled") and self.users() != before,
+                  "the member list changed after Show more")
+
+    def search_shown(self) -> bool:
+        return self.by_id("user-search").is_displayed()
+
+    def find_user(self, name: str) -> str:
+        """Look one name up with the member panel's search box; the answer shown."""
+        field = self.by_id("user-search-input")
+        field.clear()
+        field.send_keys(name, Keys.ENTER)
+        result = self.by_id("user-search-result")
+        self.wait(lambda: result.is_displayed() and result.get_attribute("data-state") in ("found", "missing")
+                  and name.lower() in result.text.lower(), f"lookup of {name!r} answered")
+        return result.text
+
+    def directory(self) -> dict[str, tuple[str, bool]]:
+        """All rooms on the server: name -> (count text, joined), in sidebar order."""
+        rows = self.js("""
+          return [...document.querySelectorAll('#directory li')].map((li) =>
+            [li.dataset.room, li.querySelector('.dir-count').textContent, li.classList.contains('joined')]);""")
+        return {name: (count, joined) for name, count, joined in rows}
+
+    def join_from_directory(self, room: str):
+        self.driver.find_element(By.CSS_SELECTOR, f'#directory li[data-room="{room}"] .dir-btn').click()
+        self.wait(lambda: self.current_room() == room, f"current room {room!r} after a click in All rooms")
 
     def rooms(self) -> dict[str, int]:
         """Room name (without #) -> unread count, in sidebar order."""

@@ -87,6 +87,15 @@ def browsers(request):
 
 
 @pytest.fixture
+def crowd(server):
+    """Raw WebSocket sessions that make a room large (crowd.py); they say goodbye after the test."""
+    from crowd import Crowd
+    c = Crowd(server)
+    yield c
+    c.close_all()
+
+
+@pytest.fixture
 def proxy_factory():
     proxies: list[TCPProxy] = []
 

@@ -53,9 +53,19 @@ test('the page end to end against a fake server', async () => {
   const ws = sockets[0];
   ws.open();
   ws.recv({ type: 'welcome', user: me, room: 'lobby', rooms: ['lobby'], token: 'tok1', limits: { maxMessageBytes: 20 } });
-  ws.recv({ type: 'users', room: 'lobby', users: [me, al] });
+  ws.recv({ type: 'users', room: 'lobby', mode: 'full', count: 2, users: [me, al] });
   ws.recv({ type: 'history', room: 'lobby', messages: [m('lobby', 1, al, 'hello'), m('lobby', 2, al, '<img src=x onerror=alert(1)>')] });
   await tick();
+  // the room directory is asked for (and watched) after every welcome
+  assert.deepEqual(ws.sent, [{ type: 'rooms', watch: true, id: 1 }]);
+  ws.recv({ type: 'rooms', rooms: [{ name: 'lobby', users: 2 }], re: 1 });
+  await tick();
+  assert.deepEqual($('directory').children.map((li) => li.dataset.room), ['lobby']);
+  assert.equal($('directory').children[0].className, 'dir-room joined current');
+  // a small room: no search box, no "more", no page headings
+  for (const id of ['user-search', 'user-search-result', 'users-more', 'users-recent', 'recent-heading', 'members-heading']) {
+    assert.equal($(id).hidden, true, id);
+  }
   assert.equal($('status').dataset.status, 'online');
   assert.equal($('status').textContent, 'online');
   // short placeholder: one line on a 390px phone (the keys are in the hint line)
@@ -74,10 +84,10 @@ test('the page end to end against a fake server', async () => {
   $('input').value = 'line';
   const shift = $('input').dispatch('keydown', { key: 'Enter', shiftKey: true });
   assert.equal(shift.defaultPrevented, false);
-  assert.equal(ws.sent.length, 0);
+  assert.equal(ws.sent.length, 1);
   $('input').value = 'hi all';
   $('input').dispatch('keydown', { key: 'Enter' });
-  assert.deepEqual(lastSent(), { type: 'send', text: 'hi all', room: 'lobby', id: 1 });
+  assert.deepEqual(lastSent(), { type: 'send', text: 'hi all', room: 'lobby', id: 2 });
   assert.equal($('input').value, '');
   // ↑ recalls it
   const up = $('input').dispatch('keydown', { key: 'ArrowUp' });
@@ -88,12 +98,12 @@ test('the page end to end against a fake server', async () => {
   // --- server error shown next to the input, cleared by the next successful send
   $('input').value = '/bogus';
   $('input').dispatch('keydown', { key: 'Enter' });
-  assert.deepEqual(lastSent(), { type: 'send', text: '/bogus', id: 2 });
-  ws.recv({ type: 'error', code: 'unknown_command', message: 'unknown command /bogus, try /help', re: 2 });
+  assert.deepEqual(lastSent(), { type: 'send', text: '/bogus', id: 3 });
+  ws.recv({ type: 'error', code: 'unknown_command', message: 'unknown command /bogus, try /help', re: 3 });
   await tick();
   assert.equal($('error').textContent, 'unknown command /bogus, try /help');
   assert.equal($('error').dataset.code, 'unknown_command');
-  ws.recv({ type: 'ack', re: 1, room: 'lobby', seq: 3 });
+  ws.recv({ type: 'ack', re: 2, room: 'lobby', seq: 3 });
   ws.recv(m('lobby', 3, me, 'hi all'));
   await tick();
   assert.equal($('error').textContent, '');
@@ -120,9 +130,9 @@ test('the page end to end against a fake server', async () => {
   // --- join a room, unread counts in the other
   $('join-room').value = 'dev';
   $('join-form').dispatch('submit');
-  assert.deepEqual(lastSent(), { type: 'join', room: 'dev', id: 3 });
-  ws.recv({ type: 'joined', room: 'dev', re: 3 });
-  ws.recv({ type: 'users', room: 'dev', users: [me] });
+  assert.deepEqual(lastSent(), { type: 'join', room: 'dev', id: 4 });
+  ws.recv({ type: 'joined', room: 'dev', re: 4 });
+  ws.recv({ type: 'users', room: 'dev', mode: 'full', count: 1, users: [me] });
   ws.recv({ type: 'history', room: 'dev', messages: [] });
   ws.recv(m('lobby', 4, al, 'while you are away'));
   await tick();
@@ -132,20 +142,26 @@ test('the page end to end against a fake server', async () => {
   assert.equal($('user-count').textContent, '1 online');
   assert.deepEqual(seqsShown(), []);
   // presence in dev
-  ws.recv({ type: 'presence', room: 'dev', event: 'join', user: al });
+  ws.recv({ type: 'presence', room: 'dev', changes: [{ event: 'join', user: al }] });
   await tick();
   assert.equal($('messages').children.at(-1).className, 'presence presence-join');
+  assert.equal($('messages').children.at(-1).querySelector('.text').textContent, 'Alice joined');
   assert.equal($('users').children.length, 2);
+  // several changes at once: in order, a line each
+  ws.recv({ type: 'presence', room: 'dev', changes: [{ event: 'join', user: { id: 'z', name: 'Zoe' } }, { event: 'leave', user: al }] });
+  await tick();
+  assert.deepEqual($('messages').querySelectorAll('.presence').map((li) => li.querySelector('.text').textContent), ['Alice joined', 'Zoe joined', 'Alice left']);
+  assert.deepEqual($('users').children.map((li) => li.querySelector('.user-name').textContent), [me.name, 'Zoe']);
 
   // --- switch back by clicking the room
   $('rooms').children[0].querySelector('button.room-btn').dispatch('click');
-  assert.deepEqual(lastSent(), { type: 'join', room: 'lobby', id: 4 });
+  assert.deepEqual(lastSent(), { type: 'join', room: 'lobby', id: 5 });
   await tick();
   assert.equal($('rooms').children[0].className, 'room current');
   assert.equal($('rooms').children[0].querySelector('.unread'), null);
   assert.deepEqual(seqsShown(), [1, 2, 3, 4]);
-  ws.recv({ type: 'joined', room: 'lobby', re: 4 });
-  ws.recv({ type: 'users', room: 'lobby', users: [me, al] });
+  ws.recv({ type: 'joined', room: 'lobby', re: 5 });
+  ws.recv({ type: 'users', room: 'lobby', mode: 'full', count: 2, users: [me, al] });
   ws.recv({ type: 'history', room: 'lobby', messages: [1, 2, 3, 4].map((s) => m('lobby', s, s === 3 ? me : al, 'x')) });
   await tick();
   assert.deepEqual(seqsShown(), [1, 2, 3, 4]);
@@ -162,15 +178,21 @@ test('the page end to end against a fake server', async () => {
   assert.equal(ws2.url, 'ws://127.0.0.1:8080/ws?resume=tok1');
   ws2.open();
   ws2.recv({ type: 'welcome', user: me, room: 'lobby', rooms: ['lobby', 'dev'], token: 'tok2', resumed: true, limits: { maxMessageBytes: 20 } });
-  ws2.recv({ type: 'users', room: 'lobby', users: [me, al] });
+  ws2.recv({ type: 'users', room: 'lobby', mode: 'full', count: 2, users: [me, al] });
   ws2.recv({ type: 'history', room: 'lobby', messages: [3, 4, 5].map((s) => m('lobby', s, al, 'x')) });
-  ws2.recv({ type: 'users', room: 'dev', users: [me, al] });
+  ws2.recv({ type: 'users', room: 'dev', mode: 'full', count: 2, users: [me, al] });
   ws2.recv({ type: 'history', room: 'dev', messages: [] });
   await tick();
   assert.equal($('status').dataset.status, 'online');
   assert.equal($('retry').hidden, true);
   assert.deepEqual(seqsShown(), [1, 2, 3, 4, 5]);
   assert.equal(sessionStorage.getItem('confab.token'), 'tok2');
+  // the watch is asked for again on the new connection; its reply replaces the directory
+  const watch2 = ws2.sent.find((x) => x.type === 'rooms');
+  assert.deepEqual(watch2, { type: 'rooms', watch: true, id: watch2.id });
+  ws2.recv({ type: 'rooms', rooms: [{ name: 'dev', users: 2 }, { name: 'lobby', users: 2 }], re: watch2.id });
+  await tick();
+  assert.deepEqual($('directory').children.map((li) => [li.dataset.room, li.className]), [['dev', 'dir-room joined'], ['lobby', 'dir-room joined current']]);
 
   // --- rename through the header
   $('me').dispatch('click');
@@ -186,6 +208,97 @@ test('the page end to end against a fake server', async () => {
   assert.equal($('rename-form').hidden, true);
   assert.equal(localStorage.getItem('confab.name'), 'Bob');
 
+  // --- the directory follows roomsChanged; a click joins a room we are not in
+  ws2.recv({ type: 'roomsChanged', rooms: [{ name: 'big', users: 10233 }], removed: [] });
+  await tick();
+  assert.deepEqual($('directory').children.map((li) => [li.dataset.room, li.querySelector('.dir-count').textContent]),
+    [['big', '10,233'], ['dev', '2'], ['lobby', '2']]);
+  $('directory').children[0].querySelector('button.dir-btn').dispatch('click');
+  const joinBig = lastSent();
+  assert.deepEqual(joinBig, { type: 'join', room: 'big', id: joinBig.id });
+  ws2.recv({ type: 'joined', room: 'big', re: joinBig.id });
+  const crowd = Array.from({ length: 49 }, (_, i) => ({ id: `c${i}`, name: `crowd-${i}` }));
+  ws2.recv({ type: 'users', room: 'big', mode: 'count', count: 10234, users: crowd.concat([{ id: 'me', name: 'Bob' }]), next: '50' });
+  ws2.recv({ type: 'history', room: 'big', messages: [] });
+  await tick();
+  assert.equal($('rooms').children.at(-1).dataset.room, 'big');
+  assert.equal($('rooms').children.at(-1).className, 'room current');
+  // a large room: the count, me and one page; "more" and the search box
+  assert.equal($('user-count').textContent, '10,234 online');
+  assert.equal($('users').children.length, 50);
+  assert.equal($('users').children[0].className, 'user me');
+  assert.equal($('users-more').hidden, false);
+  assert.equal($('user-search').hidden, false);
+  assert.equal($('members-heading').textContent, 'Members (50 of 10,234 shown)');
+  // more: the next page by cursor
+  $('users-more').dispatch('click');
+  const more = lastSent();
+  assert.deepEqual(more, { type: 'users', room: 'big', cursor: '50', limit: 50, id: more.id });
+  await tick();
+  assert.equal($('users-more').getAttribute('aria-disabled'), 'true');
+  $('users-more').dispatch('click');
+  assert.equal(lastSent(), more, 'one page request at a time');
+  ws2.recv({ type: 'users', room: 'big', mode: 'count', count: 10234, users: [{ id: 'd1', name: 'Dee' }], next: '51', re: more.id });
+  await tick();
+  assert.equal($('users').children.length, 51);
+  assert.equal($('users').children.at(-1).textContent, 'Dee');
+  assert.equal($('users-more').getAttribute('aria-disabled'), null);
+  // search: one exact name
+  $('user-search-input').value = ' Ann ';
+  $('user-search').dispatch('submit');
+  const find = lastSent();
+  assert.deepEqual(find, { type: 'users', room: 'big', name: 'Ann', id: find.id });
+  await tick();
+  assert.equal($('user-search-result').textContent, 'Looking for Ann…');
+  ws2.recv({ type: 'users', room: 'big', mode: 'count', count: 10234, name: 'Ann', users: [{ id: 'x', name: 'Ann' }], re: find.id });
+  await tick();
+  assert.equal($('user-search-result').hidden, false);
+  assert.equal($('user-search-result').textContent, 'Ann is in #big');
+  assert.equal($('users').children.length, 51, 'the lookup does not replace the list');
+  $('user-search-input').value = 'Nobody';
+  $('user-search').dispatch('submit');
+  ws2.recv({ type: 'users', room: 'big', mode: 'count', count: 10234, name: 'Nobody', users: [], re: lastSent().id });
+  await tick();
+  assert.equal($('user-search-result').textContent, 'No one named Nobody in #big');
+  // occupancy: the count and the recent arrivals; no join lines in the chat
+  ws2.recv({ type: 'occupancy', room: 'big', count: 10236, recent: [{ id: 'n1', name: 'Newcomer' }, { id: 'n2', name: 'Latest' }] });
+  await tick();
+  assert.equal($('user-count').textContent, '10,236 online');
+  assert.equal($('users-recent').hidden, false);
+  assert.deepEqual($('users-recent').children.map((li) => li.textContent), ['Latest', 'Newcomer']);
+  assert.equal($('messages').querySelectorAll('.presence').length, 0);
+  // the small lobby becomes large: the page asks for its first page on its own
+  ws2.recv({ type: 'occupancy', room: 'lobby', count: 4, recent: [{ id: 'n3', name: 'Fourth' }] });
+  await tick();
+  const first = lastSent();
+  assert.deepEqual(first, { type: 'users', room: 'lobby', id: first.id });
+  ws2.recv({ type: 'users', room: 'lobby', mode: 'count', count: 4, users: [al, { id: 'me', name: 'Bob' }, { id: 'z', name: 'Zoe' }, { id: 'n3', name: 'Fourth' }], re: first.id });
+  $('rooms').children[0].querySelector('button.room-btn').dispatch('click');
+  await tick();
+  assert.equal($('user-count').textContent, '4 online');
+  assert.deepEqual($('users').children.map((li) => li.querySelector('.user-name').textContent), ['Bob', 'Alice', 'Zoe', 'Fourth']);
+  assert.equal($('users-more').hidden, true);
+  // one more arrives after the last page: the list can only be reloaded from the start
+  ws2.recv({ type: 'occupancy', room: 'lobby', count: 5, recent: [{ id: 'n5', name: 'Fifth' }] });
+  await tick();
+  assert.equal($('users-more').hidden, false);
+  assert.equal($('users-more').textContent, 'Reload list');
+  $('users-more').dispatch('click');
+  const reload = lastSent();
+  assert.deepEqual(reload, { type: 'users', room: 'lobby', id: reload.id });
+  ws2.recv({ type: 'users', room: 'lobby', mode: 'count', count: 5, users: [al, { id: 'me', name: 'Bob' }, { id: 'z', name: 'Zoe' }, { id: 'n3', name: 'Fourth' }, { id: 'n5', name: 'Fifth' }], re: reload.id });
+  await tick();
+  assert.equal($('users').children.length, 5);
+  assert.equal($('users-more').hidden, true);
+  // ...and small again: the full list, the plain panel, presence lines again
+  ws2.recv({ type: 'users', room: 'lobby', mode: 'full', count: 2, users: [{ id: 'me', name: 'Bob' }, al] });
+  ws2.recv({ type: 'presence', room: 'lobby', changes: [{ event: 'leave', user: al }] });
+  await tick();
+  assert.equal($('user-count').textContent, '1 online');
+  assert.equal($('user-search').hidden, true);
+  assert.equal($('messages').querySelectorAll('.presence').at(-1).querySelector('.text').textContent, 'Alice left');
+  assert.equal($('error').textContent, '');
+
   // --- server restarted: resume refused, fresh session, said so, name restored
   ws2.drop(1006);
   await tick(800);
@@ -194,7 +307,10 @@ test('the page end to end against a fake server', async () => {
   ws3.open();
   ws3.recv({ type: 'welcome', user: { id: 'n', name: 'brave-fox-1' }, room: 'lobby', rooms: ['lobby'], token: 'tok3', resumed: false });
   await tick();
-  assert.deepEqual(lastSent(), { type: 'name', name: 'Bob', id: lastSent().id });
+  assert.deepEqual(ws3.sent.map((x) => x.type), ['name', 'rooms']);
+  assert.deepEqual(ws3.sent[0], { type: 'name', name: 'Bob', id: ws3.sent[0].id });
+  assert.deepEqual($('directory').children.length, 0, 'a new session: the old directory is gone');
+  ws3.recv({ type: 'rooms', rooms: [{ name: 'lobby', users: 2 }], re: ws3.sent[1].id });
   assert.deepEqual($('rooms').children.map((li) => li.dataset.room), ['lobby']);
   assert.deepEqual(seqsShown(), []);
   assert.equal($('messages').children[0].textContent, 'the server restarted: new session');
@@ -202,7 +318,7 @@ test('the page end to end against a fake server', async () => {
   await tick();
   assert.deepEqual(seqsShown(), [1]);
 
-  ws3.recv({ type: 'users', room: 'lobby', users: [{ id: 'n', name: 'brave-fox-1' }, al] });
+  ws3.recv({ type: 'users', room: 'lobby', mode: 'full', count: 2, users: [{ id: 'n', name: 'brave-fox-1' }, al] });
   await tick();
   assert.equal($('users').children.length, 2);
 
@@ -212,6 +328,7 @@ test('the page end to end against a fake server', async () => {
   // the user list is not left showing people as online
   assert.equal($('users').children.length, 0);
   assert.equal($('user-count').textContent, '0 online');
+  assert.equal($('directory').children.length, 0, 'no stale room counts either');
   assert.equal(ws3.closed, 1000);
   assert.equal($('status').dataset.status, 'offline');
   assert.equal($('status').textContent, 'offline');
@@ -227,7 +344,7 @@ test('the page end to end against a fake server', async () => {
   assert.equal(ws4.url, 'ws://127.0.0.1:8080/ws?name=Bob');
   ws4.open();
   ws4.recv({ type: 'welcome', user: { id: 'b2', name: 'Bob' }, room: 'lobby', rooms: ['lobby'], token: 'tok4', resumed: false });
-  ws4.recv({ type: 'users', room: 'lobby', users: [{ id: 'b2', name: 'Bob' }, al] });
+  ws4.recv({ type: 'users', room: 'lobby', mode: 'full', count: 2, users: [{ id: 'b2', name: 'Bob' }, al] });
   await tick();
   assert.equal($('status').dataset.status, 'online');
   ws4.drop(1008);

@@ -22,7 +22,8 @@ test('no inline script, handler or style in index.html', () => {
 test('the ids the browser tests use exist once', () => {
   for (const id of ['status', 'me', 'rooms', 'users', 'user-count', 'messages', 'input', 'send', 'error',
     'join-form', 'join-room', 'new-messages', 'sidebar-toggle', 'sidebar', 'server-name', 'counter',
-    'rename-form', 'rename-input', 'disconnect', 'retry']) {
+    'rename-form', 'rename-input', 'disconnect', 'retry', 'directory', 'user-search', 'user-search-input',
+    'user-search-result', 'users-recent', 'recent-heading', 'members-heading', 'users-more']) {
     const n = html.split(`id="${id}"`).length - 1;
     assert.equal(n, 1, `#${id}`);
   }

@@ -42,9 +42,9 @@ test('message, history, action', () => {
 });
 
 test('presence, users, error, renamed, joined, left, rooms, ack, system', () => {
-  assert.deepEqual(parseServerMessage('{"type":"presence","room":"lobby","event":"rename","user":{"id":"u","name":"B"},"oldName":"A"}'),
-    { type: 'presence', room: 'lobby', event: 'rename', user: { id: 'u', name: 'B' }, oldName: 'A', ts: null });
-  assert.deepEqual(parseServerMessage('{"type":"users","room":"lobby","users":[{"id":"a","name":"A"}]}').users, [{ id: 'a', name: 'A' }]);
+  assert.deepEqual(parseServerMessage('{"type":"presence","room":"lobby","changes":[{"event":"rename","user":{"id":"u","name":"B"},"oldName":"A"}]}'),
+    { type: 'presence', room: 'lobby', changes: [{ event: 'rename', user: { id: 'u', name: 'B' }, oldName: 'A' }] });
+  assert.deepEqual(parseServerMessage('{"type":"users","room":"lobby","mode":"full","count":1,"users":[{"id":"a","name":"A"}]}').users, [{ id: 'a', name: 'A' }]);
   const e = parseServerMessage('{"type":"error","code":"rate_limited","message":"slow down","re":7,"retryAfterMs":1200}');
   assert.equal(e.code, 'rate_limited');
   assert.equal(e.re, 7);
@@ -88,4 +88,66 @@ test('name and room validation', () => {
   assert.equal(isValidUserName('<script>'), false);
   assert.equal(isValidUserName('x'.repeat(25)), false);
   assert.equal(roomKey('DeV'), 'dev');
+});
+
+test('presence: the changes of one moment, in order; junk entries dropped', () => {
+  const p = parseServerMessage(JSON.stringify({
+    type: 'presence', room: 'lobby', changes: [
+      { event: 'leave', user: { id: 'b', name: 'Bob' } },
+      { event: 'join', user: { id: 'c', name: 'Cy' } },
+      { event: 'rename', user: { id: 'a', name: 'Al' }, oldName: 'Alice' },
+      null, 'x', { user: { id: 'z', name: 'Z' } },
+    ],
+  }));
+  assert.deepEqual(p, {
+    type: 'presence', room: 'lobby', changes: [
+      { event: 'leave', user: { id: 'b', name: 'Bob' }, oldName: null },
+      { event: 'join', user: { id: 'c', name: 'Cy' }, oldName: null },
+      { event: 'rename', user: { id: 'a', name: 'Al' }, oldName: 'Alice' },
+    ],
+  });
+  assert.deepEqual(parseServerMessage('{"type":"presence","room":"lobby"}').changes, []);
+});
+
+test('users: mode full and count, count, next, name', () => {
+  const fullList = parseServerMessage('{"type":"users","room":"lobby","mode":"full","count":2,"users":[{"id":"u1","name":"Alice"},{"id":"u2","name":"Bob"}]}');
+  assert.deepEqual(fullList, {
+    type: 'users', room: 'lobby', mode: 'full', count: 2,
+    users: [{ id: 'u1', name: 'Alice' }, { id: 'u2', name: 'Bob' }], next: null, name: null, re: undefined,
+  });
+  const pageOne = parseServerMessage('{"type":"users","room":"lobby","mode":"count","count":10234,"users":[{"id":"u1","name":"Alice"}],"next":"57"}');
+  assert.equal(pageOne.mode, 'count');
+  assert.equal(pageOne.count, 10234);
+  assert.equal(pageOne.next, '57');
+  assert.equal(pageOne.name, null);
+  const lookup = parseServerMessage('{"type":"users","room":"lobby","mode":"count","count":10234,"name":"ann","users":[{"id":"x","name":"Ann"}],"re":6}');
+  assert.equal(lookup.name, 'ann');
+  assert.equal(lookup.re, 6);
+  assert.deepEqual(lookup.users, [{ id: 'x', name: 'Ann' }]);
+  // an older server without mode/count: a full list counted from its users
+  const old = parseServerMessage('{"type":"users","room":"lobby","users":[{"id":"a","name":"A"}]}');
+  assert.equal(old.mode, 'full');
+  assert.equal(old.count, 1);
+});
+
+test('occupancy and roomsChanged', () => {
+  assert.deepEqual(parseServerMessage('{"type":"occupancy","room":"lobby","count":10234,"recent":[{"id":"c","name":"Cy"}]}'),
+    { type: 'occupancy', room: 'lobby', count: 10234, recent: [{ id: 'c', name: 'Cy' }] });
+  assert.deepEqual(parseServerMessage('{"type":"occupancy","room":"lobby","count":"x"}'),
+    { type: 'occupancy', room: 'lobby', count: 0, recent: [] });
+  assert.deepEqual(parseServerMessage('{"type":"roomsChanged","rooms":[{"name":"lobby","users":10234},{"name":"dev","users":3}],"removed":["tmp"]}'),
+    { type: 'roomsChanged', rooms: [{ name: 'lobby', users: 10234 }, { name: 'dev', users: 3 }], removed: ['tmp'] });
+  assert.deepEqual(parseServerMessage('{"type":"roomsChanged","rooms":[{"users":1}],"removed":[5]}'),
+    { type: 'roomsChanged', rooms: [], removed: [] });
+});
+
+test('builders: rooms watch, users pages and lookup', () => {
+  assert.deepEqual(JSON.parse(buildRooms(4, { watch: true })), { type: 'rooms', watch: true, id: 4 });
+  assert.deepEqual(JSON.parse(buildRooms(undefined, { watch: false })), { type: 'rooms', watch: false });
+  assert.deepEqual(JSON.parse(buildUsers('lobby', 5)), { type: 'users', room: 'lobby', id: 5 });
+  assert.deepEqual(JSON.parse(buildUsers('lobby', 6, { cursor: '1234', limit: 100 })),
+    { type: 'users', room: 'lobby', cursor: '1234', limit: 100, id: 6 });
+  assert.deepEqual(JSON.parse(buildUsers('lobby', 7, { cursor: '9', limit: 5000 })).limit, 200);
+  assert.deepEqual(JSON.parse(buildUsers('lobby', 7, { cursor: '9', limit: 0 })).limit, 1);
+  assert.deepEqual(JSON.parse(buildUsers('lobby', 8, { name: 'Ann' })), { type: 'users', room: 'lobby', name: 'Ann', id: 8 });
 });

@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDocument } from './fake-dom.mjs';
-import { renderItem, renderRooms, renderUsers, renderStatus, renderError, renderCounter } from '../../web/render.js';
+import {
+  renderItem, renderRooms, renderUsers, renderDirectory, renderStatus, renderError, renderCounter,
+} from '../../web/render.js';
 import { parseServerMessage } from '../../web/protocol.js';
-import { createState, applyServerMessage } from '../../web/state.js';
+import { createState, applyServerMessage, setCurrent, setLookup, setPageLoading } from '../../web/state.js';
+import { formatCount, onlineLabel } from '../../web/format.js';
 import { counterState } from '../../web/utf8.js';
 
 const P = (o) => parseServerMessage(JSON.stringify(o));
@@ -68,17 +71,168 @@ test('rooms sidebar: li[data-room], current, unread badge, leave button', () => 
   assert.equal(lis[1].querySelector('button.leave').dataset.room, 'dev');
 });
 
-test('users list with the online count', () => {
+/** The member panel's nodes, as app.js passes them. */
+function makePanel(doc) {
+  const n = (tag) => doc.createElement(tag);
+  const panel = {
+    list: n('ul'), count: n('span'), search: n('form'), result: n('p'), recent: n('ul'),
+    recentHeading: n('h3'), membersHeading: n('h3'), more: n('button'),
+  };
+  for (const k of ['search', 'result', 'recent', 'recentHeading', 'membersHeading', 'more']) panel[k].hidden = true;
+  return panel;
+}
+const names = (ul) => ul.children.map((li) => li.querySelector('.user-name').textContent);
+const many = (n, from = 0) => Array.from({ length: n }, (_, i) => ({ id: `u${from + i}`, name: `user-${from + i}` }));
+
+function largeLobby() {
+  const s = createState();
+  applyServerMessage(s, P({ type: 'welcome', user: { id: 'me', name: 'Me' }, room: 'lobby', rooms: ['lobby'], token: 't' }));
+  applyServerMessage(s, P({ type: 'users', room: 'lobby', mode: 'count', count: 10234, users: [{ id: 'me', name: 'Me' }, ...many(49)], next: '50' }));
+  return s;
+}
+
+test('users list with the online count (a small room: everyone, nothing of the large-room panel)', () => {
   const doc = createDocument();
   const s = createState();
   applyServerMessage(s, P({ type: 'welcome', user: { id: 'me', name: 'Me' }, room: 'lobby', rooms: ['lobby'], token: 't' }));
-  applyServerMessage(s, P({ type: 'users', room: 'lobby', users: [{ id: 'b', name: XSS }, { id: 'me', name: 'Me' }] }));
+  applyServerMessage(s, P({ type: 'users', room: 'lobby', mode: 'full', count: 2, users: [{ id: 'b', name: XSS }, { id: 'me', name: 'Me' }] }));
+  const panel = makePanel(doc);
+  renderUsers(doc, panel, s);
+  assert.deepEqual(names(panel.list), ['Me', XSS]);
+  assert.equal(panel.list.children[0].className, 'user me');
+  assert.equal(panel.list.querySelectorAll('img').length, 0);
+  assert.equal(panel.count.textContent, '2 online');
+  for (const k of ['search', 'result', 'recent', 'recentHeading', 'membersHeading', 'more']) assert.equal(panel[k].hidden, true, k);
+  // only list and count are needed
   const ul = doc.createElement('ul');
   const count = doc.createElement('span');
-  renderUsers(doc, ul, count, s);
-  assert.deepEqual(ul.children.map((li) => li.querySelector('.user-name').textContent), ['Me', XSS]);
-  assert.equal(ul.children[0].className, 'user me');
-  assert.equal(count.textContent, '2 online');
+  renderUsers(doc, { list: ul, count }, s);
+  assert.equal(ul.children.length, 2);
+});
+
+test('a large room: "10,234 online", me, a page, "Show more", the search box; never everyone', () => {
+  const doc = createDocument();
+  const s = largeLobby();
+  const panel = makePanel(doc);
+  renderUsers(doc, panel, s);
+  assert.equal(panel.count.textContent, '10,234 online');
+  assert.equal(panel.list.children.length, 50);
+  assert.deepEqual(names(panel.list).slice(0, 3), ['Me', 'user-0', 'user-1']);
+  assert.equal(panel.list.children[0].className, 'user me');
+  assert.equal(panel.search.hidden, false);
+  assert.equal(panel.more.hidden, false);
+  assert.equal(panel.more.getAttribute('aria-disabled'), null);
+  assert.equal(panel.more.textContent, 'Show more');
+  assert.equal(panel.membersHeading.hidden, false);
+  assert.equal(panel.membersHeading.textContent, 'Members (50 of 10,234 shown)');
+  assert.equal(panel.recent.hidden, true, 'no arrivals yet');
+  assert.equal(panel.result.hidden, true);
+  // loading the next page
+  setPageLoading(s, 'lobby', true);
+  renderUsers(doc, panel, s);
+  assert.equal(panel.more.getAttribute('aria-disabled'), 'true');
+  assert.equal(panel.more.textContent, 'Loading…');
+  applyServerMessage(s, P({ type: 'users', room: 'lobby', mode: 'count', count: 10240, users: many(50, 49), next: '100' }), { page: true, cursor: '50' });
+  applyServerMessage(s, P({ type: 'occupancy', room: 'lobby', count: 10241, recent: [{ id: 'n1', name: XSS }, { id: 'n2', name: 'Newest' }] }));
+  renderUsers(doc, panel, s);
+  assert.equal(panel.list.children.length, 100);
+  assert.equal(panel.count.textContent, '10,241 online');
+  assert.equal(panel.more.getAttribute('aria-disabled'), null);
+  assert.equal(panel.recent.hidden, false);
+  assert.equal(panel.recentHeading.hidden, false);
+  assert.deepEqual(names(panel.recent), ['Newest', XSS]);
+  assert.equal(panel.recent.querySelectorAll('img').length, 0);
+  assert.equal(panel.more.dataset.action, 'more');
+  // the last page, but the count says more came: "Reload list" (the first page again)
+  applyServerMessage(s, P({ type: 'users', room: 'lobby', mode: 'count', count: 10241, users: many(3, 99) }), { page: true, cursor: '100' });
+  renderUsers(doc, panel, s);
+  assert.equal(panel.more.hidden, false);
+  assert.equal(panel.more.dataset.action, 'reload');
+  assert.equal(panel.more.textContent, 'Reload list');
+  assert.equal(panel.membersHeading.textContent, 'Members');
+  // the last page and everyone counted is listed: no button
+  applyServerMessage(s, P({ type: 'users', room: 'lobby', mode: 'count', count: 4, users: many(3) }), { page: true, cursor: null });
+  renderUsers(doc, panel, s);
+  assert.equal(panel.more.hidden, true);
+  assert.deepEqual(names(panel.list), ['Me', 'user-0', 'user-1', 'user-2']);
+  // small again: back to the plain list
+  applyServerMessage(s, P({ type: 'users', room: 'lobby', mode: 'full', count: 2, users: [{ id: 'me', name: 'Me' }, { id: 'a', name: 'Al' }] }));
+  renderUsers(doc, panel, s);
+  assert.deepEqual(names(panel.list), ['Me', 'Al']);
+  assert.equal(panel.count.textContent, '2 online');
+  for (const k of ['search', 'recent', 'recentHeading', 'membersHeading', 'more']) assert.equal(panel[k].hidden, true, k);
+});
+
+test('the lookup result: looking, found, nobody; as text', () => {
+  const doc = createDocument();
+  const s = largeLobby();
+  const panel = makePanel(doc);
+  setLookup(s, 'lobby', XSS);
+  renderUsers(doc, panel, s);
+  assert.equal(panel.result.hidden, false);
+  assert.equal(panel.result.dataset.state, 'pending');
+  assert.equal(panel.result.textContent, `Looking for ${XSS}…`);
+  assert.equal(panel.result.querySelectorAll('img').length, 0);
+  applyServerMessage(s, P({ type: 'users', room: 'lobby', mode: 'count', count: 10234, name: 'ann', users: [{ id: 'x', name: 'Ann' }], re: 1 }));
+  renderUsers(doc, panel, s);
+  assert.equal(panel.result.dataset.state, 'found');
+  assert.equal(panel.result.className, 'lookup found');
+  assert.equal(panel.result.querySelector('.user-name').textContent, 'Ann');
+  assert.equal(panel.result.textContent, 'Ann is in #lobby');
+  applyServerMessage(s, P({ type: 'users', room: 'lobby', mode: 'count', count: 10234, name: 'zed', users: [], re: 2 }));
+  renderUsers(doc, panel, s);
+  assert.equal(panel.result.dataset.state, 'missing');
+  assert.equal(panel.result.textContent, 'No one named zed in #lobby');
+  setLookup(s, 'lobby', null);
+  renderUsers(doc, panel, s);
+  assert.equal(panel.result.hidden, true);
+  assert.equal(panel.result.textContent, '');
+});
+
+test('directory: every room with its count, joined and current marked, updated in place', () => {
+  const doc = createDocument();
+  const s = createState();
+  applyServerMessage(s, P({ type: 'welcome', user: { id: 'me', name: 'Me' }, room: 'lobby', rooms: ['lobby'], token: 't' }));
+  const ul = doc.createElement('ul');
+  renderDirectory(doc, ul, s);
+  assert.equal(ul.children.length, 0);
+  applyServerMessage(s, P({ type: 'rooms', rooms: [{ name: 'dev', users: 3 }, { name: 'lobby', users: 10234 }], re: 1 }), { watch: true });
+  renderDirectory(doc, ul, s);
+  const rows = () => ul.children.map((li) => [li.dataset.room, li.className, li.querySelector('.room-name').textContent, li.querySelector('.dir-count').textContent]);
+  assert.deepEqual(rows(), [['dev', 'dir-room', '#dev', '3'], ['lobby', 'dir-room joined current', '#lobby', '10,234']]);
+  const devLi = ul.children[0];
+  const devBtn = devLi.querySelector('button.dir-btn');
+  assert.equal(devBtn.dataset.room, 'dev');
+  assert.equal(devBtn.getAttribute('aria-label'), '#dev, 3 online');
+  assert.equal(devBtn.title, 'Join #dev');
+  assert.equal(ul.children[1].querySelector('button').getAttribute('aria-label'), '#lobby, 10,234 online, current room');
+  applyServerMessage(s, P({ type: 'joined', room: 'dev' }));
+  applyServerMessage(s, P({ type: 'roomsChanged', rooms: [{ name: 'dev', users: 4 }, { name: 'Art', users: 1 }], removed: [] }));
+  setCurrent(s, 'lobby');
+  renderDirectory(doc, ul, s);
+  assert.deepEqual(rows(), [
+    ['Art', 'dir-room', '#Art', '1'], ['dev', 'dir-room joined', '#dev', '4'], ['lobby', 'dir-room joined current', '#lobby', '10,234'],
+  ]);
+  assert.equal(ul.children[1], devLi, 'same element kept');
+  assert.equal(devBtn.title, 'Go to #dev');
+  applyServerMessage(s, P({ type: 'roomsChanged', rooms: [], removed: ['art'] }));
+  renderDirectory(doc, ul, s);
+  assert.deepEqual(ul.children.map((li) => li.dataset.room), ['dev', 'lobby']);
+  // a room name is text
+  applyServerMessage(s, P({ type: 'roomsChanged', rooms: [{ name: XSS, users: 1 }], removed: [] }));
+  renderDirectory(doc, ul, s);
+  assert.equal(ul.querySelectorAll('img').length, 0);
+});
+
+test('counts have thousands separators', () => {
+  assert.equal(formatCount(0), '0');
+  assert.equal(formatCount(999), '999');
+  assert.equal(formatCount(1000), '1,000');
+  assert.equal(formatCount(10234), '10,234');
+  assert.equal(formatCount(1234567), '1,234,567');
+  assert.equal(formatCount('x'), '0');
+  assert.equal(onlineLabel(1), '1 online');
+  assert.equal(onlineLabel(10234), '10,234 online');
 });
 
 test('status, error and counter', () => {

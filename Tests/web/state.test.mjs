@@ -3,13 +3,26 @@ import assert from 'node:assert/strict';
 import { parseServerMessage } from '../../web/protocol.js';
 import {
   createState, applyServerMessage, setCurrent, currentRoom, getRoom, sortedUsers, roomList,
-  isGroupedWith, MAX_ITEMS_PER_ROOM,
+  isGroupedWith, MAX_ITEMS_PER_ROOM, RECENT_MAX, memberPanel, directoryList, clearPresence,
+  setPageLoading, setLookup,
 } from '../../web/state.js';
 
 const P = (o) => parseServerMessage(JSON.stringify(o));
 const me = { id: 'me', name: 'Me' };
 const alice = { id: 'a', name: 'Alice' };
 const bob = { id: 'b', name: 'Bob' };
+const cy = { id: 'c', name: 'Cy' };
+/** users of a small room (everyone) */
+const full = (room, users) => P({ type: 'users', room, mode: 'full', count: users.length, users });
+/** users of a large room: a page and the count */
+const page = (room, users, count, next, extra = {}) => P({ type: 'users', room, mode: 'count', count, users, ...(next ? { next } : {}), ...extra });
+const presence = (room, ...changes) => P({ type: 'presence', room, changes });
+const join = (user) => ({ event: 'join', user });
+const leave = (user) => ({ event: 'leave', user });
+const rename = (user, oldName) => ({ event: 'rename', user, oldName });
+const occupancy = (room, count, recent = []) => P({ type: 'occupancy', room, count, recent });
+const many = (n, from = 0) => Array.from({ length: n }, (_, i) => ({ id: `u${from + i}`, name: `user-${from + i}` }));
+const presenceLines = (s, room) => getRoom(s, room).items.filter((i) => i.kind === 'presence').map((i) => i.text);
 
 function welcome(extra = {}) {
   return P({ type: 'welcome', user: me, room: 'lobby', rooms: ['lobby'], token: 't1', limits: { maxMessageBytes: 100 }, ...extra });
@@ -20,7 +33,7 @@ function msg(room, seq, from = alice, text = `m${seq}`, extra = {}) {
 function started() {
   const s = createState();
   applyServerMessage(s, welcome());
-  applyServerMessage(s, P({ type: 'users', room: 'lobby', users: [me, alice] }));
+  applyServerMessage(s, full('lobby', [me, alice]));
   return s;
 }
 const seqs = (s, room) => getRoom(s, room).items.filter((i) => i.kind === 'message').map((i) => i.seq);
@@ -119,26 +132,243 @@ test('left removes the room and follows the server current room', () => {
   assert.match(currentRoom(s).items.at(-1).text, /you left dev/);
 });
 
-test('users list follows presence join / leave / rename', () => {
+test('users list follows presence join / leave / rename, applied in order and idempotently', () => {
   const s = started();
-  applyServerMessage(s, P({ type: 'presence', room: 'lobby', event: 'join', user: bob }));
+  applyServerMessage(s, presence('lobby', join(bob)));
   assert.deepEqual(sortedUsers(s, 'lobby').map((u) => u.name), ['Me', 'Alice', 'Bob']);
-  applyServerMessage(s, P({ type: 'presence', room: 'lobby', event: 'join', user: bob }));
+  applyServerMessage(s, presence('lobby', join(bob)));
   assert.equal(getRoom(s, 'lobby').users.length, 3, 'join is idempotent');
-  applyServerMessage(s, P({ type: 'presence', room: 'lobby', event: 'rename', user: { id: 'a', name: 'Zed' }, oldName: 'Alice' }));
+  applyServerMessage(s, presence('lobby', rename({ id: 'a', name: 'Zed' }, 'Alice')));
   assert.deepEqual(sortedUsers(s, 'lobby').map((u) => u.name), ['Me', 'Bob', 'Zed']);
-  applyServerMessage(s, P({ type: 'presence', room: 'lobby', event: 'leave', user: bob }));
+  applyServerMessage(s, presence('lobby', leave(bob)));
   assert.deepEqual(sortedUsers(s, 'lobby').map((u) => u.name), ['Me', 'Zed']);
-  const lines = currentRoom(s).items.filter((i) => i.kind === 'presence').map((i) => i.text);
-  assert.deepEqual(lines, ['Bob joined', 'Bob joined', 'Alice is now Zed', 'Bob left']);
+  applyServerMessage(s, presence('lobby', leave(bob)));
+  // the repeated join and leave change nothing and say nothing
+  assert.deepEqual(presenceLines(s, 'lobby'), ['Bob joined', 'Alice is now Zed', 'Bob left']);
+  assert.equal(memberPanel(s, 'lobby').count, 2);
 });
 
-test('rename presence updates the user in every shared room', () => {
+test('one presence with several changes: each applied in order, one line each', () => {
+  const s = started();
+  applyServerMessage(s, presence('lobby', join(bob), leave(alice), join(cy), rename({ id: 'c', name: 'Cyd' }, 'Cy'), leave(bob)));
+  assert.deepEqual(sortedUsers(s, 'lobby').map((u) => u.name), ['Me', 'Cyd']);
+  assert.deepEqual(presenceLines(s, 'lobby'), ['Bob joined', 'Alice left', 'Cy joined', 'Cy is now Cyd', 'Bob left']);
+  // replayed (e.g. after a users snapshot that already had them): nothing changes
+  applyServerMessage(s, full('lobby', [me, { id: 'c', name: 'Cyd' }]));
+  applyServerMessage(s, presence('lobby', join({ id: 'c', name: 'Cyd' }), rename({ id: 'c', name: 'Cyd' }, 'Cy'), leave(alice)));
+  assert.equal(presenceLines(s, 'lobby').length, 5);
+  // unknown events are skipped, the rest applies
+  applyServerMessage(s, presence('lobby', { event: 'wave', user: bob }, join(bob)));
+  assert.deepEqual(presenceLines(s, 'lobby').at(-1), 'Bob joined');
+});
+
+test('a rename reaches every shared room through its own presence, and large rooms at once', () => {
   const s = started();
   applyServerMessage(s, P({ type: 'joined', room: 'dev' }));
-  applyServerMessage(s, P({ type: 'users', room: 'dev', users: [me, alice] }));
-  applyServerMessage(s, P({ type: 'presence', room: 'lobby', event: 'rename', user: { id: 'a', name: 'Ann' }, oldName: 'Alice' }));
+  applyServerMessage(s, full('dev', [me, alice]));
+  applyServerMessage(s, P({ type: 'joined', room: 'big' }));
+  applyServerMessage(s, page('big', [alice, bob], 5000, '2'));
+  applyServerMessage(s, presence('lobby', rename({ id: 'a', name: 'Ann' }, 'Alice')));
+  applyServerMessage(s, presence('dev', rename({ id: 'a', name: 'Ann' }, 'Alice')));
+  assert.deepEqual(getRoom(s, 'lobby').users.map((u) => u.name), ['Me', 'Ann']);
   assert.deepEqual(getRoom(s, 'dev').users.map((u) => u.name), ['Me', 'Ann']);
+  // each small room says so once
+  assert.deepEqual(presenceLines(s, 'lobby'), ['Alice is now Ann']);
+  assert.deepEqual(presenceLines(s, 'dev'), ['Alice is now Ann']);
+  // the large room gets no presence: its page follows anyway, without a line
+  assert.deepEqual(getRoom(s, 'big').users.map((u) => u.name), ['Ann', 'Bob']);
+  assert.deepEqual(presenceLines(s, 'big'), []);
+});
+
+test('a small room: full users replaces the list; the panel lists everyone', () => {
+  const s = started();
+  const r = applyServerMessage(s, full('lobby', [me, alice, bob, alice]));
+  assert.equal(r.room, 'lobby');
+  const room = getRoom(s, 'lobby');
+  assert.equal(room.mode, 'full');
+  assert.deepEqual(room.users.map((u) => u.id), ['me', 'a', 'b'], 'deduplicated');
+  assert.deepEqual(memberPanel(s, 'lobby'), { mode: 'full', count: 3, users: [me, alice, bob] });
+});
+
+test('a large room: users is a page and the count; no presence lines; occupancy keeps the count', () => {
+  const s = createState();
+  applyServerMessage(s, welcome());
+  applyServerMessage(s, page('lobby', many(50), 10234, '57'));
+  const room = getRoom(s, 'lobby');
+  assert.equal(room.mode, 'count');
+  assert.equal(room.count, 10234);
+  assert.equal(room.next, '57');
+  let v = memberPanel(s, 'lobby');
+  assert.equal(v.mode, 'count');
+  assert.equal(v.count, 10234);
+  assert.deepEqual(v.me, me);
+  assert.equal(v.members.length, 50);
+  assert.equal(v.more, true);
+  assert.deepEqual(v.recent, []);
+  // occupancy: count and recent arrivals, newest first, no per-member line
+  let out = applyServerMessage(s, occupancy('lobby', 10236, [bob, cy]));
+  assert.equal(out.needFirstPage, false);
+  v = memberPanel(s, 'lobby');
+  assert.equal(v.count, 10236);
+  assert.deepEqual(v.recent.map((u) => u.name), ['Cy', 'Bob']);
+  out = applyServerMessage(s, occupancy('lobby', 10235, [alice, bob]));
+  assert.deepEqual(memberPanel(s, 'lobby').recent.map((u) => u.name), ['Bob', 'Alice', 'Cy'], 'moved up, not repeated');
+  applyServerMessage(s, occupancy('lobby', 10300, many(30, 100)));
+  assert.equal(memberPanel(s, 'lobby').recent.length, RECENT_MAX);
+  assert.equal(memberPanel(s, 'lobby').recent[0].name, 'user-129');
+  // me is shown once, apart from the recent arrivals and the pages
+  applyServerMessage(s, occupancy('lobby', 10301, [me]));
+  assert.ok(!memberPanel(s, 'lobby').recent.some((u) => u.id === 'me'));
+  // a presence that arrives anyway (it should not) changes nothing
+  applyServerMessage(s, presence('lobby', join({ id: 'zz', name: 'Zz' })));
+  assert.deepEqual(presenceLines(s, 'lobby'), []);
+  assert.equal(room.users.length, 50);
+});
+
+test('paging a large room: next pages append in order; stale or repeated replies are dropped', () => {
+  const s = createState();
+  applyServerMessage(s, welcome());
+  applyServerMessage(s, page('lobby', many(50), 120, '50'));
+  setPageLoading(s, 'lobby', true);
+  assert.equal(memberPanel(s, 'lobby').loading, true);
+  applyServerMessage(s, page('lobby', many(50, 50), 121, '100', { re: 3 }), { page: true, cursor: '50' });
+  let v = memberPanel(s, 'lobby');
+  assert.equal(v.loading, false);
+  assert.equal(v.members.length, 100);
+  assert.equal(v.members[99].name, 'user-99');
+  assert.equal(v.count, 121);
+  assert.equal(getRoom(s, 'lobby').next, '100');
+  // the same page again (a double click): not appended twice
+  applyServerMessage(s, page('lobby', many(50, 50), 121, '100'), { page: true, cursor: '50' });
+  assert.equal(memberPanel(s, 'lobby').members.length, 100);
+  // the last page: no next, no more button; overlapping members listed once
+  applyServerMessage(s, page('lobby', many(22, 99), 121), { page: true, cursor: '100' });
+  v = memberPanel(s, 'lobby');
+  assert.equal(v.members.length, 121);
+  assert.equal(v.more, false);
+  assert.equal(getRoom(s, 'lobby').next, null);
+});
+
+test('a small room becoming large, and large becoming small again', () => {
+  const s = started();
+  applyServerMessage(s, presence('lobby', join(bob)));
+  // the first occupancy says the room is large now: the full list is stale, fetch a page
+  const out = applyServerMessage(s, occupancy('lobby', 4, [cy]));
+  assert.equal(out.needFirstPage, true);
+  assert.equal(out.room, 'lobby');
+  let v = memberPanel(s, 'lobby');
+  assert.equal(v.mode, 'count');
+  assert.equal(v.count, 4);
+  assert.deepEqual(v.members, []);
+  assert.deepEqual(v.recent, [cy]);
+  // the first page (reply to the page request without a cursor)
+  applyServerMessage(s, page('lobby', [me, alice, bob, cy], 4, null, { re: 9 }), { page: true, cursor: null });
+  v = memberPanel(s, 'lobby');
+  assert.deepEqual(v.members.map((u) => u.name), ['Alice', 'Bob', 'Cy']);
+  assert.deepEqual(v.recent, [cy], 'recent arrivals kept');
+  assert.equal(v.more, false);
+  assert.equal(v.stale, false, 'everyone counted is listed');
+  applyServerMessage(s, occupancy('lobby', 5, [{ id: 'd', name: 'Di' }]));
+  assert.equal(memberPanel(s, 'lobby').stale, true, 'the list ended before the newcomer: reload it');
+  // small again: the server sends everyone, presence resumes
+  applyServerMessage(s, full('lobby', [me, alice]));
+  v = memberPanel(s, 'lobby');
+  assert.deepEqual(v, { mode: 'full', count: 2, users: [me, alice] });
+  assert.deepEqual(getRoom(s, 'lobby').recent, []);
+  applyServerMessage(s, presence('lobby', join(bob)));
+  assert.equal(memberPanel(s, 'lobby').count, 3);
+  assert.deepEqual(presenceLines(s, 'lobby'), ['Bob joined', 'Bob joined']);
+  // a late page reply after the room turned small is dropped
+  applyServerMessage(s, page('lobby', [cy], 3, '9'), { page: true, cursor: '4' });
+  assert.deepEqual(sortedUsers(s, 'lobby').map((u) => u.name), ['Me', 'Alice', 'Bob']);
+  // ...but a first-page reply that turns out full is the list
+  applyServerMessage(s, full('lobby', [me, bob]), { page: true, cursor: null });
+  assert.deepEqual(sortedUsers(s, 'lobby').map((u) => u.name), ['Me', 'Bob']);
+});
+
+test('lookup of one name: the result is kept per room and never replaces the list', () => {
+  const s = createState();
+  applyServerMessage(s, welcome());
+  applyServerMessage(s, page('lobby', many(50), 10234, '50'));
+  setLookup(s, 'lobby', 'ann');
+  assert.deepEqual(memberPanel(s, 'lobby').lookup, { name: 'ann', pending: true, found: null });
+  applyServerMessage(s, page('lobby', [{ id: 'x', name: 'Ann' }], 10240, null, { name: 'ann', re: 4 }));
+  let v = memberPanel(s, 'lobby');
+  assert.deepEqual(v.lookup, { name: 'ann', pending: false, found: { id: 'x', name: 'Ann' } });
+  assert.equal(v.members.length, 50, 'the pages are untouched');
+  assert.equal(v.count, 10240);
+  applyServerMessage(s, page('lobby', [], 10240, null, { name: 'Nobody' }));
+  assert.deepEqual(memberPanel(s, 'lobby').lookup, { name: 'Nobody', pending: false, found: null });
+  setLookup(s, 'lobby', null);
+  assert.equal(memberPanel(s, 'lobby').lookup, null);
+  // in a small room a lookup reply (mode full, one user) does not replace everyone either
+  const t = started();
+  applyServerMessage(t, P({ type: 'users', room: 'lobby', mode: 'full', count: 2, name: 'alice', users: [alice] }));
+  assert.deepEqual(sortedUsers(t, 'lobby').map((u) => u.name), ['Me', 'Alice']);
+});
+
+test('/users and /find typed by the user answer with system lines', () => {
+  const s = createState();
+  applyServerMessage(s, welcome());
+  applyServerMessage(s, page('lobby', [alice, bob], 10234, '2'));
+  applyServerMessage(s, page('lobby', [alice, bob], 10235, '2', { re: 1 }), { requested: true });
+  assert.equal(currentRoom(s).items.at(-1).text, 'users in lobby (10,235 online, first 2 shown): Alice, Bob');
+  assert.equal(getRoom(s, 'lobby').count, 10235);
+  applyServerMessage(s, page('lobby', [bob], 10235, null, { name: 'bob', re: 2 }), { requested: true });
+  assert.equal(currentRoom(s).items.at(-1).text, 'Bob is in lobby');
+  applyServerMessage(s, page('lobby', [], 10235, null, { name: 'zed', re: 3 }), { requested: true });
+  assert.equal(currentRoom(s).items.at(-1).text, 'no one named zed in lobby');
+  assert.equal(getRoom(s, 'lobby').lookup, null, 'the search box result is not touched');
+  const t = started();
+  applyServerMessage(t, full('lobby', [me, alice, bob]), { requested: true });
+  assert.equal(currentRoom(t).items.at(-1).text, 'users in lobby: Me, Alice, Bob');
+  assert.equal(getRoom(t, 'lobby').users.length, 3);
+});
+
+test('room directory: rooms snapshot, then roomsChanged (changed and removed), sorted, joined marked', () => {
+  const s = started();
+  assert.deepEqual(directoryList(s), []);
+  const r = applyServerMessage(s, P({ type: 'rooms', rooms: [{ name: 'dev', users: 3 }, { name: 'lobby', users: 12 }], re: 2 }), { watch: true });
+  assert.equal(r.directory, true);
+  assert.equal(s.directoryKnown, true);
+  // the watch reply is not said in the chat
+  assert.equal(currentRoom(s).items.length, 0);
+  assert.deepEqual(directoryList(s), [
+    { key: 'dev', name: 'dev', users: 3, joined: false, current: false },
+    { key: 'lobby', name: 'lobby', users: 12, joined: true, current: true },
+  ]);
+  applyServerMessage(s, P({ type: 'roomsChanged', rooms: [{ name: 'lobby', users: 10234 }, { name: 'Apps', users: 1 }], removed: ['dev'] }));
+  assert.deepEqual(directoryList(s).map((x) => [x.name, x.users]), [['Apps', 1], ['lobby', 10234]]);
+  applyServerMessage(s, P({ type: 'roomsChanged', rooms: [], removed: ['nope', 'APPS'] }));
+  assert.deepEqual(directoryList(s).map((x) => x.name), ['lobby']);
+  applyServerMessage(s, P({ type: 'joined', room: 'zoo' }));
+  applyServerMessage(s, P({ type: 'roomsChanged', rooms: [{ name: 'zoo', users: 1 }], removed: [] }));
+  assert.deepEqual(directoryList(s).map((x) => [x.name, x.joined, x.current]), [['lobby', true, false], ['zoo', true, true]]);
+  // a typed /rooms is said in the chat, with separators, and is a snapshot too
+  applyServerMessage(s, P({ type: 'rooms', rooms: [{ name: 'lobby', users: 10234 }] }));
+  assert.equal(currentRoom(s).items.at(-1).text, 'rooms: lobby (10,234)');
+  assert.deepEqual(directoryList(s).map((x) => x.name), ['lobby']);
+});
+
+test('offline: no stale member lists, counts or directory; a resume keeps them until the snapshots', () => {
+  const s = started();
+  applyServerMessage(s, P({ type: 'rooms', rooms: [{ name: 'lobby', users: 2 }] }), { watch: true });
+  applyServerMessage(s, P({ type: 'joined', room: 'big' }));
+  applyServerMessage(s, page('big', many(50), 900, '50'));
+  setPageLoading(s, 'big', true);
+  setLookup(s, 'big', 'ann');
+  // resumed: nothing is loading any more (the replies went with the old connection)
+  applyServerMessage(s, welcome({ resumed: true, room: 'big', rooms: ['lobby', 'big'] }), { resumeAttempted: true });
+  const v = memberPanel(s, 'big');
+  assert.equal(v.loading, false);
+  assert.equal(v.lookup, null);
+  assert.equal(v.count, 900);
+  assert.equal(directoryList(s).length, 1);
+  clearPresence(s);
+  assert.deepEqual(memberPanel(s, 'big'), { mode: 'full', count: 0, users: [] });
+  assert.deepEqual(memberPanel(s, 'lobby'), { mode: 'full', count: 0, users: [] });
+  assert.deepEqual(directoryList(s), []);
+  assert.equal(s.directoryKnown, false);
 });
 
 test('renamed updates me everywhere', () => {
@@ -151,7 +381,7 @@ test('renamed updates me everywhere', () => {
 
 test('users reply for a room not joined becomes a system line', () => {
   const s = started();
-  applyServerMessage(s, P({ type: 'users', room: 'elsewhere', users: [bob] }));
+  applyServerMessage(s, full('elsewhere', [bob]));
   assert.equal(getRoom(s, 'elsewhere'), undefined);
   assert.equal(currentRoom(s).items.at(-1).text, 'users in elsewhere: Bob');
 });
@@ -256,10 +486,10 @@ test('a late message for a room already left is ignored', () => {
   assert.equal(getRoom(s, 'dev'), undefined);
 });
 
-test('presence lines take the server ts, else the receipt time given by the caller', () => {
+test('presence lines carry the receipt time given by the caller', () => {
   const s = started();
-  applyServerMessage(s, P({ type: 'presence', room: 'lobby', event: 'join', user: bob }), { now: '2026-11-22T11:00:00.000Z' });
+  applyServerMessage(s, presence('lobby', join(bob)), { now: '2026-11-22T11:00:00.000Z' });
   assert.equal(currentRoom(s).items.at(-1).ts, '2026-11-22T11:00:00.000Z');
-  applyServerMessage(s, P({ type: 'presence', room: 'lobby', event: 'leave', user: bob, ts: '2026-11-22T12:00:00.000Z' }), { now: 'x' });
-  assert.equal(currentRoom(s).items.at(-1).ts, '2026-11-22T12:00:00.000Z');
+  applyServerMessage(s, presence('lobby', leave(bob)));
+  assert.equal(currentRoom(s).items.at(-1).ts, null);
 });
