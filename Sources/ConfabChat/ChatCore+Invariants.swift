@@ -29,7 +29,7 @@ extension ChatCore {
         }
         if nameOwners.count != sessions.count { problems.append("\(nameOwners.count) names for \(sessions.count) sessions") }
         if tokenOwners.count != sessions.count { problems.append("\(tokenOwners.count) tokens for \(sessions.count) sessions") }
-        if userIDs.count != sessions.count { problems.append("\(userIDs.count) ids for \(sessions.count) sessions") }
+        if Set(sessions.values.map(\.userID)).count != sessions.count { problems.append("two sessions share a user id") }
         for (connection, key) in connections where sessions[key]?.connection != connection {
             problems.append("connection \(connection) maps to a session not bound to it")
         }

@@ -8,7 +8,7 @@ extension ChatCore {
             log(.error, "connection \(connection) connected twice; event ignored", &effects)
             return
         }
-        if let token = request.resumeToken, let key = tokenOwners[token], sessions[key] != nil {
+        if let token = request.resumeToken.flatMap(ResumeToken.init), let key = tokenOwners[token], sessions[key] != nil {
             resume(key, on: connection, now: now, &effects)
             return
         }
@@ -41,14 +41,13 @@ extension ChatCore {
         }
         let key = nextSessionKey
         nextSessionKey += 1
-        let session = Session(key: key, userID: newUserID(), name: name, room: start, connection: connection,
+        let session = Session(key: key, userID: userIDs.id(for: key), name: name, room: start, connection: connection,
                               token: newToken(), limiter: RateLimiter(burst: config.rateBurst, now: now),
                               singleRoom: request.singleRoom)
         sessions[key] = session
         connections[connection] = key
         nameOwners[session.nameKey] = key
         tokenOwners[session.token] = key
-        userIDs.insert(session.userID)
         if start == homeRoom, let home = rooms[homeRoom], home.userCount >= config.roomCapacity {
             // The server should have asked admissionError first; admit anyway rather than strand the user.
             log(.warning, "connection \(connection): admitted to full room \(home.name)", &effects)

@@ -10,8 +10,8 @@ struct ChatCore {
     var sessions: [SessionKey: Session] = [:]
     var connections: [ConnectionID: SessionKey] = [:]
     var nameOwners: [String: SessionKey] = [:]
-    var tokenOwners: [String: SessionKey] = [:]
-    var userIDs: Set<String> = []
+    var tokenOwners: [ResumeToken: SessionKey] = [:]
+    let userIDs: UserIDs
     var rooms: [RoomID: Room] = [:]
     var roomByKey: [String: RoomID] = [:]
     /// Sessions in their resume grace period, so `tick` scans only them.
@@ -49,7 +49,9 @@ struct ChatCore {
         config.rooms = names
         config.maxRooms = max(names.count, config.maxRooms)
         self.config = config
-        self.random = random
+        var generator = random
+        self.userIDs = UserIDs(using: &generator)
+        self.random = generator
         self.reservedKeys = Set(config.reservedNames.map(Names.key))
         self.homeRoom = 1
         for name in names {
@@ -78,7 +80,7 @@ struct ChatCore {
     }
 
     func admissionError(for request: ConnectRequest) -> ChatRefusal? {
-        if let token = request.resumeToken, tokenOwners[token] != nil { return nil }
+        if let token = request.resumeToken.flatMap(ResumeToken.init), tokenOwners[token] != nil { return nil }
         if let home = rooms[homeRoom], home.userCount >= config.roomCapacity {
             return ChatRefusal(code: "room_full", message: "room \(home.name) is full; try again later")
         }
@@ -125,18 +127,10 @@ struct ChatCore {
         }
     }
 
-    mutating func newUserID() -> String {
-        while true {
-            let id = "u" + Tokens.random(words: 1, using: &random)
-            if !userIDs.contains(id) { return id }
-        }
-    }
-
     /// 192 random bits: unguessable, URL-safe.
-    mutating func newToken() -> String {
+    mutating func newToken() -> ResumeToken {
         while true {
-            let token = Tokens.random(words: 3, using: &random)
-            if tokenOwners[token] == nil { return token }
+            if let token = ResumeToken(Tokens.random(words: 3, using: &random)), tokenOwners[token] == nil { return token }
         }
     }
 
@@ -157,7 +151,7 @@ struct ChatCore {
             maxRoomsPerUser: config.maxRoomsPerUser, ratePerSecond: config.ratePerSecond,
             rateBurst: config.rateBurst, resumeGraceSeconds: config.resumeGraceSeconds)
         return .welcome(Welcome(user: session.user, room: rooms[session.current]?.name ?? "",
-                                rooms: session.rooms.compactMap { rooms[$0]?.name }, token: session.token,
+                                rooms: session.rooms.compactMap { rooms[$0]?.name }, token: session.token.string,
                                 resumed: resumed, server: config.serverName, limits: limits))
     }
 
@@ -192,7 +186,6 @@ struct ChatCore {
         }
         if nameOwners[session.nameKey] == key { nameOwners.removeValue(forKey: session.nameKey) }
         tokenOwners.removeValue(forKey: session.token)
-        userIDs.remove(session.userID)
         graceDeadlines.removeValue(forKey: key)
         for roomID in session.rooms {
             removeFromRoom(key, connection: session.connection, roomID: roomID, user: session.user, &effects)

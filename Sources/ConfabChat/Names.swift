@@ -83,6 +83,26 @@ enum Names {
 enum Tokens {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
+    static func isAlphabet(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"): return true
+        default: return false
+        }
+    }
+
+    /// 64 bits as 11 characters.
+    static func encode(_ value: UInt64) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(11)
+        var bits = value
+        for _ in 0..<11 {
+            out.append(alphabet[Int(bits & 63)])
+            bits >>= 6
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// `words` × 64 random bits, 6 bits per character (192 bits → 32 characters).
     static func random<R: RandomNumberGenerator>(words: Int, using random: inout R) -> String {
         var out: [UInt8] = []
@@ -101,5 +121,62 @@ enum Tokens {
             remaining -= 6
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// A resume token: 32 URL-safe characters (192 random bits), kept as their 32 ASCII bytes in
+/// four words, so a session holds it inline and `tokenOwners` hashes it without a String.
+struct ResumeToken: Hashable {
+    private var words: (UInt64, UInt64, UInt64, UInt64)
+    static let length = 32
+
+    init?(_ text: String) {
+        let bytes = Array(text.utf8)
+        guard bytes.count == Self.length, bytes.allSatisfy(Tokens.isAlphabet) else { return nil }
+        func word(_ at: Int) -> UInt64 {
+            (0..<8).reduce(0) { $0 | UInt64(bytes[at * 8 + $1]) << (8 * UInt64($1)) }
+        }
+        words = (word(0), word(1), word(2), word(3))
+    }
+
+    var string: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Self.length)
+        for word in [words.0, words.1, words.2, words.3] {
+            for index in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: word >> (8 * UInt64(index)))) }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2 && lhs.words.3 == rhs.words.3
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
+}
+
+/// User ids unique by construction: a session key through a bijective mix keyed by random
+/// constants, so no set of ids is kept to rule out repeats, and ids do not reveal the count.
+struct UserIDs {
+    private let k0: UInt64, k1: UInt64, k2: UInt64
+
+    init<R: RandomNumberGenerator>(using random: inout R) {
+        k0 = random.next()
+        k1 = random.next() | 1  // odd: multiplying by it is invertible
+        k2 = random.next() | 1
+    }
+
+    func id(for key: SessionKey) -> String {
+        // Each step (xor with a constant, xor-shift right, multiply by an odd number) is a bijection.
+        var x = key ^ k0
+        x = (x ^ (x >> 31)) &* k1
+        x = (x ^ (x >> 29)) &* k2
+        x ^= x >> 32
+        return "u" + Tokens.encode(x)
     }
 }

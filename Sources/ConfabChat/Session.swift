@@ -3,28 +3,22 @@ import ConfabProtocol
 /// One user's session. It outlives its connection during the resume grace period.
 struct Session {
     let key: SessionKey
-    /// Stable for the life of the session, resumes included.
-    let userID: String
-    private(set) var name: String
-    private(set) var nameKey: String
-    /// How others see this user, in every message and presence.
+    /// How others see this user, in every message and presence. `user.id` is stable for the
+    /// life of the session, resumes included.
     private(set) var user: ChatUser
     /// Joined rooms in join order.
     var rooms: [RoomID]
     var current: RoomID
     /// nil while in the grace period.
     var connection: ConnectionID?
-    var token: String
+    var token: ResumeToken
     var limiter: RateLimiter
     /// In one room at a time: joining another leaves the previous one (`ConnectRequest.singleRoom`).
     let singleRoom: Bool
 
     init(key: SessionKey, userID: String, name: String, room: RoomID, connection: ConnectionID,
-         token: String, limiter: RateLimiter, singleRoom: Bool = false) {
+         token: ResumeToken, limiter: RateLimiter, singleRoom: Bool = false) {
         self.key = key
-        self.userID = userID
-        self.name = name
-        self.nameKey = Names.key(name)
         self.user = ChatUser(id: userID, name: name)
         self.rooms = [room]
         self.current = room
@@ -34,9 +28,12 @@ struct Session {
         self.singleRoom = singleRoom
     }
 
+    var userID: String { user.id }
+    var name: String { user.name }
+    /// Case-folded, for `nameOwners`.
+    var nameKey: String { Names.key(user.name) }
+
     mutating func rename(to newName: String) {
-        name = newName
-        nameKey = Names.key(newName)
         user.name = newName
     }
 }
