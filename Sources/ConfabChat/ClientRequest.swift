@@ -12,4 +12,24 @@ public enum ClientRequest {
         w.endObject()
         return String(decoding: w.bytes, as: UTF8.self)
     }
+
+    /// `{"type":"join","room":…}`.
+    public static func join(_ room: String, id: String? = nil) -> String {
+        roomRequest("join", room: room, id: id)
+    }
+
+    /// `{"type":"leave","room":…}`; without a room, the current one.
+    public static func leave(_ room: String? = nil, id: String? = nil) -> String {
+        roomRequest("leave", room: room, id: id)
+    }
+
+    private static func roomRequest(_ type: String, room: String?, id: String?) -> String {
+        var w = JSONWriter(capacity: (room?.utf8.count ?? 0) + 48)
+        w.beginObject()
+        w.key("type"); w.string(type)
+        if let room { w.key("room"); w.string(room) }
+        if let id { w.key("id"); w.string(id) }
+        w.endObject()
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
 }

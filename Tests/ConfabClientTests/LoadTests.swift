@@ -1,5 +1,6 @@
 import Testing
 @testable import ConfabClient
+import ConfabChat
 
 @Suite struct LoadMessageTests {
     @Test func stampRoundTripsThroughAServerMessageFrame() {
@@ -104,5 +105,16 @@ import Testing
         #expect(LoadReport.fixed(1.5) == "1.50")
         #expect(LoadReport.fixed(2, 0) == "2")
         #expect(LoadReport.fixed(0.1234, 3) == "0.123")
+    }
+}
+
+@Suite struct LoadRequestTests {
+    @Test func joinAndLeaveAreEscapedJSON() {
+        #expect(ClientRequest.join("load-3") == #"{"type":"join","room":"load-3"}"#)
+        #expect(ClientRequest.leave("lobby") == #"{"type":"leave","room":"lobby"}"#)
+        #expect(ClientRequest.leave() == #"{"type":"leave"}"#)
+        // A home room name from the server is written back escaped, never spliced in raw.
+        #expect(ClientRequest.leave(#"a"b\c"#) == #"{"type":"leave","room":"a\"b\\c"}"#)
+        #expect(ClientRequest.join("x", id: "7") == #"{"type":"join","room":"x","id":"7"}"#)
     }
 }

@@ -266,14 +266,14 @@ public final class LoadWorker: ClientDelegate {
             }
             if let room = options.roomName(clients[slot].room) {
                 clients[slot].phase = .joining
-                reactor.sendText(Array("{\"type\":\"join\",\"room\":\"\(room)\"}".utf8), to: connection)
+                reactor.sendText(Array(ClientRequest.join(room).utf8), to: connection)
             } else {
                 becomeReady(slot)
             }
         case "joined":
             guard clients[slot].phase == .joining else { return }
             clients[slot].phase = .leavingHome
-            reactor.sendText(Array("{\"type\":\"leave\",\"room\":\"\(clients[slot].homeRoom)\"}".utf8), to: connection)
+            reactor.sendText(Array(ClientRequest.leave(clients[slot].homeRoom).utf8), to: connection)
         case "left":
             guard clients[slot].phase == .leavingHome else { return }
             becomeReady(slot)
