@@ -65,7 +65,7 @@ struct Load: ParsableCommand {
     @Flag(name: .long, help: "One room, one broadcast once all clients are connected, wait --drain s for it (implies 1 sender, no warm-up).")
     var crowd = false
 
-    @Option(name: .long, help: "Seconds to wait for the last deliveries once sending stops.")
+    @Option(name: .long, help: "Seconds to wait for the last deliveries once sending stops (default 3; 30 with --crowd).")
     var drain: Double?
 
     @Option(name: .customLong("connect-window"), help: "Seconds the connect phase may take; what is not connected by then fails.")
