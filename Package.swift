@@ -24,8 +24,11 @@ let package = Package(
         ),
         // Pure: HTTP/1.1 request parsing, RFC 6455 handshake and frames. No I/O.
         .target(name: "ConfabCodec"),
-        // Pure: the room state machine and protocol v1. No sockets, clocks or randomness.
-        .target(name: "ConfabChat"),
+        // Pure: the wire protocol. Typed requests and server messages, and the dialects that
+        // turn bytes into the former and the latter into bytes (protocol v1 JSON, lines, PixIDE).
+        .target(name: "ConfabProtocol", dependencies: ["ConfabCodec"]),
+        // Pure: the room state machine, on typed requests and messages. No sockets, clocks or randomness.
+        .target(name: "ConfabChat", dependencies: ["ConfabProtocol"]),
         // Pure: configuration value, YAML/env/flag layering and validation.
         .target(name: "ConfabConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The only code that calls libuv: loop, TCP, upgrade, WebSocket I/O, timers, signals.
@@ -35,14 +38,14 @@ let package = Package(
         ]),
         // Wiring: config -> reactor -> room state machine; static files; health.
         .target(name: "ConfabServer", dependencies: [
-            "ConfabReactor", "ConfabCodec", "ConfabChat", "ConfabConfig",
+            "ConfabReactor", "ConfabCodec", "ConfabProtocol", "ConfabChat", "ConfabConfig",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         // Confab's own clients on the same reactor and codec: `confab chat` and `confab load`.
         .target(name: "ConfabClient", dependencies: [
-            "ConfabReactor", "ConfabCodec", "ConfabChat",
+            "ConfabReactor", "ConfabCodec", "ConfabProtocol",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .executableTarget(name: "confab", dependencies: [
@@ -51,11 +54,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Micro-benchmarks: `swift run -c release confab-bench`.
-        .executableTarget(name: "ConfabBench", dependencies: ["ConfabCodec", "ConfabChat"]),
+        .executableTarget(name: "ConfabBench", dependencies: ["ConfabCodec", "ConfabProtocol", "ConfabChat"]),
         .testTarget(name: "ConfabCodecTests", dependencies: ["ConfabCodec"]),
-        .testTarget(name: "ConfabChatTests", dependencies: ["ConfabChat"]),
+        .testTarget(name: "ConfabProtocolTests", dependencies: ["ConfabProtocol"]),
+        .testTarget(name: "ConfabChatTests", dependencies: ["ConfabChat", "ConfabProtocol"]),
         .testTarget(name: "ConfabConfigTests", dependencies: ["ConfabConfig"]),
-        .testTarget(name: "ConfabClientTests", dependencies: ["ConfabClient", "ConfabChat"]),
+        .testTarget(name: "ConfabClientTests", dependencies: ["ConfabClient", "ConfabProtocol"]),
         .testTarget(name: "ConfabReactorTests", dependencies: [
             "ConfabReactor", "ConfabCodec",
             .product(name: "Logging", package: "swift-log"),

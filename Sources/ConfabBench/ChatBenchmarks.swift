@@ -1,4 +1,5 @@
 import ConfabChat
+import ConfabProtocol
 
 /// The room state machine alone: no sockets, effects array reused, time advanced by hand.
 func runChatBenchmarks(filter: String?) {
@@ -18,7 +19,7 @@ func runChatBenchmarks(filter: String?) {
 /// A limiter generous enough never to refuse, so its arithmetic is still measured.
 private let benchConfig = ChatConfig(ratePerSecond: 1_000_000, rateBurst: 1_000_000)
 
-private func makeRoom(members: Int, now: Int64) -> ChatMachine<SplitMix64> {
+private func makeRoom(members: Int, now: Int64) -> ChatMachine {
     var machine = ChatMachine(config: benchConfig, random: SplitMix64(seed: 1))
     var effects: [ChatEffect] = []
     for connection in 1...members {
@@ -43,6 +44,11 @@ private func measure(seconds: Double = 1.5, batch: Int, _ body: () -> Void) -> D
     return Double(operations) / (Double(s) + Double(attoseconds) / 1e18)
 }
 
+/// As the server does it: the frame's bytes through protocol v1, inside the measured loop.
+private func decode(_ text: String) -> DecodedRequest {
+    ProtocolV1.decodeRequest(Array(text.utf8), maxBytes: benchConfig.maxRequestBytes)
+}
+
 private func format(_ rate: Double) -> String {
     if rate >= 1e9 { return "\(Double(Int(rate / 1e7)) / 100) G" }
     if rate >= 1e6 { return "\(Double(Int(rate / 1e4)) / 100) M" }
@@ -62,7 +68,7 @@ private func benchmarkSend(name: String, members: Int) {
     let rate = measure(batch: 1000) {
         now += 1
         effects.removeAll(keepingCapacity: true)
-        machine.handle(.received(1, text: text, now: now), into: &effects)
+        machine.handle(.received(1, decode(text), now: now), into: &effects)
     }
     print("\(pad(name)) \(format(rate)) msgs/s  (\(format(rate * Double(members))) fan-out/s)")
 }
@@ -74,15 +80,15 @@ private func benchmarkJoinLeave(name: String, members: Int) {
     // Everyone but connection 1 is in "hot"; connection 1 joins and leaves it.
     for connection in 2...(members + 1) {
         effects.removeAll(keepingCapacity: true)
-        machine.handle(.received(ConnectionID(connection), text: #"{"type":"join","room":"hot"}"#, now: now), into: &effects)
+        machine.handle(.received(ConnectionID(connection), decode(#"{"type":"join","room":"hot"}"#), now: now), into: &effects)
     }
     let join = #"{"type":"join","room":"hot"}"#
     let leave = #"{"type":"leave","room":"hot"}"#
     let rate = measure(batch: 500) {
         now += 1
         effects.removeAll(keepingCapacity: true)
-        machine.handle(.received(1, text: join, now: now), into: &effects)
-        machine.handle(.received(1, text: leave, now: now), into: &effects)
+        machine.handle(.received(1, decode(join), now: now), into: &effects)
+        machine.handle(.received(1, decode(leave), now: now), into: &effects)
     }
     print("\(pad(name)) \(format(rate)) join+leave/s  (room of \(members))")
 }

@@ -1,4 +1,5 @@
 import ConfabChat
+import ConfabProtocol
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -11,6 +12,8 @@ import Darwin
 /// M. With O(1) presence the joins/s would not depend on M; with a per-join cost that grows
 /// with the room (the member list sent to the newcomer, …) filling a room costs O(M²).
 ///
+/// After every join or leave comes the `.flush` the server sends at the end of a loop turn
+/// when presence is pending (one join per turn: the worst case), and it is timed with it.
 /// Effects are dropped after every event, as the server drops them once carried out (so a
 /// broadcast's recipient list is never copied because an effect still holds it). Pre-filling
 /// is bounded: a size whose pre-fill would take longer than the budget (60 s, or
@@ -46,7 +49,7 @@ private struct CrowdRow {
 }
 
 private func benchmarkCrowdJoin(members: Int, budget: Double) -> CrowdRow {
-    let now: Int64 = 1_700_000_000_000
+    var now: Int64 = 1_700_000_000_000
     var machine = ChatMachine(config: crowdConfig, random: SplitMix64(seed: 1))
     let fill = prefill(&machine, members: members, now: now, budget: budget)
     guard fill.reached == members else {
@@ -57,8 +60,10 @@ private func benchmarkCrowdJoin(members: Int, budget: Double) -> CrowdRow {
     var effects: [ChatEffect] = []
     effects.reserveCapacity(16)
     var next = ConnectionID(members + 1)
-    // What one join makes the server write: every frame × its recipients.
+    // What one join makes the server write: every frame × its recipients. At the pre-fill's
+    // `now`, so a large room's occupancy (once per interval, not per join) is not due.
     machine.handle(.connected(next, ConnectRequest(), now: now), into: &effects)
+    if machine.hasPendingPresence { machine.handle(.flush(now: now), into: &effects) }
     let bytesPerJoin = effects.reduce(0) { total, effect in
         switch effect {
         case .send(_, let message): return total + message.json.count
@@ -69,6 +74,7 @@ private func benchmarkCrowdJoin(members: Int, budget: Double) -> CrowdRow {
     }
     effects.removeAll(keepingCapacity: true)
     machine.handle(.disconnected(next, .goodbye, now: now), into: &effects)
+    if machine.hasPendingPresence { machine.handle(.flush(now: now), into: &effects) }
     effects.removeAll(keepingCapacity: true)
     next += 1
 
@@ -79,12 +85,21 @@ private func benchmarkCrowdJoin(members: Int, budget: Double) -> CrowdRow {
     // At least 1.5 s and 20 pairs, at most 10 s (a join into a huge room can take milliseconds).
     while pairs < 20 || clock.now - start < .milliseconds(1500) {
         if clock.now - start > .seconds(10) { break }
+        now += 1
         let t0 = clock.now
         machine.handle(.connected(next, ConnectRequest(), now: now), into: &effects)
         effects.removeAll(keepingCapacity: true)
+        if machine.hasPendingPresence {
+            machine.handle(.flush(now: now), into: &effects)
+            effects.removeAll(keepingCapacity: true)
+        }
         let t1 = clock.now
         machine.handle(.disconnected(next, .goodbye, now: now), into: &effects)
         effects.removeAll(keepingCapacity: true)
+        if machine.hasPendingPresence {
+            machine.handle(.flush(now: now), into: &effects)
+            effects.removeAll(keepingCapacity: true)
+        }
         let t2 = clock.now
         joinTime += t1 - t0
         leaveTime += t2 - t1
@@ -110,10 +125,10 @@ private struct Prefill {
     var projectedSeconds: Double?
 }
 
-/// Connects `members` sessions, effects dropped. Stops when `budget` seconds are spent, or
+/// Connects `members` sessions (each followed by its flush), effects dropped. Stops when `budget` seconds are spent, or
 /// earlier when the time so far projects past it: at every doubling from 1,024 sessions on,
 /// T(m) = a·m + b·m² is fitted to T(h) and T(2h) (b ≥ 0) and extrapolated to `members`.
-private func prefill(_ machine: inout ChatMachine<SplitMix64>, members: Int, now: Int64, budget: Double) -> Prefill {
+private func prefill(_ machine: inout ChatMachine, members: Int, now: Int64, budget: Double) -> Prefill {
     let clock = ContinuousClock()
     let start = clock.now
     var effects: [ChatEffect] = []
@@ -122,6 +137,7 @@ private func prefill(_ machine: inout ChatMachine<SplitMix64>, members: Int, now
     var timeAtHalf: Double?
     for connection in 1...members {
         machine.handle(.connected(ConnectionID(connection), ConnectRequest(), now: now), into: &effects)
+        if machine.hasPendingPresence { machine.handle(.flush(now: now), into: &effects) }
         effects.removeAll(keepingCapacity: true)
         guard connection == checkpoint || connection % 256 == 0 else { continue }
         let elapsed = seconds(clock.now - start)

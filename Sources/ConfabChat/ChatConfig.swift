@@ -25,6 +25,11 @@ public struct ChatConfig: Sendable, Equatable {
     public var rateBurst: Int
     /// Refusals in a row that end the session with close 1008.
     public var rateDisconnectAfter: Int
+    /// Above this many members a room stops listing everyone and announcing each arrival:
+    /// a joiner gets a page of members, the room an `occupancy` update per interval.
+    public var presenceFullListMax: Int
+    /// How often a large room's `occupancy` (and the room list's `roomsChanged`) may go out.
+    public var presenceIntervalMs: Int
     /// Log effects below this level are not produced at all (saves the string building).
     public var minimumLogLevel: ChatLogLevel
     /// Shown by clients (the `server` field of `welcome`).
@@ -43,6 +48,8 @@ public struct ChatConfig: Sendable, Equatable {
         ratePerSecond: Double = 5.0,
         rateBurst: Int = 20,
         rateDisconnectAfter: Int = 20,
+        presenceFullListMax: Int = 200,
+        presenceIntervalMs: Int = 1000,
         minimumLogLevel: ChatLogLevel = .info,
         serverName: String = "Confab"
     ) {
@@ -58,9 +65,18 @@ public struct ChatConfig: Sendable, Equatable {
         self.ratePerSecond = ratePerSecond
         self.rateBurst = rateBurst
         self.rateDisconnectAfter = rateDisconnectAfter
+        self.presenceFullListMax = presenceFullListMax
+        self.presenceIntervalMs = presenceIntervalMs
         self.minimumLogLevel = minimumLogLevel
         self.serverName = serverName
     }
+
+    /// A large room turns small again only below this (hysteresis: three quarters of
+    /// `presenceFullListMax`), so a room at the threshold does not flap between the modes.
+    public var presenceSmallBelow: Int { presenceFullListMax - presenceFullListMax / 4 }
+
+    /// Members per `users` page when the client does not say.
+    public static let usersPageSize = 50
 
     /// Largest request text the machine parses. A `text` of maxMessageBytes may legally be
     /// written with six-byte `\u00XX` escapes, plus room for the envelope.

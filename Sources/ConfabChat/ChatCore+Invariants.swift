@@ -34,14 +34,14 @@ extension ChatCore {
         }
         for (id, room) in rooms {
             if roomByKey[room.key] != id { problems.append("room \(room.name) not indexed") }
-            if room.users.isEmpty && !room.permanent { problems.append("empty room \(room.name) kept") }
+            if room.userCount == 0 && !room.permanent { problems.append("empty room \(room.name) kept") }
             if room.history.count > config.historySize { problems.append("room \(room.name) history too long") }
-            if Set(room.users).count != room.users.count { problems.append("room \(room.name) lists a user twice") }
-            for key in room.users where sessions[key]?.rooms.contains(id) != true {
+            if Set(room.members.all).count != room.userCount { problems.append("room \(room.name) lists a user twice") }
+            for key in room.members.all where sessions[key]?.rooms.contains(id) != true {
                 problems.append("room \(room.name) lists \(key) who is not in it")
             }
             var connected = 0
-            for key in room.users where sessions[key]?.connection != nil { connected += 1 }
+            for key in room.members.all where sessions[key]?.connection != nil { connected += 1 }
             if connected != room.connections.count {
                 problems.append("room \(room.name): \(room.connections.count) connections for \(connected) connected users")
             }
@@ -53,18 +53,29 @@ extension ChatCore {
             }
         }
         if roomByKey.count != rooms.count { problems.append("room index size mismatch") }
+        for (id, room) in rooms {
+            if room.userCount > config.presenceFullListMax && !room.isLarge { problems.append("room \(room.name) too large to list") }
+            if room.userCount < config.presenceSmallBelow && room.isLarge { problems.append("room \(room.name) small but counted") }
+            if room.isPending != pendingRooms.contains(id) { problems.append("room \(room.name) pending flag disagrees") }
+        }
+        if Set(pendingRooms).count != pendingRooms.count { problems.append("a room is pending twice") }
         return problems
     }
 
     /// Test hooks: who a connection is and what a room holds.
     func roomMembers(named name: String) -> (users: Int, connections: [ConnectionID])? {
         guard let id = roomByKey[Names.key(name)], let room = rooms[id] else { return nil }
-        return (room.users.count, room.connections)
+        return (room.userCount, room.connections)
     }
 
     func roomNames(of connection: ConnectionID) -> [String] {
         guard let key = connections[connection], let session = sessions[key] else { return [] }
         return session.rooms.compactMap { rooms[$0]?.name }
+    }
+
+    /// Small rooms with presence not yet sent (none right after a flush).
+    var pendingSmallRooms: Int {
+        pendingRooms.filter { rooms[$0]?.isLarge == false }.count
     }
 
     func historyCount(of name: String) -> Int? {
@@ -77,6 +88,6 @@ extension ChatCore {
     /// User ids listed in a room (grace-period sessions included).
     func roomUserIDs(named name: String) -> Set<String>? {
         guard let id = roomByKey[Names.key(name)], let room = rooms[id] else { return nil }
-        return Set(room.users.compactMap { sessions[$0]?.userID })
+        return Set(room.members.all.compactMap { sessions[$0]?.userID })
     }
 }

@@ -1,3 +1,5 @@
+import ConfabProtocol
+
 /// Connect, resume, disconnect and the grace-period clock.
 extension ChatCore {
     mutating func connect(_ connection: ConnectionID, _ request: ConnectRequest, now: Int64,
@@ -33,20 +35,18 @@ extension ChatCore {
         nameOwners[session.nameKey] = key
         tokenOwners[session.token] = key
         userIDs.insert(session.userID)
-        if let home = rooms[homeRoom], home.users.count >= config.roomCapacity {
+        if let home = rooms[homeRoom], home.userCount >= config.roomCapacity {
             // The server should have asked admissionError first; admit anyway rather than strand the user.
             log(.warning, "connection \(connection): admitted to full room \(home.name)", &effects)
         }
         rooms[homeRoom]?.addUser(key)
         rooms[homeRoom]?.addConnection(connection)
 
-        effects.append(.send(connection, welcome(session, resumed: false)))
+        send(welcome(session, resumed: false), to: connection, &effects)
         if let nameError { sendError(nameError, to: connection, re: nil, &effects) }
+        // First, so the newcomer's list is in the room's new mode when it tips the room over.
+        presenceChanged(homeRoom, PresenceChange(.join, session.user), by: key)
         sendRoomState(homeRoom, to: connection, re: nil, &effects)
-        if let room = rooms[homeRoom] {
-            effects.append(.broadcast(recipients: room.connections, except: connection,
-                                      ServerMessage.presence(room: room.nameJSON, event: .join, user: session.userJSON)))
-        }
         log(.info, "connection \(connection): session \(session.userID) started as \(name)"
             + (request.resumeToken != nil ? " (resume token unknown or expired)" : ""), &effects)
     }
@@ -64,6 +64,7 @@ extension ChatCore {
             // second tab with the token): the newest connection wins.
             effects.append(.close(old, code: ChatCloseCode.sessionResumedElsewhere, reason: "session resumed elsewhere"))
             connections.removeValue(forKey: old)
+            watchers.remove(old)
             for roomID in session.rooms { rooms[roomID]?.replaceConnection(old, with: connection) }
             log(.info, "connection \(connection): session \(session.userID) taken over from connection \(old)", &effects)
         } else {
@@ -72,10 +73,9 @@ extension ChatCore {
             log(.info, "connection \(connection): session \(session.userID) resumed", &effects)
         }
         session.connection = connection
-        session.graceDeadline = nil
         sessions[key] = session
         connections[connection] = key
-        effects.append(.send(connection, welcome(session, resumed: true)))
+        send(welcome(session, resumed: true), to: connection, &effects)
         for roomID in session.rooms { sendRoomState(roomID, to: connection, re: nil, &effects) }
     }
 
@@ -94,10 +94,10 @@ extension ChatCore {
             endSession(key, &effects)
         case .dropped(let reason):
             connections.removeValue(forKey: connection)
+            watchers.remove(connection)
             for roomID in session.rooms { rooms[roomID]?.removeConnection(connection) }
             let deadline = now + Int64(config.resumeGraceSeconds) * 1000
             sessions[key]?.connection = nil
-            sessions[key]?.graceDeadline = deadline
             graceDeadlines[key] = deadline
             log(.info, "connection \(connection): dropped (\(reason)); \(session.name) resumable for \(config.resumeGraceSeconds) s",
                 &effects)

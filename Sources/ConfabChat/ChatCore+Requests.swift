@@ -1,11 +1,12 @@
+import ConfabProtocol
+
 /// Client requests: decode, rate-limit, then one handler per request.
 extension ChatCore {
-    mutating func receive(_ connection: ConnectionID, _ text: String, now: Int64, _ effects: inout [ChatEffect]) {
+    mutating func receive(_ connection: ConnectionID, _ decoded: DecodedRequest, now: Int64, _ effects: inout [ChatEffect]) {
         guard let key = connections[connection] else {
             log(.debug, "message from unknown connection \(connection) ignored", &effects)
             return
         }
-        let decoded = RequestDecoder.decode(text, maxBytes: config.maxRequestBytes)
         // Every request counts, valid or not, so garbage cannot bypass the limit.
         let (perSecond, burst) = (config.ratePerSecond, config.rateBurst)
         let decision = sessions[key]?.limiter.take(now: now, perSecond: perSecond, burst: burst)
@@ -15,9 +16,8 @@ extension ChatCore {
                 effects.append(.close(connection, code: ChatCloseCode.policyViolation, reason: "rate limit exceeded"))
                 endSession(key, &effects)
             } else {
-                effects.append(.send(connection, ServerMessage.error(
-                    ChatError(.rateLimited, "too many requests; retry in \(retryAfterMs) ms"),
-                    retryAfterMs: retryAfterMs, re: decoded.re)))
+                send(.error(ChatError(.rateLimited, "too many requests; retry in \(retryAfterMs) ms"),
+                            retryAfterMs: retryAfterMs, re: decoded.re), to: connection, &effects)
             }
             return
         }
@@ -29,7 +29,7 @@ extension ChatCore {
         }
     }
 
-    mutating func perform(_ request: ChatRequest, key: SessionKey, connection: ConnectionID, re: [UInt8]?,
+    mutating func perform(_ request: ChatRequest, key: SessionKey, connection: ConnectionID, re: RequestID?,
                           now: Int64, _ effects: inout [ChatEffect]) {
         switch request {
         case .send(let text, let room, let action):
@@ -40,12 +40,15 @@ extension ChatCore {
             join(room, key: key, connection: connection, re: re, &effects)
         case .leave(let room):
             leave(room, key: key, connection: connection, re: re, &effects)
-        case .rooms:
+        case .rooms(let watch):
+            if let watch {
+                if watch { watchers.insert(connection) } else { watchers.remove(connection) }
+            }
             listRooms(to: connection, re: re, &effects)
-        case .users(let room):
-            listUsers(room, key: key, connection: connection, re: re, &effects)
+        case .users(let room, let query):
+            listUsers(room, query: query, key: key, connection: connection, re: re, &effects)
         case .help:
-            effects.append(.send(connection, ServerMessage.system(Commands.help, re: re)))
+            send(.system(Commands.help, re: re), to: connection, &effects)
         }
     }
 
@@ -64,21 +67,7 @@ extension ChatCore {
     }
 
     private mutating func send(_ text: String, room: String?, action: Bool, key: SessionKey, connection: ConnectionID,
-                               re: [UInt8]?, now: Int64, _ effects: inout [ChatEffect]) {
-        var text = text
-        if !action && text.utf8.first == UInt8(ascii: "/") {
-            if text.utf8.dropFirst().first == UInt8(ascii: "/") {
-                text.removeFirst()  // "//x" sends "/x"
-            } else {
-                switch Commands.parse(text, room: room) {
-                case .success(let request):
-                    perform(request, key: key, connection: connection, re: re, now: now, &effects)
-                case .failure(let error):
-                    sendError(error, to: connection, re: re, &effects)
-                }
-                return
-            }
-        }
+                               re: RequestID?, now: Int64, _ effects: inout [ChatEffect]) {
         guard let session = sessions[key] else { return }
         let roomID: RoomID
         switch memberRoom(room, of: session) {
@@ -92,15 +81,15 @@ extension ChatCore {
             return sendError(ChatError(.messageTooLong, "a message is at most \(config.maxMessageBytes) bytes of UTF-8"),
                              to: connection, re: re, &effects)
         }
-        guard let posted = rooms[roomID]?.post(now: now, from: session.userJSON, text: text, action: action) else { return }
-        effects.append(.broadcast(recipients: posted.recipients, except: nil, posted.message))
+        guard let posted = rooms[roomID]?.post(now: now, from: session.user, text: text, action: action) else { return }
+        effects.append(.broadcast(recipients: posted.recipients, except: nil, OutboundMessage(.message(posted.message))))
         if let re {
-            effects.append(.send(connection, ServerMessage.ack(re: re, room: posted.room, seq: posted.seq)))
+            send(.ack(re: re, room: posted.message.room, seq: posted.message.seq), to: connection, &effects)
         }
         log(.debug, "connection \(connection): message in \(rooms[roomID]?.name ?? "?") from \(session.name)", &effects)
     }
 
-    private mutating func rename(to raw: String, key: SessionKey, connection: ConnectionID, re: [UInt8]?,
+    private mutating func rename(to raw: String, key: SessionKey, connection: ConnectionID, re: RequestID?,
                                  _ effects: inout [ChatEffect]) {
         guard let session = sessions[key] else { return }
         let name: String
@@ -114,18 +103,14 @@ extension ChatCore {
             nameOwners[Names.key(name)] = key
             sessions[key]?.rename(to: name)
         }
-        let user = sessions[key]?.userJSON ?? session.userJSON
-        effects.append(.send(connection, ServerMessage.renamed(user: user, oldName: oldName, re: re)))
+        let user = sessions[key]?.user ?? session.user
+        send(.renamed(user: user, oldName: oldName, re: re), to: connection, &effects)
         guard name != oldName else { return }
-        for roomID in session.rooms {
-            guard let room = rooms[roomID], room.connections.count > 1 else { continue }
-            effects.append(.broadcast(recipients: room.connections, except: connection,
-                                      ServerMessage.presence(room: room.nameJSON, event: .rename, user: user, oldName: oldName)))
-        }
+        for roomID in session.rooms { presenceChanged(roomID, PresenceChange(.rename, user, oldName: oldName), by: key) }
         log(.info, "connection \(connection): \(oldName) is now \(name)", &effects)
     }
 
-    private mutating func join(_ name: String, key: SessionKey, connection: ConnectionID, re: [UInt8]?,
+    private mutating func join(_ name: String, key: SessionKey, connection: ConnectionID, re: RequestID?,
                                _ effects: inout [ChatEffect]) {
         guard Names.isValidRoomName(name) else { return sendError(invalidRoom, to: connection, re: re, &effects) }
         guard let session = sessions[key] else { return }
@@ -135,13 +120,13 @@ extension ChatCore {
             if session.rooms.contains(existing) {
                 // Idempotent: make it current and resend its state, no presence.
                 sessions[key]?.current = existing
-                effects.append(.send(connection, ServerMessage.joined(room: rooms[existing]?.nameJSON ?? [], re: re)))
+                send(.joined(room: rooms[existing]?.name ?? name, re: re), to: connection, &effects)
                 return sendRoomState(existing, to: connection, re: nil, &effects)
             }
             if session.rooms.count >= config.maxRoomsPerUser {
                 return sendError(roomsPerUserLimit, to: connection, re: re, &effects)
             }
-            if let room = rooms[existing], room.users.count >= config.roomCapacity {
+            if let room = rooms[existing], room.userCount >= config.roomCapacity {
                 return sendError(ChatError(.roomFull, "room \(room.name) is full"), to: connection, re: re, &effects)
             }
         } else {
@@ -164,17 +149,16 @@ extension ChatCore {
         sessions[key]?.rooms.append(roomID)
         sessions[key]?.current = roomID
         guard let room = rooms[roomID] else { return }
-        effects.append(.send(connection, ServerMessage.joined(room: room.nameJSON, re: re)))
+        presenceChanged(roomID, PresenceChange(.join, session.user), by: key)
+        send(.joined(room: room.name, re: re), to: connection, &effects)
         sendRoomState(roomID, to: connection, re: nil, &effects)
-        effects.append(.broadcast(recipients: room.connections, except: connection,
-                                  ServerMessage.presence(room: room.nameJSON, event: .join, user: session.userJSON)))
     }
 
     private var roomsPerUserLimit: ChatError {
         ChatError(.roomLimit, "you can be in at most \(config.maxRoomsPerUser) rooms")
     }
 
-    private mutating func leave(_ name: String?, key: SessionKey, connection: ConnectionID, re: [UInt8]?,
+    private mutating func leave(_ name: String?, key: SessionKey, connection: ConnectionID, re: RequestID?,
                                 _ effects: inout [ChatEffect]) {
         guard let session = sessions[key] else { return }
         let roomID: RoomID
@@ -190,17 +174,17 @@ extension ChatCore {
         let current = session.current == roomID ? (remaining.last ?? homeRoom) : session.current
         sessions[key]?.rooms = remaining
         sessions[key]?.current = current
-        let roomName = rooms[roomID]?.nameJSON ?? []
-        removeFromRoom(key, connection: connection, roomID: roomID, user: session.userJSON, &effects)
-        effects.append(.send(connection, ServerMessage.left(room: roomName, current: rooms[current]?.nameJSON ?? [], re: re)))
+        let roomName = rooms[roomID]?.name ?? ""
+        removeFromRoom(key, connection: connection, roomID: roomID, user: session.user, &effects)
+        send(.left(room: roomName, current: rooms[current]?.name ?? "", re: re), to: connection, &effects)
     }
 
-    private func listRooms(to connection: ConnectionID, re: [UInt8]?, _ effects: inout [ChatEffect]) {
-        let list = rooms.values.sorted { $0.key < $1.key }.map { (name: $0.nameJSON, users: $0.users.count) }
-        effects.append(.send(connection, ServerMessage.rooms(list, re: re)))
+    private func listRooms(to connection: ConnectionID, re: RequestID?, _ effects: inout [ChatEffect]) {
+        let list = rooms.values.sorted { $0.key < $1.key }.map { RoomSummary(name: $0.name, users: $0.userCount) }
+        send(.rooms(list, re: re), to: connection, &effects)
     }
 
-    private func listUsers(_ name: String?, key: SessionKey, connection: ConnectionID, re: [UInt8]?,
+    private func listUsers(_ name: String?, query: UsersQuery, key: SessionKey, connection: ConnectionID, re: RequestID?,
                            _ effects: inout [ChatEffect]) {
         let roomID: RoomID
         if let name {
@@ -214,6 +198,9 @@ extension ChatCore {
             roomID = current
         }
         guard let room = rooms[roomID] else { return }
-        effects.append(.send(connection, ServerMessage.users(room: room.nameJSON, users: userObjects(in: room), re: re)))
+        switch usersReply(room, query: query, re: re) {
+        case .success(let reply): send(reply, to: connection, &effects)
+        case .failure(let error): sendError(error, to: connection, re: re, &effects)
+        }
     }
 }

@@ -1,3 +1,5 @@
+import ConfabProtocol
+
 /// The state and logic behind `ChatMachine`. Not generic on purpose: a generic type used from
 /// another module runs unspecialized (metadata lookups on every call); here only the rare
 /// draws of names, ids and tokens go through the existential generator.
@@ -17,18 +19,27 @@ struct ChatCore {
     let reservedKeys: Set<String>
     /// Where every new session starts: the first configured room.
     let homeRoom: RoomID
+    /// Rooms with presence waiting for `flush`.
+    var pendingRooms: [RoomID] = []
+    /// Connections that asked for `roomsChanged`, and what changed since the last one.
+    var watchers = IndexedSet<ConnectionID>()
+    var directoryChanged: Set<RoomID> = []
+    var directoryRemoved: [String] = []
+    var lastDirectoryAt: Int64?
     var nextSessionKey: SessionKey = 1
     var nextRoomID: RoomID = 1
 
     init(config: ChatConfig, random: any RandomNumberGenerator) {
         // Clamp instead of trapping; ConfabConfig reports out-of-range values to the operator.
         var config = config
-        config.historySize = min(max(0, config.historySize), 100_000)
+        config.historySize = min(max(0, config.historySize), 10_000)  // as ConfabConfig validates
         config.maxMessageBytes = min(max(1, config.maxMessageBytes), 1 << 20)
         config.maxRoomsPerUser = max(1, config.maxRoomsPerUser)
         config.roomCapacity = max(1, config.roomCapacity)
         config.resumeGraceSeconds = min(max(0, config.resumeGraceSeconds), 86_400)
         config.rateBurst = max(1, config.rateBurst)
+        config.presenceFullListMax = max(1, config.presenceFullListMax)
+        config.presenceIntervalMs = min(max(0, config.presenceIntervalMs), 3_600_000)
         var names: [String] = []
         var seen: Set<String> = []
         for name in config.rooms where Names.isValidRoomName(name) && seen.insert(Names.key(name)).inserted {
@@ -54,18 +65,21 @@ struct ChatCore {
         switch event {
         case .connected(let connection, let request, let now):
             connect(connection, request, now: now, &effects)
-        case .received(let connection, let text, let now):
-            receive(connection, text, now: now, &effects)
+        case .received(let connection, let request, let now):
+            receive(connection, request, now: now, &effects)
         case .disconnected(let connection, let cause, let now):
             disconnect(connection, cause, now: now, &effects)
         case .tick(let now):
             tick(now: now, &effects)
+            flush(now: now, &effects)
+        case .flush(let now):
+            flush(now: now, &effects)
         }
     }
 
     func admissionError(for request: ConnectRequest) -> ChatRefusal? {
         if let token = request.resumeToken, tokenOwners[token] != nil { return nil }
-        if let home = rooms[homeRoom], home.users.count >= config.roomCapacity {
+        if let home = rooms[homeRoom], home.userCount >= config.roomCapacity {
             return ChatRefusal(code: "room_full", message: "room \(home.name) is full; try again later")
         }
         guard config.requireName else { return nil }
@@ -126,57 +140,62 @@ struct ChatCore {
         }
     }
 
-    func userObjects(in room: Room) -> [[UInt8]] {
-        room.users.compactMap { sessions[$0]?.userJSON }
+    func send(_ message: ServerMessage, to connection: ConnectionID, _ effects: inout [ChatEffect]) {
+        effects.append(.send(connection, OutboundMessage(message)))
     }
 
     /// `users` then `history` of one room, to one connection.
-    func sendRoomState(_ roomID: RoomID, to connection: ConnectionID, re: [UInt8]?, _ effects: inout [ChatEffect]) {
+    func sendRoomState(_ roomID: RoomID, to connection: ConnectionID, re: RequestID?, _ effects: inout [ChatEffect]) {
         guard let room = rooms[roomID] else { return }
-        effects.append(.send(connection, ServerMessage.users(room: room.nameJSON, users: userObjects(in: room), re: re)))
-        effects.append(.send(connection, ServerMessage.history(room: room.nameJSON, ring: room.history)))
+        if case .success(let users) = usersReply(room, query: UsersQuery(), re: re) { send(users, to: connection, &effects) }
+        send(.history(room: room.name, messages: room.history.oldestFirst), to: connection, &effects)
     }
 
-    func welcome(_ session: Session, resumed: Bool) -> OutboundMessage {
-        let current = rooms[session.current]?.nameJSON ?? JSONWriter.quoted("")
-        let names = session.rooms.compactMap { rooms[$0]?.nameJSON }
-        return ServerMessage.welcome(user: session.userJSON, room: current, rooms: names, token: session.token,
-                                     resumed: resumed, config: config)
+    func welcome(_ session: Session, resumed: Bool) -> ServerMessage {
+        let limits = Welcome.Limits(
+            maxMessageBytes: config.maxMessageBytes, historySize: config.historySize,
+            maxRoomsPerUser: config.maxRoomsPerUser, ratePerSecond: config.ratePerSecond,
+            rateBurst: config.rateBurst, resumeGraceSeconds: config.resumeGraceSeconds)
+        return .welcome(Welcome(user: session.user, room: rooms[session.current]?.name ?? "",
+                                rooms: session.rooms.compactMap { rooms[$0]?.name }, token: session.token,
+                                resumed: resumed, server: config.serverName, limits: limits))
     }
 
-    func sendError(_ error: ChatError, to connection: ConnectionID, re: [UInt8]?, _ effects: inout [ChatEffect]) {
-        effects.append(.send(connection, ServerMessage.error(error, re: re)))
+    func sendError(_ error: ChatError, to connection: ConnectionID, re: RequestID?, _ effects: inout [ChatEffect]) {
+        send(.error(error, retryAfterMs: nil, re: re), to: connection, &effects)
     }
 
-    /// Removes a session from one room: presence `leave` to those still connected there,
-    /// and the room itself when it is not configured and nobody is listed any more.
-    mutating func removeFromRoom(_ key: SessionKey, connection: ConnectionID?, roomID: RoomID, user: [UInt8],
+    /// Removes a session from one room: presence `leave` for those still there, and the room
+    /// itself when it is not configured and nobody is listed any more.
+    mutating func removeFromRoom(_ key: SessionKey, connection: ConnectionID?, roomID: RoomID, user: ChatUser,
                                  _ effects: inout [ChatEffect]) {
         rooms[roomID]?.removeUser(key)
         if let connection { rooms[roomID]?.removeConnection(connection) }
         guard let room = rooms[roomID] else { return }
-        if room.users.isEmpty && !room.permanent {
+        if room.userCount == 0 && !room.permanent {
             rooms.removeValue(forKey: roomID)
             roomByKey.removeValue(forKey: room.key)
+            directoryChanged.remove(roomID)
+            directoryRemoved.append(room.name)
             log(.debug, "room \(room.name) removed", &effects)
             return
         }
-        if !room.connections.isEmpty {
-            effects.append(.broadcast(recipients: room.connections, except: nil,
-                                      ServerMessage.presence(room: room.nameJSON, event: .leave, user: user)))
-        }
+        presenceChanged(roomID, PresenceChange(.leave, user), by: key)
     }
 
     /// Ends a session for good: `leave` presence in each room, name, id and token freed.
     mutating func endSession(_ key: SessionKey, _ effects: inout [ChatEffect]) {
         guard let session = sessions.removeValue(forKey: key) else { return }
-        if let connection = session.connection { connections.removeValue(forKey: connection) }
+        if let connection = session.connection {
+            connections.removeValue(forKey: connection)
+            watchers.remove(connection)
+        }
         if nameOwners[session.nameKey] == key { nameOwners.removeValue(forKey: session.nameKey) }
         tokenOwners.removeValue(forKey: session.token)
         userIDs.remove(session.userID)
         graceDeadlines.removeValue(forKey: key)
         for roomID in session.rooms {
-            removeFromRoom(key, connection: session.connection, roomID: roomID, user: session.userJSON, &effects)
+            removeFromRoom(key, connection: session.connection, roomID: roomID, user: session.user, &effects)
         }
     }
 }

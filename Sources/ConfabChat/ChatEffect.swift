@@ -1,18 +1,9 @@
+import ConfabProtocol
+
 public enum ChatLogLevel: Int, Sendable, Comparable, CaseIterable {
     case debug, info, notice, warning, error
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-}
-
-/// One server→client JSON text, encoded once and shared by every recipient
-/// (a class so a broadcast and the history ring hold the same bytes, not copies).
-public final class OutboundMessage: Sendable {
-    public let json: [UInt8]
-
-    public init(json: [UInt8]) { self.json = json }
-
-    /// The JSON as a String (tests, logs).
-    public var text: String { String(decoding: json, as: UTF8.self) }
 }
 
 /// What the reactor must do. The machine never performs I/O itself.

@@ -1,3 +1,5 @@
+import ConfabProtocol
+
 /// Identifies one transport connection; assigned by the reactor, never reused while open.
 public typealias ConnectionID = UInt64
 
@@ -25,9 +27,13 @@ public enum DisconnectCause: Sendable, Equatable {
 /// so the machine never reads a clock.
 public enum ChatEvent: Sendable {
     case connected(ConnectionID, ConnectRequest, now: Int64)
-    /// One complete WebSocket text message (valid UTF-8).
-    case received(ConnectionID, text: String, now: Int64)
+    /// One request, already decoded by the connection's dialect (failures included: every
+    /// request counts against the rate limit).
+    case received(ConnectionID, DecodedRequest, now: Int64)
     case disconnected(ConnectionID, DisconnectCause, now: Int64)
-    /// About once a second; expires resume grace periods.
+    /// About once a second; expires resume grace periods and sends presence that is due.
     case tick(now: Int64)
+    /// The end of a loop turn: presence collected during the turn goes out, one message per
+    /// room. The server sends it only when `ChatMachine.hasPendingPresence`.
+    case flush(now: Int64)
 }

@@ -4,10 +4,10 @@
 ///
 /// Names, user ids and resume tokens (192 bits, URL-safe) are drawn from `random`: tests pass a
 /// seeded `SplitMix64`, the server `SystemRandomNumberGenerator`.
-public struct ChatMachine<Random: RandomNumberGenerator> {
+public struct ChatMachine {
     var core: ChatCore
 
-    public init(config: ChatConfig, random: Random) {
+    public init(config: ChatConfig, random: some RandomNumberGenerator) {
         core = ChatCore(config: config, random: random)
     }
 
@@ -33,6 +33,9 @@ public struct ChatMachine<Random: RandomNumberGenerator> {
         core.admissionError(for: request)
     }
 
+    /// Presence or room-list changes wait for a `.flush`.
+    public var hasPendingPresence: Bool { core.hasPendingPresence }
+
     /// Sessions, including those in their resume grace period.
     public var userCount: Int { core.sessions.count }
     public var connectionCount: Int { core.connections.count }
@@ -45,5 +48,8 @@ extension ChatMachine {
     func roomMembers(named name: String) -> (users: Int, connections: [ConnectionID])? { core.roomMembers(named: name) }
     func roomNames(of connection: ConnectionID) -> [String] { core.roomNames(of: connection) }
     func historyCount(of name: String) -> Int? { core.historyCount(of: name) }
+    var pendingSmallRooms: Int { core.pendingSmallRooms }
+    func isLarge(_ room: String) -> Bool? { core.roomByKey[Names.key(room)].flatMap { core.rooms[$0]?.isLarge } }
+    func userID(of connection: ConnectionID) -> String? { core.connections[connection].flatMap { core.sessions[$0]?.userID } }
     func roomUserIDs(named name: String) -> Set<String>? { core.roomUserIDs(named: name) }
 }

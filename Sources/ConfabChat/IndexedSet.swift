@@ -4,6 +4,8 @@ struct IndexedSet<Element: Hashable> {
     private(set) var elements: [Element] = []
     private var index: [Element: Int] = [:]
 
+    var isEmpty: Bool { elements.isEmpty }
+
     func contains(_ element: Element) -> Bool { index[element] != nil }
 
     mutating func insert(_ element: Element) {

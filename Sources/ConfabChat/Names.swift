@@ -1,3 +1,5 @@
+import ConfabProtocol
+
 /// User and room name rules, and the random readable names given on connect.
 enum Names {
     static let maxUserNameLength = 24
@@ -9,7 +11,7 @@ enum Names {
     /// A user name: 1–24 characters after trimming; letters, digits, `-`, `_`, `.` and inner spaces.
     /// Returns the trimmed name, or nil when invalid.
     static func validUserName(_ raw: String) -> String? {
-        let trimmed = trim(raw)
+        let trimmed = PlainText.trim(raw)
         var count = 0
         for scalar in trimmed.unicodeScalars {
             count += 1
@@ -40,16 +42,6 @@ enum Names {
         return count > 0
     }
 
-    /// Trims Unicode whitespace at both ends.
-    static func trim<S: StringProtocol>(_ text: S) -> String {
-        let scalars = text.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return "" }
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars[first...last])
-        return String(view)
-    }
 
     static func isBlank(_ text: String) -> Bool {
         // Fast path: any ASCII byte that is not whitespace settles it without Unicode tables.

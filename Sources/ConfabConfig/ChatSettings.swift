@@ -20,8 +20,21 @@ public struct ChatSettings: Sendable, Equatable {
     public var resumeGraceSeconds = 30
     /// Request rate limit per user.
     public var rate = RateSettings()
+    /// How rooms tell who is there.
+    public var presence = PresenceSettings()
 
     public init() {}
+
+    /// `chat.presence.*`: full lists and a line per arrival in small rooms, counts in large ones.
+    public struct PresenceSettings: Sendable, Equatable {
+        /// A list of 200 names is still readable, and announcing each arrival to 200 people
+        /// is cheap; beyond it both cost the room's size per join.
+        public var fullListMax = 200
+        /// Once a second is as often as a person reads a member count.
+        public var intervalMs = 1_000
+
+        public init() {}
+    }
 
     /// `chat.rate.*`: a token bucket over every request a user makes.
     public struct RateSettings: Sendable, Equatable {

@@ -54,6 +54,10 @@ extension ConfigKey {
                   "Requests a user may make at once before the rate applies."),
         ConfigKey("chat.rate.disconnectAfter", \.chat.rate.disconnectAfter, .integer(min: 1),
                   "Refusals in a row after which the user is closed with 1008."),
+        ConfigKey("chat.presence.fullListMax", \.chat.presence.fullListMax, .integer(min: 1, max: 100_000),
+                  "Members above which a room sends counts, not a line per arrival."),
+        ConfigKey("chat.presence.intervalMs", \.chat.presence.intervalMs, .integer(min: 50, max: 60_000),
+                  "Milliseconds between a large room's occupancy updates."),
 
         ConfigKey("websocket.maxMessageBytes", \.websocket.maxMessageBytes,
                   .integer(min: 1, max: 1 << 30),

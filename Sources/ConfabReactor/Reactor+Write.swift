@@ -22,18 +22,44 @@ extension Reactor {
         enqueue(frame, on: connection)
     }
 
-    /// Queues the same frame for many connections: no copy and no allocation per recipient
-    /// beyond a reference in each one's queue. Line sessions get `lines` (the same message
-    /// as text) instead, or nothing when it is nil.
-    public func send(_ frame: OutboundFrame, to ids: [ConnectionID], except: ConnectionID? = nil, lines: OutboundFrame? = nil) {
+    /// Queues one message for many connections: no copy and no allocation per recipient
+    /// beyond a reference in each one's queue. `frame(endpoint)` gives the bytes for the
+    /// connections of that endpoint (nil: they get nothing). It is asked once per endpoint met,
+    /// so a broadcast is encoded once per dialect that has a recipient, never per recipient.
+    public func send(to ids: [ConnectionID], except: ConnectionID? = nil, frame: (Int) -> OutboundFrame?) {
+        var known: [(endpoint: Int, frame: OutboundFrame?)] = []
+        var lastEndpoint = Int.min
+        var lastFrame: OutboundFrame?
         for id in ids where id != except {
             guard let connection = connection(id) else { continue }
             switch connection.phase {
-            case .webSocket: enqueue(frame, on: connection)
-            case .lines: if let lines { enqueue(lines, on: connection) }
+            case .webSocket, .lines: break
             case .http, .closing, .closed: continue
             }
+            if connection.endpoint != lastEndpoint {
+                lastEndpoint = connection.endpoint
+                if let hit = known.first(where: { $0.endpoint == lastEndpoint }) {
+                    lastFrame = hit.frame
+                } else {
+                    lastFrame = frame(lastEndpoint)
+                    known.append((lastEndpoint, lastFrame))
+                }
+            }
+            if let lastFrame { enqueue(lastFrame, on: connection) }
         }
+    }
+
+    /// The endpoint tag of an open connection (nil for unknown or not yet upgraded ones).
+    public func endpoint(of id: ConnectionID) -> Int? {
+        guard let connection = connection(id), connection.endpoint >= 0 else { return nil }
+        return connection.endpoint
+    }
+
+    /// Open connections of one endpoint (shutdown notices).
+    public func connections(endpoint: Int) -> [ConnectionID] {
+        var ids: [ConnectionID] = []
+        forEachConnection { if $0.endpoint == endpoint { ids.append($0.id) } }
+        return ids
     }
 
     // MARK: Queue and flush

@@ -36,6 +36,9 @@ public final class Reactor {
     /// Partial input of line-mode connections (kept aside so WebSocket connections stay small).
     var lineStates: [ConnectionID: LineState] = [:]
     let flushCheck: UnsafeMutablePointer<uv_check_t>
+    /// Called once per loop turn, before the turn's writes are flushed: what the server
+    /// collected during the turn (presence) can still join this turn's writes.
+    public var turnEnded: (() -> Void)?
     var timers: [Timer] = []
     var signals: [SignalWatcher] = []
     var inputReaders: [InputReader] = []
@@ -51,7 +54,9 @@ public final class Reactor {
         uv_check_init(loop, flushCheck)
         setContext(flushCheck.cast(to: uv_handle_t.self), self)
         uv_check_start(flushCheck) { handle in
-            context(handle?.cast(to: uv_handle_t.self), as: Reactor.self)?.flushAll()
+            guard let reactor = context(handle?.cast(to: uv_handle_t.self), as: Reactor.self) else { return }
+            reactor.turnEnded?()
+            reactor.flushAll()
         }
         // The check handle must not keep the loop alive by itself.
         uv_unref(flushCheck.cast(to: uv_handle_t.self))

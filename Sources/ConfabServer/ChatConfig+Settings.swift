@@ -26,5 +26,7 @@ extension ChatConfig {
         ratePerSecond = settings.rate.perSecond
         rateBurst = settings.rate.burst
         rateDisconnectAfter = settings.rate.disconnectAfter
+        presenceFullListMax = settings.presence.fullListMax
+        presenceIntervalMs = settings.presence.intervalMs
     }
 }

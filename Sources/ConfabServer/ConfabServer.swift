@@ -1,6 +1,7 @@
 import ConfabChat
 import ConfabCodec
 import ConfabConfig
+import ConfabProtocol
 import ConfabReactor
 import Glibc
 import Logging
@@ -12,7 +13,7 @@ public final class ConfabServer: ReactorDelegate {
     let logger: Logger
     let reactor: Reactor
     let files: StaticFiles
-    var chat: ChatMachine<SystemRandomNumberGenerator>
+    var chat: ChatMachine
     let startedAt: Int64
     let wsLimits: WebSocketLimits
 
@@ -27,7 +28,8 @@ public final class ConfabServer: ReactorDelegate {
     var admission: Admission
     /// Peer IP of each open WebSocket, to release its per-IP slot when it closes.
     var peerIPs: [ConnectionID: String] = [:]
-    var lineSessions: [ConnectionID: LineSession] = [:]
+    /// Line users still at the name prompt (the reactor knows who is a line user at all).
+    var linesNaming: Set<ConnectionID> = []
     var counters = ServerCounters()
     let metrics = ServerMetrics()
 
@@ -69,8 +71,12 @@ public final class ConfabServer: ReactorDelegate {
             let kind = ListenerProtocol.lines(endpoint: Endpoint.line.rawValue, maxLineBytes: config.line.maxLineBytes)
             address.linePort = try reactor.listen(host: config.server.host, port: config.line.port, speaking: kind).port
         }
-        reactor.every(milliseconds: 1000) { [unowned self] in
+        // Often enough for a large room's occupancy to go out close to its interval.
+        reactor.every(milliseconds: UInt64(min(1000, max(50, config.chat.presence.intervalMs / 4)))) { [unowned self] in
             self.handle(.tick(now: WallClock.unixMillis()))
+        }
+        reactor.turnEnded = { [unowned self] in
+            if chat.hasPendingPresence { handle(.flush(now: WallClock.unixMillis())) }
         }
         reactor.every(milliseconds: 60_000) { [unowned self] in
             logger.info("active connections", metadata: ["connections": "\(reactor.sessionCount)", "users": "\(chat.userCount)", "rooms": "\(chat.roomCount)"])
@@ -97,7 +103,9 @@ public final class ConfabServer: ReactorDelegate {
         shuttingDown = true
         logger.notice("shutting down", metadata: ["signal": "\(signum)", "connections": "\(reactor.connectionCount)"])
         reactor.stopAccepting()
-        for connection in lineSessions.keys { sendLine("-- server shutting down", to: connection) }
+        for connection in reactor.connections(endpoint: Endpoint.line.rawValue) {
+            sendLine("-- server shutting down", to: connection)
+        }
         reactor.closeAll(code: CloseCode.goingAway, reason: "server shutting down")
         let deadline = reactor.now + UInt64(config.server.shutdownTimeoutSeconds * 1000)
         // Check often: the process should exit as soon as the last client has answered.
@@ -137,7 +145,8 @@ public final class ConfabServer: ReactorDelegate {
                 return
             }
             counters.messagesIn += 1
-            handle(.received(connection, text: String(decoding: message, as: UTF8.self), now: WallClock.unixMillis()))
+            let request = ProtocolV1.decodeRequest(message, maxBytes: chat.config.maxRequestBytes)
+            handle(.received(connection, request, now: WallClock.unixMillis()))
         case .line:
             lineReceived(message, connection: connection)
         case .echo:
@@ -189,16 +198,13 @@ public final class ConfabServer: ReactorDelegate {
         switch effect {
         case .send(let connection, let message):
             counters.messagesOut += 1
-            if lineSessions[connection] != nil {
-                if let text = lineText(message) { reactor.send(text, to: connection) }
-            } else {
-                reactor.send(Self.frame(message), to: connection)
+            if let endpoint = reactor.endpoint(of: connection), let frame = frame(message, for: endpoint) {
+                reactor.send(frame, to: connection)
             }
         case .broadcast(let recipients, let except, let message):
-            // One frame, encoded once, shared by every recipient (and one text for line users).
+            // Encoded once per dialect that has a recipient, shared by all of its recipients.
             counters.messagesOut += recipients.count - (except == nil ? 0 : 1)
-            let lines = lineSessions.isEmpty ? nil : lineText(message)
-            reactor.send(Self.frame(message), to: recipients, except: except, lines: lines)
+            reactor.send(to: recipients, except: except) { self.frame(message, for: $0) }
         case .close(let connection, let code, let reason):
             reactor.close(connection, code: code, reason: reason)
         case .log(let level, let text):
@@ -206,8 +212,20 @@ public final class ConfabServer: ReactorDelegate {
         }
     }
 
-    static func frame(_ message: OutboundMessage) -> OutboundFrame {
-        OutboundFrame(header: FrameEncoder.header(opcode: .text, payloadLength: message.json.count), payload: message.json)
+    /// The bytes of one message in the dialect an endpoint speaks.
+    func frame(_ message: OutboundMessage, for endpoint: Int) -> OutboundFrame? {
+        switch Endpoint(rawValue: endpoint) {
+        case .chat:
+            return Self.textFrame(message.json)
+        case .line:
+            return LineDialect.encode(message.message, utcOffsetSeconds: WallClock.utcOffsetSeconds()).map(OutboundFrame.init)
+        case .echo, nil:
+            return nil
+        }
+    }
+
+    static func textFrame(_ payload: [UInt8]) -> OutboundFrame {
+        OutboundFrame(header: FrameEncoder.header(opcode: .text, payloadLength: payload.count), payload: payload)
     }
 }
 

@@ -24,16 +24,22 @@ import Testing
         h.check()
     }
 
-    @Test func presenceJoinGoesToOthersOnly() {
+    @Test func presenceJoinGoesOutAtTheEndOfTheTurn() {
         var h = Harness()
         h.connect(1)
-        let effects = h.connect(2, name: "Bob")
-        let others = effects.delivered(to: 1)
-        #expect(others.map(\.type) == ["presence"])
-        #expect(others[0].string("event") == "join")
-        #expect(others[0].user["name"] as? String == "Bob")
+        let effects = h.machine.handle(.connected(2, ConnectRequest(name: "Bob"), now: h.now))
+        #expect(effects.delivered(to: 1).isEmpty)
         #expect(!effects.types(to: 2).contains("presence"))
         #expect(names(effects.delivered(to: 2)[1]["users"]).count == 2)
+        let flushed = h.machine.handle(.flush(now: h.now))
+        let presence = flushed.delivered(to: 1)
+        #expect(presence.map(\.type) == ["presence"])
+        let changes = presence.first?["changes"] as? [JSON] ?? []
+        #expect(changes.map { $0["event"] as? String } == ["join"])
+        #expect((changes.first?["user"] as? JSON)?["name"] as? String == "Bob")
+        // Nobody is told of their own arrival: the newcomer's `users` already lists it.
+        #expect(flushed.types(to: 2) == [])
+        #expect(h.machine.handle(.flush(now: h.now)).isEmpty)
     }
 
     @Test func requestedNameIsUsedTrimmed() {

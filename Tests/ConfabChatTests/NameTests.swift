@@ -19,8 +19,8 @@ import Testing
         #expect(reply.first?.int("re") == 4)
         let two = effects.delivered(to: 2)
         #expect(two.map { $0.string("room") }.sorted { ($0 ?? "") < ($1 ?? "") } == ["dev", "lobby"])
-        #expect(two.allSatisfy { $0.string("event") == "rename" && $0.string("oldName") == "Ann" })
-        #expect(two.first?.text.hasSuffix(#""oldName":"Ann"}"#) == true)
+        #expect(two.allSatisfy { $0.event == "rename" && $0.changes.first?["oldName"] as? String == "Ann" })
+        #expect(two.first?.text.hasSuffix(#""oldName":"Ann"}]}"#) == true)
         #expect(effects.delivered(to: 3).count == 1)
         // Messages now carry the new name.
         #expect((h.say(1, "x").delivered(to: 2).first?["from"] as? JSON)?["name"] as? String == "Anna")

@@ -38,7 +38,7 @@ import Testing
         let effects = h.say(1, "x")
         #expect(effects.closes.map(\.0) == [1])
         #expect(effects.closes.first?.1 == 1008)
-        #expect(effects.delivered(to: 2).first?.string("event") == "leave")
+        #expect(effects.delivered(to: 2).first?.event == "leave")
         #expect(h.machine.userCount == 1)
         #expect(h.drop(1).withoutLogs.isEmpty)   // the reactor's later disconnect is ignored
         #expect(h.say(1, "x").withoutLogs.isEmpty)

@@ -59,7 +59,7 @@ import Testing
         #expect(h.tick(after: 29_999).withoutLogs.isEmpty)
         let effects = h.tick(after: 1)
         let leaves = effects.delivered(to: 2)
-        #expect(leaves.map { $0.string("event") } == ["leave", "leave"])
+        #expect(leaves.map { $0.event } == ["leave", "leave"])
         #expect(Set(leaves.compactMap { $0.string("room") }) == ["lobby", "dev"])
         #expect(h.machine.userCount == 1)
         let fresh = h.welcome(3, name: "Ann", resume: token)
@@ -71,7 +71,7 @@ import Testing
     @Test func goodbyeEndsTheSessionAtOnce() {
         var (h, token, _) = setup()
         let effects = h.goodbye(1)
-        #expect(effects.delivered(to: 2).map { $0.string("event") } == ["leave", "leave"])
+        #expect(effects.delivered(to: 2).map { $0.event } == ["leave", "leave"])
         #expect(h.machine.userCount == 1)
         #expect(h.machine.roomMembers(named: "dev")?.users == 1)
         #expect(h.welcome(3, resume: token)["resumed"] as? Bool == false)
@@ -81,7 +81,7 @@ import Testing
     @Test func zeroGraceEndsDroppedSessionsAtOnce() {
         var h = Harness(ChatConfig(resumeGraceSeconds: 0))
         h.connect(1); h.connect(2)
-        #expect(h.drop(1).delivered(to: 2).first?.string("event") == "leave")
+        #expect(h.drop(1).delivered(to: 2).first?.event == "leave")
         #expect(h.machine.userCount == 1)
     }
 

@@ -22,7 +22,7 @@ import Testing
         h.connect(1); h.connect(2); h.connect(3)
         h.request(1, ["type": "join", "room": "dev"])
         let effects = h.request(2, ["type": "join", "room": "DEV"])
-        #expect(effects.delivered(to: 1).map { $0.string("event") } == ["join"])
+        #expect(effects.delivered(to: 1).map { $0.event } == ["join"])
         #expect(effects.delivered(to: 1).first?.string("room") == "dev")  // original case kept
         #expect(effects.delivered(to: 3).isEmpty)
         #expect(effects.delivered(to: 2).first?.string("room") == "dev")
@@ -65,7 +65,7 @@ import Testing
         h.request(2, ["type": "join", "room": "b"])
         let effects = h.request(1, ["type": "leave", "id": 5])
         #expect(effects.delivered(to: 1).first?.text == #"{"type":"left","room":"b","current":"a","re":5}"#)
-        #expect(effects.delivered(to: 2).first?.string("event") == "leave")
+        #expect(effects.delivered(to: 2).first?.event == "leave")
         let notCurrent = h.request(1, ["type": "leave", "room": "lobby"]).delivered(to: 1)
         #expect(notCurrent.first?.string("current") == "a")
         #expect(h.request(1, ["type": "leave"]).delivered(to: 1).first?.string("code") == "last_room")

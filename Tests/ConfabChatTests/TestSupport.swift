@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 @testable import ConfabChat
+import ConfabProtocol
 
-typealias Machine = ChatMachine<SplitMix64>
+typealias Machine = ChatMachine
 typealias JSON = [String: Any]
 
 /// Decodes one outbound message with Foundation, independently of our own parser.
@@ -23,6 +24,10 @@ struct Delivered {
     var string: (String) -> String? { { json[$0] as? String } }
     var int: (String) -> Int? { { (json[$0] as? NSNumber)?.intValue } }
     var user: JSON { json["user"] as? JSON ?? [:] }
+    /// A `presence` message's changes, in order.
+    var changes: [JSON] { json["changes"] as? [JSON] ?? [] }
+    /// The event of a `presence` message's first change.
+    var event: String? { changes.first?["event"] as? String }
 }
 
 extension Array where Element == ChatEffect {
@@ -65,12 +70,12 @@ struct Harness {
 
     @discardableResult
     mutating func connect(_ connection: ConnectionID, name: String? = nil, resume: String? = nil) -> [ChatEffect] {
-        machine.handle(.connected(connection, ConnectRequest(name: name, resumeToken: resume), now: now))
+        turn(.connected(connection, ConnectRequest(name: name, resumeToken: resume), now: now))
     }
 
     @discardableResult
     mutating func raw(_ connection: ConnectionID, _ text: String) -> [ChatEffect] {
-        machine.handle(.received(connection, text: text, now: now))
+        turn(.received(connection, decodeRequest(text, machine.config), now: now))
     }
 
     /// Sends a request built with JSONSerialization (so escaping is Foundation's).
@@ -87,18 +92,24 @@ struct Harness {
 
     @discardableResult
     mutating func drop(_ connection: ConnectionID, _ reason: String = "tcp reset") -> [ChatEffect] {
-        machine.handle(.disconnected(connection, .dropped(reason), now: now))
+        turn(.disconnected(connection, .dropped(reason), now: now))
     }
 
     @discardableResult
     mutating func goodbye(_ connection: ConnectionID) -> [ChatEffect] {
-        machine.handle(.disconnected(connection, .goodbye, now: now))
+        turn(.disconnected(connection, .goodbye, now: now))
+    }
+
+    /// One event in a loop turn of its own, as the server runs it: the event, then the
+    /// turn's end, when coalesced presence goes out. Tests of coalescing call the machine.
+    mutating func turn(_ event: ChatEvent) -> [ChatEffect] {
+        machine.handle(event) + machine.handle(.flush(now: now))
     }
 
     @discardableResult
     mutating func tick(after milliseconds: Int64) -> [ChatEffect] {
         now += milliseconds
-        return machine.handle(.tick(now: now))
+        return turn(.tick(now: now))
     }
 
     /// Connects and returns the welcome message.
@@ -111,6 +122,11 @@ struct Harness {
         let problems = machine.invariantViolations()
         #expect(problems.isEmpty, "\(problems)")
     }
+}
+
+/// A request as the server hands it over: the frame's bytes decoded by protocol v1.
+func decodeRequest(_ text: String, _ config: ChatConfig) -> DecodedRequest {
+    ProtocolV1.decodeRequest(Array(text.utf8), maxBytes: config.maxRequestBytes)
 }
 
 func names(_ users: Any?) -> [String] {

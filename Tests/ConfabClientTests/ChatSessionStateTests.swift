@@ -1,8 +1,15 @@
-import ConfabChat
+import ConfabProtocol
 import Testing
 @testable import ConfabClient
 
-func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+/// A server message as the client hands it over: parsed once.
+func bytes(_ s: String) -> ServerMessage {
+    guard let message = ProtocolV1.decodeMessage(Array(s.utf8)) else {
+        Issue.record("undecodable: \(s)")
+        return .system("", re: nil)
+    }
+    return message
+}
 
 let welcome = #"{"type":"welcome","user":{"id":"u1","name":"Al"},"room":"lobby","rooms":["lobby"],"token":"T1","resumed":false,"server":"Confab"}"#
 let resumedWelcome = #"{"type":"welcome","user":{"id":"u1","name":"Al"},"room":"dev","rooms":["lobby","dev"],"token":"T2","resumed":true,"server":"Confab"}"#
@@ -16,7 +23,7 @@ func shown(_ actions: [ChatAction]) -> [String] {
 }
 
 func sent(_ actions: [ChatAction]) -> [String] {
-    actions.compactMap { if case .send(let json) = $0 { return json } else { return nil } }
+    actions.compactMap { if case .send(let json) = $0 { return String(decoding: json, as: UTF8.self) } else { return nil } }
 }
 
 /// A session that is connected and welcomed.
@@ -64,7 +71,7 @@ func welcomed(room: String? = nil) -> ChatSessionState {
         #expect(sent(state.line("hello \"you\"")) == [#"{"type":"send","text":"hello \"you\"","id":"c1"}"#])
         #expect(sent(state.line("/join dev\r")) == [#"{"type":"send","text":"/join dev","id":"c2"}"#])
         #expect(state.line("   ") == [])
-        #expect(state.pending == ["c1", "c2"])
+        #expect(state.pending == [RequestID(string: "c1"), RequestID(string: "c2")])
     }
 
     @Test func messagesAreDedupedByRoomAndSeqAcrossHistoryReplays() {

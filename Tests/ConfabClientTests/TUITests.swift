@@ -1,15 +1,16 @@
+import ConfabProtocol
 import Testing
 @testable import ConfabClient
 
 @Suite struct RosterTests {
-    func fields(_ json: String) -> ServerFields { ServerFields.parse(Array(json.utf8))! }
+    func fields(_ json: String) -> ServerMessage { bytes(json) }
 
     @Test func usersThenPresenceKeepTheRoomCurrent() {
         var roster = Roster()
         roster.apply(fields(#"{"type":"users","room":"Lobby","users":[{"id":"a","name":"Al"},{"id":"b","name":"bo"}]}"#))
-        roster.apply(fields(#"{"type":"presence","room":"lobby","event":"join","user":{"id":"c","name":"Cy"}}"#))
-        roster.apply(fields(#"{"type":"presence","room":"lobby","event":"rename","user":{"id":"b","name":"Bob"},"oldName":"bo"}"#))
-        roster.apply(fields(#"{"type":"presence","room":"lobby","event":"leave","user":{"id":"a","name":"Al"}}"#))
+        roster.apply(fields(#"{"type":"presence","room":"lobby","changes":[{"event":"join","user":{"id":"c","name":"Cy"}}]}"#))
+        roster.apply(fields(#"{"type":"presence","room":"lobby","changes":[{"event":"rename","user":{"id":"b","name":"Bob"},"oldName":"bo"}]}"#))
+        roster.apply(fields(#"{"type":"presence","room":"lobby","changes":[{"event":"leave","user":{"id":"a","name":"Al"}}]}"#))
         #expect(roster.users(in: "LOBBY") == ["Bob", "Cy"])
         roster.apply(fields(#"{"type":"left","room":"lobby","current":"dev"}"#))
         #expect(roster.users(in: "lobby") == [])

@@ -1,4 +1,5 @@
-"""Fixtures for Confab's real-browser tests; the machinery is in browser_harness.py.
+"""Fixtures for Confab's real-browser tests; the machinery is in browser_harness.py and
+the shared package Tests/confabtest (on sys.path through `pythonpath` in pytest.ini).
 
 Each test gets its own server (fresh rooms and users) and its own browser
 processes (one per chat session); the browser console is checked after each test.
@@ -11,7 +12,14 @@ import shutil
 
 import pytest
 
-from browser_harness import LOG_DIR, OUTPUT_DIR, ConfabServer, DEFAULT_CONFIG, TCPProxy, start_chrome, slug_for
+# the helpers' asserts explain themselves like the tests' own (before any import of them)
+pytest.register_assert_rewrite("confabtest")
+pytest_plugins = ["confabtest.plugin"]
+
+from browser_harness import DEFAULT_CONFIG, LOG_DIR, OUTPUT_DIR, slug_for, start_chrome  # noqa: E402
+from confabtest.plugin import item_failed  # noqa: E402
+from confabtest.proxy import TCPProxy  # noqa: E402
+from confabtest.server import ConfabServer  # noqa: E402
 
 
 # a text-format log line at level error or critical
@@ -26,14 +34,13 @@ def server_config() -> str:
 
 @pytest.fixture
 def server(request, tmp_path, server_config):
-    srv = ConfabServer(tmp_path, LOG_DIR / f"{slug_for(request)}.log", server_config).start()
+    srv = ConfabServer(tmp_path, server_config, log_path=LOG_DIR / f"{slug_for(request)}.log").start()
     yield srv
-    died = srv.proc.poll() if not srv.stopped else None
-    srv.stop()
-    if getattr(request.node, "_failed_call", False):
+    srv.stop()  # records a server that exited on its own or not cleanly on SIGTERM
+    if item_failed(request.node):
         return
-    if died is not None:
-        pytest.fail(f"confab exited during the test with status {died}; log tail:\n{srv.log_text()[-3000:]}")
+    if srv.problem:
+        pytest.fail(f"{srv.problem}; log tail:\n{srv.log_text()[-3000:]}")
     errors = [line for line in srv.log_text().splitlines() if SERVER_ERROR_LINE.match(line)]
     if errors:
         pytest.fail("the server logged errors:\n  " + "\n  ".join(errors[:20]))
@@ -55,7 +62,7 @@ def browsers(request):
 
     yield open_page
 
-    failed = getattr(request.node, "_failed_call", False)
+    failed = item_failed(request.node)
     problems = []
     for page in pages:
         if failed:  # what each browser showed when the test failed
@@ -91,14 +98,6 @@ def proxy_factory():
     yield make
     for p in proxies:
         p.close()
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    rep = yield
-    if rep.when == "call" and rep.failed:
-        item._failed_call = True
-    return rep
 
 
 def pytest_sessionstart(session):

@@ -409,7 +409,8 @@ def test_dropped_connection_shows_reconnecting_then_online_without_duplicates(se
 
 
 def test_server_restart_starts_a_fresh_session_and_says_so(server, browsers, proxy_factory, tmp_path, request):
-    from browser_harness import ConfabServer, LOG_DIR
+    from browser_harness import DEFAULT_CONFIG, LOG_DIR
+    from confabtest.server import ConfabServer
     proxy = proxy_factory(server.port)
     alice = browsers(proxy.url, "alice")
     name = alice.my_name()
@@ -425,7 +426,8 @@ def test_server_restart_starts_a_fresh_session_and_says_so(server, browsers, pro
     server.stop()
     alice.wait_status("reconnecting")
     (tmp_path / "second").mkdir()
-    second = ConfabServer(tmp_path / "second", LOG_DIR / f"{request.node.name}-second.log").start()
+    second = ConfabServer(tmp_path / "second", DEFAULT_CONFIG,
+                          log_path=LOG_DIR / f"{request.node.name}-second.log").start()
     try:
         proxy.upstream_port = second.port
         proxy.accept_again()

@@ -1,11 +1,28 @@
-"""The harness itself: a browser that cannot start fails (never skips), and the
-console check really catches JavaScript errors and CSP violations."""
+"""The harness itself: a missing server binary or a browser that cannot start fails
+(never skips), and the console check really catches JavaScript errors and CSP violations."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
 
 import pytest
 
 import browser_harness
+from confabtest.paths import REPO_ROOT
+
+
+def test_a_missing_binary_fails_the_run_instead_of_skipping(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "CONFAB_BINARY"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "inner"),
+         "Tests/browser/test_harness.py", "-k", "cannot_start"],
+        cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == pytest.ExitCode.USAGE_ERROR, out
+    assert "CONFAB_BINARY is not set" in out, out
+    assert "passed" not in out and "skipped" not in out, out
 
 
 def test_a_browser_that_cannot_start_fails_with_the_reason(monkeypatch):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import is_message
+from confabtest.chat import is_message
 
 RANDOM_NAME = re.compile(r"^[a-z]+-[a-z]+-\d{1,4}$")
 ISO_8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")

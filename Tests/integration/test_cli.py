@@ -8,16 +8,17 @@ a deadline; nothing sleeps for synchronisation.
 from __future__ import annotations
 
 import json
-import queue
 import re
 import socket
 import subprocess
-import threading
 import time
 
 import pytest
 
-from conftest import DEFAULT_TIMEOUT, confab_binary, is_message, is_type
+from confabtest.chat import is_type
+from confabtest.paths import confab_binary
+from confabtest.proxy import TCPProxy
+from confabtest.waiting import DEFAULT_TIMEOUT, LineReader
 
 # A server that lets the load generator send as fast as it likes.
 LOAD_CONFIG = "chat:\n  historySize: 50\n  rate:\n    perSecond: 100000\n    burst: 100000\nlog:\n  level: info\n"
@@ -33,26 +34,16 @@ class ChatProcess:
             env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin", "TZ": "UTC"},
         )
         self.lines: list[str] = []
-        self._queue: "queue.Queue[str | None]" = queue.Queue()
-        self._read = 0
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
         assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            self._queue.put(raw.decode("utf-8", "replace").rstrip("\n"))
-        self._queue.put(None)
+        self._stdout = LineReader(self.proc.stdout, strip="\n")
+        self._read = 0
 
     def _more(self, deadline: float) -> bool:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return False
         try:
-            line = self._queue.get(timeout=remaining)
-        except queue.Empty:
+            line = self._stdout.next_line(deadline)
+        except TimeoutError:
             return False
         if line is None:
-            self._queue.put(None)  # keep reporting EOF
             return False
         self.lines.append(line)
         return True
@@ -242,68 +233,8 @@ def test_usage_errors_exit_64():
 # Reconnect and resume through a proxy the test can cut
 # --------------------------------------------------------------------------
 
-class CuttableProxy:
-    """A TCP proxy on 127.0.0.1 to the server; `cut()` drops every current connection."""
-
-    def __init__(self, port: int):
-        self.target = port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.lock = threading.Lock()
-        self.sockets: list[socket.socket] = []
-        self.accepted = 0
-        self.accepted_event = threading.Condition(self.lock)
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target))
-            with self.lock:
-                self.sockets += [client, upstream]
-                self.accepted += 1
-                self.accepted_event.notify_all()
-            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def wait_accepted(self, count: int, timeout: float = DEFAULT_TIMEOUT) -> None:
-        with self.lock:
-            assert self.accepted_event.wait_for(lambda: self.accepted >= count, timeout), \
-                f"{self.accepted} connections through the proxy, expected {count}"
-
-    def cut(self) -> None:
-        with self.lock:
-            current, self.sockets = self.sockets, []
-        for s in current:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-
-    def close(self) -> None:
-        self.listener.close()
-        self.cut()
-
-
 def test_reconnects_and_resumes_without_showing_a_message_twice(server, chat):
-    proxy = CuttableProxy(server.port)
+    proxy = TCPProxy(server.port)
     try:
         watcher = server.client()
         alice = chat("--name", "Alice", url=f"ws://127.0.0.1:{proxy.port}{server.ws_path}")
@@ -311,7 +242,7 @@ def test_reconnects_and_resumes_without_showing_a_message_twice(server, chat):
         watcher.expect("presence", event="join")
         alice.say("before the cut")
         alice.wait_line(r"Alice: before the cut$")
-        proxy.cut()
+        proxy.cut(refuse=False, reset=False)  # a FIN both ways; reconnecting works at once
         alice.wait_line(r"^-- connection lost .*; reconnecting in [\d.]+ s$")
         watcher.say("while you were away")
         watcher.expect("message", text="while you were away")

@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from conftest import WsPeer, module_server, ws_close_payload, ws_frame
+from confabtest.plugin import module_server
+from confabtest.websocket import WsPeer, ws_close_payload, ws_frame
 
 CONT, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
@@ -441,7 +442,8 @@ def test_valid_utf8_boundaries_echo_whole_and_byte_fragmented(echo, payload):
 def test_upgrade_and_first_frames_in_one_write(echo):
     """Frames right behind the request, in the same TCP segment, belong to the WebSocket."""
     import base64 as b64
-    from conftest import RawConn, upgrade_bytes, ws_accept
+    from confabtest.rawconn import RawConn
+    from confabtest.websocket import upgrade_bytes, ws_accept
     key = b64.b64encode(os.urandom(16)).decode()
     with RawConn(echo.port) as conn:
         conn.send(upgrade_bytes(echo.port, "/echo", key=key) + ws_frame(TEXT, b"early")

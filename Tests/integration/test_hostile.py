@@ -14,9 +14,13 @@ import time
 
 import pytest
 
-from conftest import (ConfabServer, RawConn, WsPeer, good_key, http_request, poll_until, proc_cpu_seconds,
-                      proc_open_fds, status_of_upgrade, upgrade_bytes, upgrade_status, ws_close_payload,
-                      ws_frame)
+from confabtest.plugin import finish_server
+from confabtest.probes import proc_cpu_seconds, proc_open_fds
+from confabtest.rawconn import RawConn, http_request
+from confabtest.server import ConfabServer
+from confabtest.waiting import poll_until
+from confabtest.websocket import (WsPeer, good_key, status_of_upgrade, upgrade_bytes, upgrade_status,
+                                  ws_close_payload, ws_frame)
 
 TEXT, CLOSE, PING = 0x1, 0x8, 0x9
 
@@ -363,10 +367,9 @@ def fd_limited_server(tmp_path):
     srv = LimitedServer(tmp_path, "http:\n  handshakeTimeoutSeconds: 60\nlog:\n  level: info\n")
     srv.start()
     yield srv
-    srv.stop()
-    print(srv.logs())
-    if srv.problem:
-        pytest.fail(srv.problem)
+    problem = finish_server(srv, show_logs=True)
+    if problem:
+        pytest.fail(problem)
 
 
 def _http_ok(port: int) -> bool:
@@ -498,7 +501,7 @@ def test_pipelined_requests_never_read_do_not_grow_memory_without_bound(server):
     """A client pipelines 40,000 small GETs of an 11 KB file (1.8 MB sent) and never reads:
     that asks for ~440 MB of responses. The server must push back (stop reading) or drop
     the connection, not queue every response: its RSS may not grow by 50 MB."""
-    from conftest import proc_rss_bytes
+    from confabtest.probes import proc_rss_bytes
     import select
     pid = server.proc.pid
     rss0 = proc_rss_bytes(pid)
@@ -542,7 +545,7 @@ def test_pipelined_requests_never_read_do_not_grow_memory_without_bound(server):
 def test_ping_flood_from_a_client_that_never_reads_is_dropped(server):
     """Pongs are owed but never read: the outbound bound (1 MiB) must end it (1008 or a cut),
     with the server's memory bounded and everyone else served."""
-    from conftest import proc_rss_bytes
+    from confabtest.probes import proc_rss_bytes
     import select
     pid = server.proc.pid
     rss0 = proc_rss_bytes(pid)
@@ -634,7 +637,7 @@ def test_answering_a_policy_close_ends_tcp_at_once(server_factory):
 def test_peer_that_keeps_tcp_open_after_the_close_handshake_is_released(server_factory):
     """Close handshake done, server FIN received, but the peer never closes its socket:
     the server must still let go of the connection (close timeout 1 s), not hold it forever."""
-    from conftest import metric_value
+    from confabtest.probes import metric_value
     srv = server_factory(CLOSE_TIMEOUT_CONFIG)
 
     def tcp_connections() -> float | None:

@@ -7,7 +7,10 @@ import socket
 
 import pytest
 
-from conftest import RawConn, poll_until, web_file, web_root, ws_accept
+from confabtest.paths import web_file, web_root
+from confabtest.rawconn import RawConn
+from confabtest.waiting import poll_until
+from confabtest.websocket import ws_accept
 
 
 def request(srv, method, path, headers=(), body=b"", close=True):

@@ -71,7 +71,7 @@ def test_slow_consumer_is_dropped_and_others_keep_going(server_factory):
     """A client that stops reading passes websocket.maxOutboundBytes and is closed;
     the others still get every message (issue 4, "Slow consumers")."""
     import socket
-    from conftest import RawWebSocket
+    from confabtest.websocket import RawWebSocket
     srv = server_factory(
         "chat:\n  maxMessageBytes: 4096\n  resumeGraceSeconds: 1\n"
         "  rate:\n    perSecond: 100000\n    burst: 100000\n    disconnectAfter: 100000\n"

@@ -7,8 +7,9 @@ import re
 
 import pytest
 
-import conftest
-from conftest import DEFAULT_TIMEOUT, RawConn, is_message, is_type
+from confabtest.rawconn import RawConn
+from confabtest.server import LISTEN_LINE
+from confabtest.waiting import DEFAULT_TIMEOUT
 
 LINE_CONFIG = "chat:\n  historySize: 50\nline:\n  enabled: true\n  port: 0\nlog:\n  level: debug\n"
 
@@ -39,7 +40,7 @@ class LineUser(RawConn):
 @pytest.fixture
 def line_server(server_factory):
     srv = server_factory(LINE_CONFIG)
-    srv.line_port = int(conftest.LISTEN_LINE.match(srv.listen_line).group("line_port"))
+    srv.line_port = int(LISTEN_LINE.match(srv.listen_line).group("line_port"))
     return srv
 
 

@@ -9,8 +9,10 @@ import signal
 import socket
 import time
 
-from conftest import (RawConn, WsPeer, poll_until, metric_value, status_of_upgrade, ws_close_payload,
-                      ws_frame)
+from confabtest.probes import metric_value
+from confabtest.rawconn import RawConn
+from confabtest.waiting import poll_until
+from confabtest.websocket import WsPeer, status_of_upgrade, ws_close_payload, ws_frame
 
 TEXT, CLOSE = 0x1, 0x8
 

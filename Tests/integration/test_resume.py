@@ -1,6 +1,6 @@
 """Session resume (issue 3): an unplanned drop keeps the session for the grace period."""
 
-from conftest import is_message
+from confabtest.chat import is_message
 
 
 def no_presence_about(user_id, messages):

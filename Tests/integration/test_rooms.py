@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import is_message
+from confabtest.chat import is_message
 
 
 def join(client, room, **extra):

@@ -3,8 +3,9 @@
 import signal
 import subprocess
 
-from conftest import (FIXED_MASK_KEY, LISTEN_LINE, OP_CLOSE, RawWebSocket, confab_binary, web_root,
-                      ws_close_payload, ws_frame)
+from confabtest.paths import confab_binary, web_root
+from confabtest.server import LISTEN_LINE
+from confabtest.websocket import FIXED_MASK_KEY, OP_CLOSE, RawWebSocket, ws_close_payload, ws_frame
 
 
 def test_listening_line(server):

@@ -6,8 +6,8 @@ import time
 
 from websockets.exceptions import ConnectionClosed
 
-from conftest import (FIXED_MASK_KEY, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT, RawWebSocket,
-                      ws_close_payload, ws_frame)
+from confabtest.websocket import (FIXED_MASK_KEY, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT,
+                                  RawWebSocket, ws_close_payload, ws_frame)
 
 # One mask key for the whole module: the same bytes on every run (and so the same ids for the
 # parametrized frames below).
@@ -156,7 +156,8 @@ def test_handshake_browser_style_headers(server):
     """Firefox sends `Connection: keep-alive, Upgrade`; header names and tokens are case-insensitive."""
     import base64
     import os
-    from conftest import RawConn, ws_accept
+    from confabtest.rawconn import RawConn
+    from confabtest.websocket import ws_accept
     key = base64.b64encode(os.urandom(16)).decode()
     with RawConn(server.port) as conn:
         conn.send((f"GET {server.ws_path}?name=Fox HTTP/1.1\r\nhost: 127.0.0.1\r\n"

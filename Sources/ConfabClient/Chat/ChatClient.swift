@@ -1,4 +1,4 @@
-import ConfabChat
+import ConfabProtocol
 import ConfabCodec
 import ConfabReactor
 import Foundation
@@ -108,12 +108,12 @@ public final class ChatClient: ClientDelegate {
     }
 
     public func clientReceived(_ message: [UInt8], binary: Bool, connection id: ConnectionID) {
-        guard id == connection, !binary else { return }
-        if tui != nil, let fields = ServerFields.parse(message) {
-            roster.apply(fields)
-            if fields.type == "welcome", let name = fields.serverName { serverName = name }
+        guard id == connection, !binary, let decoded = ProtocolV1.decodeMessage(message) else { return }
+        if tui != nil {
+            roster.apply(decoded)
+            if case .welcome(let welcome) = decoded { serverName = welcome.server }
         }
-        perform(state.received(message))
+        perform(state.received(decoded))
     }
 
     public func clientClosed(_ id: ConnectionID, cause: CloseCause) {
@@ -142,7 +142,7 @@ public final class ChatClient: ClientDelegate {
                 connection = reactor.connect(to: address, hostHeader: url.hostHeader, path: url.target(adding: extra),
                                              limits: WebSocketLimits())
             case .send(let json):
-                if let connection { reactor.sendText(Array(json.utf8), to: connection) }
+                if let connection { reactor.sendText(json, to: connection) }
             case .show(let line):
                 if tui != nil {
                     scrollback.append(line)
@@ -190,7 +190,7 @@ public final class ChatClient: ClientDelegate {
     func redraw() {
         if let tui {
             let header = "\(serverName) — [\(state.room ?? "…")] — \(state.name ?? "…")"
-            writeAll(tui.render(header: header, lines: scrollback, users: roster.users(in: state.room),
+            writeAll(tui.render(header: header, lines: scrollback, users: roster.users(in: state.room), online: roster.count(in: state.room),
                                 prompt: TerminalScreen.prompt(room: state.room), input: editor.text))
         } else {
             writeAll(screen.redraw(room: state.room, input: editor.text))

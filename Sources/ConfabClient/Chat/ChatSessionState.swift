@@ -1,5 +1,4 @@
-import Foundation
-import ConfabChat
+import ConfabProtocol
 
 /// What the terminal client shows: a rendered server line or a local notice.
 public struct ShownLine: Sendable, Equatable {
@@ -33,8 +32,8 @@ public enum ChatTimer: Sendable, Equatable {
 public enum ChatAction: Sendable, Equatable {
     /// Open a WebSocket; `resume` is the token to put in `?resume=`.
     case connect(resume: String?)
-    /// Send this request (JSON text).
-    case send(String)
+    /// Send this request (protocol v1 JSON).
+    case send([UInt8])
     case show(ShownLine)
     /// The prompt changed (current room).
     case prompt(room: String)
@@ -79,7 +78,7 @@ public struct ChatSessionState: Sendable {
     public private(set) var name: String?
     public private(set) var lastSeq: [String: Int] = [:]
     /// Ids of requests sent and not yet answered.
-    public private(set) var pending: Set<String> = []
+    public private(set) var pending: Set<RequestID> = []
     /// Lines typed before the welcome; sent once welcomed.
     public private(set) var outbox: [String] = []
     /// End of input or `/quit`: leave once what was sent is answered.
@@ -110,23 +109,23 @@ public struct ChatSessionState: Sendable {
         return []
     }
 
-    /// One text frame from the server.
-    public mutating func received(_ json: [UInt8]) -> [ChatAction] {
-        guard let fields = ServerFields.parse(json) else { return [] }
+    /// One message from the server, parsed once by the driver.
+    public mutating func received(_ message: ServerMessage) -> [ChatAction] {
         var actions: [ChatAction] = []
-        switch fields.type {
-        case "welcome":
-            token = fields.token
-            name = fields.userName
-            room = fields.room
+        var re: RequestID?
+        switch message {
+        case .welcome(let welcome):
+            token = welcome.token
+            name = welcome.user.name
+            room = welcome.room
             let firstWelcome = !everWelcomed
             everWelcomed = true
             failedAttempts = 0
             backoff.reset()
             if phase != .closing { phase = .open(welcomed: true) }
-            actions += show(json)
+            actions += show(message)
             if let room { actions.append(.prompt(room: room)) }
-            if firstWelcome, let initialRoom, !fields.resumed {
+            if firstWelcome, let initialRoom, !welcome.resumed {
                 actions += sendLine("/join \(initialRoom)")
             }
             let queued = outbox
@@ -134,24 +133,27 @@ public struct ChatSessionState: Sendable {
             for line in queued { actions += self.line(line) }
             actions += endIfDrained()
             return actions
-        case "joined":
-            if let joined = fields.room {
-                room = joined
-                actions.append(.prompt(room: joined))
-            }
-        case "left":
-            if let left = fields.room { lastSeq[Self.key(left)] = nil }
-            if let current = fields.current {
-                room = current
-                actions.append(.prompt(room: current))
-            }
-        case "renamed":
-            name = fields.userName
-        default:
+        case .joined(let joined, let id):
+            re = id
+            room = joined
+            actions.append(.prompt(room: joined))
+        case .left(let left, let current, let id):
+            re = id
+            lastSeq[Self.key(left)] = nil
+            room = current
+            actions.append(.prompt(room: current))
+        case .renamed(let user, _, let id):
+            re = id
+            name = user.name
+        case .users(_, let id), .rooms(_, let id), .system(_, let id), .error(_, _, let id):
+            re = id
+        case .ack(let id, _, _):
+            re = id
+        case .history, .message, .presence, .occupancy, .roomsChanged:
             break
         }
-        actions.insert(contentsOf: show(json), at: 0)
-        if let re = fields.re, pending.remove(re) != nil {
+        actions.insert(contentsOf: show(message), at: 0)
+        if let re, pending.remove(re) != nil {
             actions += endIfDrained()
         }
         return actions
@@ -213,11 +215,11 @@ public struct ChatSessionState: Sendable {
     public mutating func line(_ raw: String) -> [ChatAction] {
         var text = raw
         if text.hasSuffix("\r") { text.removeLast() }
-        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { return [] }
+        guard !PlainText.trim(text).isEmpty else { return [] }
         switch phase {
         case .open(welcomed: true):
             guard !quitTyped else { return [] }
-            if text.trimmingCharacters(in: .whitespaces).lowercased() == "/quit" {
+            if PlainText.trim(text).lowercased() == "/quit" {
                 quitTyped = true
                 return leave()
             }
@@ -272,14 +274,14 @@ public struct ChatSessionState: Sendable {
     private mutating func sendLine(_ text: String) -> [ChatAction] {
         let id = "c\(nextId)"
         nextId += 1
-        pending.insert(id)
-        return [.send(ClientRequest.send(text, id: id))]
+        pending.insert(RequestID(string: id))
+        return [.send(ProtocolV1.encodeRequest(.send(text: text, room: nil, action: false), id: id))]
     }
 
     /// Rendered lines, minus chat messages already shown (by room and seq).
-    private mutating func show(_ json: [UInt8]) -> [ChatAction] {
+    private mutating func show(_ message: ServerMessage) -> [ChatAction] {
         var actions: [ChatAction] = []
-        for line in ChatText.render(json, utcOffsetSeconds: utcOffsetSeconds) {
+        for line in ChatText.render(message, utcOffsetSeconds: utcOffsetSeconds) {
             if let room = line.room, let seq = line.seq {
                 let key = Self.key(room)
                 if let last = lastSeq[key], seq <= last { continue }

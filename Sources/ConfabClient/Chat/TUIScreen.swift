@@ -1,33 +1,65 @@
-/// Who is in each room, for the `--tui` side panel: set by `users`, kept current by
-/// `presence` join/leave/rename. Keys are lowercased room names.
+import ConfabProtocol
+
+/// Who is in each room, for the `--tui` side panel. A room that lists everyone is set by
+/// `users` and kept current by `presence`; a large one shows its `occupancy` count and the
+/// people seen lately (a page of `users`, recent arrivals). Keys are lowercased room names.
 public struct Roster: Sendable, Equatable {
-    public private(set) var rooms: [String: [String]] = [:]
+    public struct Room: Sendable, Equatable {
+        public var names: [String] = []
+        public var count = 0
+        /// `names` is everyone (small room), kept current by presence.
+        public var complete = true
+    }
+
+    public private(set) var rooms: [String: Room] = [:]
+    /// Names shown for a large room.
+    static let partialNames = 50
 
     public init() {}
 
-    public mutating func apply(_ fields: ServerFields) {
-        guard let room = fields.room.map({ $0.lowercased() }) else { return }
-        switch fields.type {
-        case "users":
-            if let names = fields.userNames { rooms[room] = names }
-        case "presence":
-            guard let name = fields.userName, rooms[room] != nil else { return }
-            switch fields.event {
-            case "join": if !rooms[room]!.contains(name) { rooms[room]!.append(name) }
-            case "leave": rooms[room]!.removeAll { $0 == name }
-            case "rename": rooms[room] = rooms[room]!.map { $0 == fields.oldName ? name : $0 }
-            default: break
+    public mutating func apply(_ message: ServerMessage) {
+        switch message {
+        case .users(let list, _):
+            // A name looked up changes nothing; a page of a large room is shown as a sample.
+            guard list.name == nil else { return }
+            rooms[list.room.lowercased()] = Room(names: list.users.map(\.name), count: list.count, complete: list.full)
+        case .presence(let room, let changes):
+            let key = room.lowercased()
+            guard var entry = rooms[key], entry.complete else { return }
+            for change in changes {
+                let name = change.user.name
+                switch change.event {
+                case .join: if !entry.names.contains(name) { entry.names.append(name) }
+                case .leave: entry.names.removeAll { $0 == name }
+                case .rename: entry.names = entry.names.map { $0 == change.oldName ? name : $0 }
+                }
             }
-        case "left":
-            rooms[room] = nil
+            entry.count = entry.names.count
+            rooms[key] = entry
+        case .occupancy(let room, let count, let recent):
+            let key = room.lowercased()
+            var entry = rooms[key] ?? Room()
+            let arrived = recent.map(\.name)
+            entry.names = Array((arrived.reversed() + entry.names.filter { !arrived.contains($0) }).prefix(Self.partialNames))
+            entry.count = count
+            entry.complete = false
+            rooms[key] = entry
+        case .left(let room, _, _):
+            rooms[room.lowercased()] = nil
         default:
             break
         }
     }
 
     public func users(in room: String?) -> [String] {
-        guard let room else { return [] }
-        return (rooms[room.lowercased()] ?? []).sorted { $0.lowercased() < $1.lowercased() }
+        guard let room, let entry = rooms[room.lowercased()] else { return [] }
+        return entry.complete ? entry.names.sorted { $0.lowercased() < $1.lowercased() } : entry.names
+    }
+
+    /// How many are in the room (more than `users(in:)` shows when it is large).
+    public func count(in room: String?) -> Int {
+        guard let room else { return 0 }
+        return rooms[room.lowercased()]?.count ?? 0
     }
 }
 
@@ -68,14 +100,18 @@ public struct TUIScreen: Sendable {
         text.count >= width ? String(text.prefix(width)) : text + String(repeating: " ", count: width - text.count)
     }
 
-    public func render(header: String, lines: [ShownLine], users: [String], prompt: String, input: String) -> String {
+    /// `online` is the room's member count; more than `users` lists in a large room.
+    public func render(header: String, lines: [ShownLine], users: [String], online: Int? = nil, prompt: String,
+                       input: String) -> String {
         let body = max(1, rows - 3)
         var wrapped: [(ChatText.Kind, String)] = []
         for line in lines.suffix(body) {
             for piece in Self.wrap(TerminalScreen.sanitized(line.text), width: messageWidth) { wrapped.append((line.kind, piece)) }
         }
         let visible = Array(wrapped.suffix(body))
-        var side: [String] = sideWidth > 0 ? ["Users (\(users.count))"] + users.map { " " + $0 } : []
+        let total = max(online ?? users.count, users.count)
+        let title = total > users.count ? "\(ChatText.grouped(total)) online" : "Users (\(users.count))"
+        var side: [String] = sideWidth > 0 ? [title] + users.map { " " + $0 } : []
         if side.count > body { side = Array(side.prefix(body - 1)) + [" …"] }
         var out = "\u{1B}[?25l\u{1B}[H"
         out += (colour ? "\u{1B}[7m" : "") + Self.pad(" " + TerminalScreen.sanitized(header), columns) + (colour ? "\u{1B}[0m" : "") + "\r\n"
@@ -103,4 +139,3 @@ public struct TUIScreen: Sendable {
     }
 }
 
-import ConfabChat

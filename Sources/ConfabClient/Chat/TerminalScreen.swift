@@ -1,5 +1,5 @@
 import Foundation
-import ConfabChat
+import ConfabProtocol
 
 /// The bytes written to the terminal, as pure functions: a line printed above the prompt
 /// without garbling the input being typed, the prompt itself, colours by kind.

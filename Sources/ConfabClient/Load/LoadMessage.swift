@@ -16,8 +16,6 @@ public enum LoadMessage {
         }
     }
 
-    static let magic = Array("ld1 ".utf8)
-
     public static func text(_ stamp: Stamp, size: Int) -> String {
         var text = "ld1 \(stamp.measured ? 1 : 0) \(stamp.sentMicros) \(stamp.sender) \(stamp.number) "
         if text.utf8.count < size { text += String(repeating: "x", count: size - text.utf8.count) }

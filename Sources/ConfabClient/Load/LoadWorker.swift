@@ -1,4 +1,4 @@
-import ConfabChat
+import ConfabProtocol
 import ConfabCodec
 import ConfabReactor
 import Foundation
@@ -223,7 +223,7 @@ public final class LoadWorker: ClientDelegate {
         let measured = now >= schedule.measureStart
         let stamp = LoadMessage.Stamp(measured: measured, sentMicros: monotonicMicros(), sender: sender, number: clients[slot].sent)
         let text = LoadMessage.text(stamp, size: options.size)
-        reactor.sendText(Array(ClientRequest.send(text, room: options.roomName(clients[slot].room)).utf8), to: id)
+        reactor.sendText(ProtocolV1.encodeRequest(.send(text: text, room: options.roomName(clients[slot].room), action: false)), to: id)
         clients[slot].sent += 1
         clients[slot].awaitingEcho = true
         if measured {
@@ -258,6 +258,7 @@ public final class LoadWorker: ClientDelegate {
     static let usersPrefix = Array("{\"type\":\"users\"".utf8)
     static let historyPrefix = Array("{\"type\":\"history\"".utf8)
     static let ackPrefix = Array("{\"type\":\"ack\"".utf8)
+    static let occupancyPrefix = Array("{\"type\":\"occupancy\"".utf8)
 
     static func hasPrefix(_ bytes: [UInt8], _ prefix: [UInt8]) -> Bool {
         bytes.count >= prefix.count && bytes.withUnsafeBufferPointer { buffer in
@@ -292,23 +293,24 @@ public final class LoadWorker: ClientDelegate {
             return
         }
         if Self.hasPrefix(message, Self.presencePrefix) || Self.hasPrefix(message, Self.usersPrefix)
-            || Self.hasPrefix(message, Self.historyPrefix) || Self.hasPrefix(message, Self.ackPrefix) { return }
-        guard let fields = ServerFields.parse(message) else { return }
-        switch fields.type {
-        case "welcome":
+            || Self.hasPrefix(message, Self.historyPrefix) || Self.hasPrefix(message, Self.ackPrefix)
+            || Self.hasPrefix(message, Self.occupancyPrefix) { return }
+        guard let decoded = ProtocolV1.decodeMessage(message) else { return }
+        switch decoded {
+        case .welcome(let welcome):
             guard !options.relay else { return }
-            welcomed(slot, connection: connection, homeRoom: fields.room ?? "lobby")
-        case "joined":
+            welcomed(slot, connection: connection, homeRoom: welcome.room)
+        case .joined:
             guard clients[slot].phase == .joining else { return }
             clients[slot].phase = .leavingHome
-            reactor.sendText(Array(ClientRequest.leave(clients[slot].homeRoom).utf8), to: connection)
-        case "left":
+            reactor.sendText(ProtocolV1.encodeRequest(.leave(clients[slot].homeRoom)), to: connection)
+        case .left:
             guard clients[slot].phase == .leavingHome else { return }
             becomeReady(slot)
-        case "error":
-            stats.errors[fields.code ?? "?", default: 0] += 1
+        case .error(let error, _, _):
+            stats.errors[error.code.rawValue, default: 0] += 1
             if [.joining, .leavingHome].contains(clients[slot].phase) {
-                fail(slot, reason: "server refused: \(fields.code ?? "?")")
+                fail(slot, reason: "server refused: \(error.code.rawValue)")
                 reactor.close(connection, code: CloseCode.normalClosure, reason: "failed")
             }
         default:
@@ -334,7 +336,7 @@ public final class LoadWorker: ClientDelegate {
         }
         if let room = options.roomName(clients[slot].room) {
             clients[slot].phase = .joining
-            reactor.sendText(Array(ClientRequest.join(room).utf8), to: connection)
+            reactor.sendText(ProtocolV1.encodeRequest(.join(room)), to: connection)
         } else {
             becomeReady(slot)
         }

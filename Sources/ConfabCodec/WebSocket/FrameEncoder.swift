@@ -50,10 +50,6 @@ public enum FrameEncoder {
         encode(opcode: .text, payload: payload)
     }
 
-    public static func serverBinary(_ payload: [UInt8]) -> [UInt8] {
-        encode(opcode: .binary, payload: payload)
-    }
-
     /// A close frame; nil `code` sends an empty payload. The reason is cut to
     /// 123 bytes on a scalar boundary so the frame stays a legal control frame.
     public static func closeFrame(code: UInt16?, reason: String = "", mask: UInt32? = nil) -> [UInt8] {

@@ -1,10 +1,10 @@
 /// Appends JSON to a byte buffer in the order the caller writes keys (the protocol's fixed order).
 /// Commas are placed automatically: every value and key goes through `separate()`.
-struct JSONWriter {
-    var bytes: [UInt8]
+public struct JSONWriter {
+    public var bytes: [UInt8]
     private var needsComma = false
 
-    init(capacity: Int = 128) {
+    public init(capacity: Int = 128) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
@@ -14,28 +14,28 @@ struct JSONWriter {
         needsComma = false
     }
 
-    mutating func beginObject() {
+    public mutating func beginObject() {
         separate()
         bytes.append(UInt8(ascii: "{"))
     }
 
-    mutating func endObject() {
+    public mutating func endObject() {
         bytes.append(UInt8(ascii: "}"))
         needsComma = true
     }
 
-    mutating func beginArray() {
+    public mutating func beginArray() {
         separate()
         bytes.append(UInt8(ascii: "["))
     }
 
-    mutating func endArray() {
+    public mutating func endArray() {
         bytes.append(UInt8(ascii: "]"))
         needsComma = true
     }
 
     /// A key known to need no escaping (all protocol keys are plain ASCII).
-    mutating func key(_ key: StaticString) {
+    public mutating func key(_ key: StaticString) {
         separate()
         bytes.append(UInt8(ascii: "\""))
         bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
@@ -43,13 +43,13 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: ":"))
     }
 
-    mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         separate()
         Self.appendQuoted(value, to: &bytes)
         needsComma = true
     }
 
-    mutating func string(_ value: StaticString) {
+    public mutating func string(_ value: StaticString) {
         separate()
         bytes.append(UInt8(ascii: "\""))
         bytes.append(contentsOf: UnsafeBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount))
@@ -57,7 +57,7 @@ struct JSONWriter {
         needsComma = true
     }
 
-    mutating func bool(_ value: Bool) {
+    public mutating func bool(_ value: Bool) {
         separate()
         if value {
             bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65])  // true
@@ -67,23 +67,23 @@ struct JSONWriter {
         needsComma = true
     }
 
-    mutating func int(_ value: Int64) {
+    public mutating func int(_ value: Int64) {
         separate()
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         Self.appendDecimal(value.magnitude, to: &bytes)
         needsComma = true
     }
 
-    mutating func int(_ value: Int) { int(Int64(value)) }
+    public mutating func int(_ value: Int) { int(Int64(value)) }
 
-    mutating func uint(_ value: UInt64) {
+    public mutating func uint(_ value: UInt64) {
         separate()
         Self.appendDecimal(value, to: &bytes)
         needsComma = true
     }
 
     /// Integral values print without a fraction; non-finite ones (not JSON) as 0.
-    mutating func double(_ value: Double) {
+    public mutating func double(_ value: Double) {
         if !value.isFinite {
             int(0)
         } else if value.magnitude < 1e15 && value == Double(Int64(value)) {
@@ -96,7 +96,7 @@ struct JSONWriter {
     }
 
     /// An ISO-8601 timestamp string, formatted straight into the buffer.
-    mutating func timestamp(epochMilliseconds ms: Int64) {
+    public mutating func timestamp(epochMilliseconds ms: Int64) {
         separate()
         bytes.append(UInt8(ascii: "\""))
         Timestamp.append(epochMilliseconds: ms, to: &bytes)
@@ -105,13 +105,13 @@ struct JSONWriter {
     }
 
     /// Already-encoded JSON (a cached user object, a history message, an echoed id).
-    mutating func raw(_ json: [UInt8]) {
+    public mutating func raw(_ json: [UInt8]) {
         separate()
         bytes.append(contentsOf: json)
         needsComma = true
     }
 
-    static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8]) {
+    public static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8]) {
         if value < 10 {
             bytes.append(UInt8(ascii: "0") + UInt8(value))
             return
@@ -136,7 +136,7 @@ struct JSONWriter {
 
     /// Escapes `"`, `\` and control characters (as \u00XX); everything else, non-ASCII
     /// included, is copied as UTF-8.
-    static func appendQuoted(_ value: String, to bytes: inout [UInt8]) {
+    public static func appendQuoted(_ value: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { source in
@@ -163,7 +163,7 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    static func quoted(_ value: String) -> [UInt8] {
+    public static func quoted(_ value: String) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(value.utf8.count + 2)
         appendQuoted(value, to: &bytes)

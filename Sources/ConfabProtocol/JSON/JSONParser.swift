@@ -2,22 +2,22 @@
 /// in `nil`. Invalid UTF-8 inside strings (possible only through the byte entry points; the
 /// server passes text the WebSocket reader already validated) becomes U+FFFD. Nesting is capped at `maxDepth` and
 /// input at `maxBytes` (the machine passes a tighter bound derived from maxMessageBytes).
-struct JSONParser {
-    static let maxDepth = 32
-    static let maxBytes = 1 << 20
+public struct JSONParser {
+    public static let maxDepth = 32
+    public static let maxBytes = 1 << 20
 
     enum Failure: Error { case invalid }
 
-    static func parse(_ text: String, maxBytes: Int = maxBytes) -> JSONValue? {
+    public static func parse(_ text: String, maxBytes: Int = maxBytes) -> JSONValue? {
         var text = text
         return text.withUTF8 { parse(bytes: $0, maxBytes: maxBytes) }
     }
 
-    static func parse(bytes: [UInt8], maxBytes: Int = maxBytes) -> JSONValue? {
+    public static func parse(bytes: [UInt8], maxBytes: Int = maxBytes) -> JSONValue? {
         bytes.withUnsafeBufferPointer { parse(bytes: $0, maxBytes: maxBytes) }
     }
 
-    static func parse(bytes: UnsafeBufferPointer<UInt8>, maxBytes: Int = maxBytes) -> JSONValue? {
+    public static func parse(bytes: UnsafeBufferPointer<UInt8>, maxBytes: Int = maxBytes) -> JSONValue? {
         guard bytes.count <= maxBytes else { return nil }
         var parser = JSONParser(bytes: bytes)
         do {

@@ -1,5 +1,5 @@
 /// Stable machine codes of `error` messages (documented in docs/PROTOCOL.md).
-enum ChatErrorCode: String, Sendable, CaseIterable {
+public enum ChatErrorCode: String, Sendable, CaseIterable {
     case invalidJSON = "invalid_json"
     case invalidRequest = "invalid_request"
     case unknownType = "unknown_type"
@@ -17,11 +17,12 @@ enum ChatErrorCode: String, Sendable, CaseIterable {
     case rateLimited = "rate_limited"
 }
 
-struct ChatError: Error, Equatable, Sendable {
-    var code: ChatErrorCode
-    var message: String
+/// An `error` reply: a stable code for programs and a message for people.
+public struct ChatError: Error, Equatable, Sendable {
+    public var code: ChatErrorCode
+    public var message: String
 
-    init(_ code: ChatErrorCode, _ message: String) {
+    public init(_ code: ChatErrorCode, _ message: String) {
         self.code = code
         self.message = message
     }

@@ -1,5 +1,5 @@
 /// A parsed JSON document. Numbers keep their exact lexeme so an `id` is echoed byte for byte.
-enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(String)
@@ -9,15 +9,15 @@ enum JSONValue: Sendable, Equatable {
 }
 
 /// Members in document order; a duplicate key resolves to its last occurrence (as JSON.parse does).
-struct JSONObject: Sendable, Equatable {
-    var members: [(key: String, value: JSONValue)]
+public struct JSONObject: Sendable, Equatable {
+    public var members: [(key: String, value: JSONValue)]
 
-    subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         for member in members.reversed() where member.key == key { return member.value }
         return nil
     }
 
-    static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         lhs.members.count == rhs.members.count
             && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }

@@ -1,9 +1,10 @@
 import Testing
-@testable import ConfabChat
+@testable import ConfabProtocol
 
 @Suite struct ChatTextTests {
     func render(_ json: String, offset: Int = 0) -> [String] {
-        ChatText.render(Array(json.utf8), utcOffsetSeconds: offset).map(\.text)
+        // Clients show nothing for what they cannot parse.
+        ProtocolV1.decodeMessage(Array(json.utf8)).map { ChatText.render($0, utcOffsetSeconds: offset).map(\.text) } ?? []
     }
 
     @Test func messageLineWithLocalTime() {
@@ -11,7 +12,7 @@ import Testing
         #expect(render(json) == ["10:30:02 [lobby] Alice: hello"])
         #expect(render(json, offset: 3600) == ["11:30:02 [lobby] Alice: hello"])
         #expect(render(json, offset: -11 * 3600) == ["23:30:02 [lobby] Alice: hello"])
-        let line = ChatText.render(Array(json.utf8)).first
+        let line = ChatText.render(decoded(json)).first
         #expect(line?.room == "lobby" && line?.seq == 7 && line?.kind == .message)
     }
 
@@ -23,13 +24,13 @@ import Testing
     }
 
     @Test func presenceRepliesAndErrors() {
-        #expect(render(#"{"type":"presence","room":"lobby","event":"join","user":{"id":"u","name":"Bob"}}"#) == ["[lobby] -- Bob joined"])
-        #expect(render(#"{"type":"presence","room":"lobby","event":"rename","user":{"id":"u","name":"Rob"},"oldName":"Bob"}"#)
+        #expect(render(#"{"type":"presence","room":"lobby","changes":[{"event":"join","user":{"id":"u","name":"Bob"}},{"event":"leave","user":{"id":"v","name":"Al"}}]}"#) == ["[lobby] -- Bob joined", "[lobby] -- Al left"])
+        #expect(render(#"{"type":"presence","room":"lobby","changes":[{"event":"rename","user":{"id":"u","name":"Rob"},"oldName":"Bob"}]}"#)
             == ["[lobby] -- Bob is now known as Rob"])
         #expect(render(#"{"type":"users","room":"lobby","users":[{"id":"a","name":"A"},{"id":"b","name":"B"}]}"#) == ["-- In lobby (2): A, B"])
         #expect(render(#"{"type":"rooms","rooms":[{"name":"dev","users":2},{"name":"lobby","users":5}]}"#) == ["-- Rooms: dev (2), lobby (5)"])
         #expect(render(#"{"type":"error","code":"name_taken","message":"Bob is taken"}"#) == ["!! Bob is taken (name_taken)"])
-        #expect(ChatText.render(Array(#"{"type":"error","code":"x","message":"m"}"#.utf8)).first?.kind == .error)
+        #expect(ChatText.render(decoded(#"{"type":"error","code":"x","message":"m"}"#)).first?.kind == .error)
         #expect(render(#"{"type":"system","text":"a\nb"}"#) == ["-- a", "-- b"])
         #expect(render(#"{"type":"ack","re":1,"room":"lobby","seq":3}"#).isEmpty)
         #expect(render("not json").isEmpty)
@@ -38,15 +39,5 @@ import Testing
     @Test func historyRendersEachMessage() {
         let json = #"{"type":"history","room":"lobby","messages":[{"type":"message","room":"lobby","seq":1,"ts":"2026-11-22T10:00:00.000Z","from":{"id":"u","name":"A"},"text":"x"},{"type":"message","room":"lobby","seq":2,"ts":"2026-11-22T10:00:01.000Z","from":{"id":"u","name":"B"},"text":"y"}]}"#
         #expect(render(json) == ["10:00:00 [lobby] A: x", "10:00:01 [lobby] B: y"])
-    }
-
-    @Test func rendersWhatTheMachineSends() {
-        var machine = ChatMachine(config: ChatConfig(), random: SplitMix64(seed: 1))
-        let welcome = machine.handle(.connected(1, ConnectRequest(name: "Alice"), now: 0))
-        let first = welcome.compactMap { effect -> OutboundMessage? in
-            if case .send(_, let message) = effect { return message }
-            return nil
-        }.first
-        #expect(first.map { ChatText.render($0.json).map(\.text) } == ["-- Welcome to Confab, Alice! You are in lobby. Type /help for commands."])
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import ConfabChat
+@testable import ConfabProtocol
 
 @Suite struct JSONParserTests {
     @Test func scalars() {
@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func neverTrapsOnRandomBytes() {
-        var random = SplitMix64(seed: 7)
+        var random = SeededRandom(seed: 7)
         let alphabet = Array("{}[]\":,\\u0123456789abcdefEe+-.tnrl \u{1}".utf8) + [0xC3, 0xA9, 0xFF, 0xED, 0xA0]
         for _ in 0..<20_000 {
             let length = Int(random.next(upperBound: UInt64(40)))

@@ -1,0 +1,73 @@
+/// A room's listed members in the order they joined, each with a room-local join number
+/// that never changes while they stay. Paging by join number is stable while people come
+/// and go: a member listed from the first page to the last is seen exactly once.
+///
+/// Join and leave are O(1) (append; tombstone), and tombstones are compacted away once
+/// they outnumber the live entries, so each costs O(1) amortized whatever the room's size.
+struct MemberLog {
+    private var keys: [SessionKey] = []
+    /// Join number of each entry, ascending; binary-searched by `page(after:)`.
+    private var numbers: [UInt64] = []
+    private var position: [SessionKey: Int] = [:]
+    private var nextNumber: UInt64 = 1
+    private(set) var count = 0
+
+    /// Marks a removed entry in `keys`; session keys start at 1.
+    private static let tombstone: SessionKey = 0
+
+    func contains(_ key: SessionKey) -> Bool { position[key] != nil }
+
+    mutating func insert(_ key: SessionKey) {
+        guard position[key] == nil else { return }
+        position[key] = keys.count
+        keys.append(key)
+        numbers.append(nextNumber)
+        nextNumber += 1
+        count += 1
+    }
+
+    mutating func remove(_ key: SessionKey) {
+        guard let index = position.removeValue(forKey: key) else { return }
+        keys[index] = Self.tombstone
+        count -= 1
+        if keys.count - count > max(count, 64) { compact() }
+    }
+
+    private mutating func compact() {
+        var write = 0
+        for read in keys.indices where keys[read] != Self.tombstone {
+            keys[write] = keys[read]
+            numbers[write] = numbers[read]
+            position[keys[write]] = write
+            write += 1
+        }
+        keys.removeLast(keys.count - write)
+        numbers.removeLast(numbers.count - write)
+    }
+
+    /// Every member, in join order.
+    var all: [SessionKey] { keys.filter { $0 != Self.tombstone } }
+
+    /// Up to `limit` members who joined after join number `cursor`, and the cursor of the
+    /// next page (nil when this page reaches the end).
+    func page(after cursor: UInt64, limit: Int) -> (keys: [SessionKey], next: UInt64?) {
+        var low = 0, high = numbers.count
+        while low < high {
+            let middle = (low + high) / 2
+            if numbers[middle] <= cursor { low = middle + 1 } else { high = middle }
+        }
+        var page: [SessionKey] = []
+        page.reserveCapacity(min(limit, count))
+        var index = low
+        var last = cursor
+        while index < keys.count, page.count < limit {
+            if keys[index] != Self.tombstone {
+                page.append(keys[index])
+                last = numbers[index]
+            }
+            index += 1
+        }
+        while index < keys.count, keys[index] == Self.tombstone { index += 1 }
+        return (page, index < keys.count ? last : nil)
+    }
+}
