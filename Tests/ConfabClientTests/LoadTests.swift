@@ -290,6 +290,16 @@ import Glibc
         #expect(json.contains("\"rss_kib_per_connection\":3.000"))
     }
 
+    @Test func aBusyLoadIsFlagged() {
+        var r = report(delivered())
+        #expect(r.loadBoundNote == nil)
+        r.cpuUserSeconds = 0.2
+        r.cpuSystemSeconds = 0.7
+        #expect(r.table().contains("  note           the load was busy 90% of the time per thread: the figures may be its limits"))
+        r.options.threads = 2
+        #expect(r.loadBoundNote == nil)
+    }
+
     @Test func dropsMerge() {
         var a = LoadStats()
         a.recordDrop("x")

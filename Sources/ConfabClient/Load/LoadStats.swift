@@ -150,6 +150,15 @@ public struct LoadReport: Sendable {
         return "\(count) B"
     }
 
+    /// When this process was near a full core (each thread has one loop), its own limits may be
+    /// what was measured. Opening ~14,000+ connections from one address is such a limit: the
+    /// kernel's search for a free ephemeral port makes each connect() slow (system time).
+    var loadBoundNote: String? {
+        let perThread = cpuPercent / Double(max(options.threads, 1))
+        guard perThread >= 80 else { return nil }
+        return "the load was busy \(Self.fixed(perThread, 0))% of the time per thread: the figures may be its limits, not the server's"
+    }
+
     /// `server memory` and `server CPU` rows.
     var serverRows: [(String, String)] {
         guard let server else { return [] }
@@ -244,6 +253,7 @@ public struct LoadReport: Sendable {
         }
         rows.append(("received", "\(stats.framesReceived) messages, \(Self.bytes(stats.bytesReceived)) (all types, every client)"))
         rows.append(("load CPU", "\(Self.fixed(cpuUserSeconds)) s user, \(Self.fixed(cpuSystemSeconds)) s sys, \(Self.fixed(cpuPercent, 1))% of one core over \(Self.fixed(wallSeconds, 1)) s"))
+        if let note = loadBoundNote { rows.append(("  note", note)) }
         rows += serverRows
         if options.crowd {
             let problems = crowdProblems
