@@ -16,8 +16,14 @@ struct Load: ParsableCommand {
             The server must allow the load: its default rate limit (chat.rate.perSecond 5,
             burst 20) refuses faster senders, so run it with a config such as
               chat: {rate: {perSecond: 100000, burst: 100000}, maxRooms: 10000}
-            Scenarios that start such a server: Scripts/load/{fanout,rooms,idle,churn}.
-            Exit codes: 0 done, 1 no connection could be made, 64 usage.
+            --crowd: every client in the one home room (no join), connected at --ramp per second;
+            once all are connected client 0 sends ONE message and the run waits up to --drain
+            seconds for it to reach every client. A pass needs every client connected, none
+            dropped by the server and the broadcast delivered to all; --server-pid PID adds the
+            server's CPU and VmRSS per phase (same machine). --relay aims at a bare relay that
+            has no welcome or rooms (e.g. shared/peers/uwebsockets).
+            Scenarios that start such a server: Scripts/load/{fanout,rooms,idle,churn,crowd}.
+            Exit codes: 0 done, 1 no connection could be made, 3 crowd run not a pass, 64 usage.
             """)
 
     @Argument(help: "Server WebSocket URL, e.g. ws://127.0.0.1:8080/ws")
@@ -56,6 +62,21 @@ struct Load: ParsableCommand {
     @Flag(name: .long, help: "Connect/upgrade/close cycles instead of messages (--clients in parallel).")
     var churn = false
 
+    @Flag(name: .long, help: "One room, one broadcast once all clients are connected, wait --drain s for it (implies 1 sender, no warm-up).")
+    var crowd = false
+
+    @Option(name: .long, help: "Seconds to wait for the last deliveries once sending stops (default 3; 30 with --crowd).")
+    var drain: Double?
+
+    @Option(name: .customLong("connect-window"), help: "Seconds the connect phase may take; what is not connected by then fails.")
+    var connectWindow = 60.0
+
+    @Flag(name: .long, help: "The server is a bare relay: no welcome, no rooms; the upgrade is the welcome.")
+    var relay = false
+
+    @Option(name: .customLong("server-pid"), help: "Read this server process's CPU and VmRSS at each phase (same machine).")
+    var serverPID: Int32?
+
     @Flag(name: .long, help: "Print one JSON object instead of the table.")
     var json = false
 
@@ -63,15 +84,20 @@ struct Load: ParsableCommand {
         var options = LoadOptions()
         options.clients = clients
         options.rooms = rooms
-        options.senders = churn ? 0 : senders
+        options.senders = churn ? 0 : crowd ? 1 : senders
         options.rate = rate
         options.closedLoop = closedLoop
         options.size = size
         options.duration = duration
-        options.warmup = churn ? 0 : warmup
+        options.warmup = churn || crowd ? 0 : warmup
         options.ramp = ramp
         options.threads = min(threads, clients)
         options.churn = churn
+        options.crowd = crowd
+        options.drain = drain ?? (crowd ? 30 : 3)
+        options.connectWindow = connectWindow
+        options.relay = relay
+        options.serverPID = serverPID
         if let problem = options.validate() { throw ValidationError(problem) }
         let parsed: ServerURL
         do { parsed = try ServerURL(parsing: url) } catch { throw ValidationError("\(error)") }
@@ -88,5 +114,6 @@ struct Load: ParsableCommand {
             FileHandle.standardError.write(Data("confab load: no connection could be made: \(reasons)\n".utf8))
             throw ExitCode(1)
         }
+        if crowd && !report.crowdProblems.isEmpty { throw ExitCode(3) }
     }
 }

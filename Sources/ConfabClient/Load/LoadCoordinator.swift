@@ -21,10 +21,11 @@ public final class LoadCoordinator: @unchecked Sendable {
         public var sendEnd: UInt64
     }
 
-    /// After sending stops, wait at most this long for the last deliveries.
-    public static let drainMicros: UInt64 = 3_000_000
-
     let options: LoadOptions
+    /// After sending stops, wait at most this long for the last deliveries.
+    let drainMicros: UInt64
+    /// When the run started (the connect phase too).
+    public let startMicros: UInt64
     private let lock = NSLock()
     private var readyThreads = 0
     private var finishedThreads = 0
@@ -36,8 +37,20 @@ public final class LoadCoordinator: @unchecked Sendable {
     private var failed = 0
     private var sentTotal = 0
     private var merged = LoadStats()
+    /// Crowd: threads that have sent their one message (or had no sender to send it).
+    private var crowdThreadsDone = 0
+    /// First time the deliveries were found all in, or the drain wait over.
+    private var drainedAt: UInt64?
+    private var server: ServerFigures?
 
-    public init(options: LoadOptions) { self.options = options }
+    public init(options: LoadOptions, now: UInt64 = monotonicMicros()) {
+        self.options = options
+        drainMicros = UInt64(max(0, options.drain) * 1_000_000)
+        startMicros = now
+        if let pid = options.serverPID, let sample = ProcessProbe.sample(pid: pid, now: now) {
+            server = ServerFigures(pid: pid, start: sample)
+        }
+    }
 
     /// A thread has every client connected (or failed); `members` counts its ready clients per room.
     func threadReady(members threadMembers: [Int: Int]) {
@@ -47,8 +60,14 @@ public final class LoadCoordinator: @unchecked Sendable {
         readyThreads += 1
         if readyThreads == options.threads {
             let now = monotonicMicros()
+            sampleServer(now: now) { $0.connected = $1 }
             if !options.churn && members.values.reduce(0, +) == 0 {
                 // Nobody connected: nothing to measure, end at once.
+                schedule = Schedule(sendStart: now, measureStart: now, sendEnd: now)
+                return
+            }
+            if options.crowd {
+                // One message, sent at once; then only the wait for its deliveries.
                 schedule = Schedule(sendStart: now, measureStart: now, sendEnd: now)
                 return
             }
@@ -76,14 +95,45 @@ public final class LoadCoordinator: @unchecked Sendable {
         failed += newlyFailed
     }
 
+    /// Crowd: this thread has sent its message (after reporting it), or had none to send.
+    func crowdSendDone() {
+        lock.lock()
+        defer { lock.unlock() }
+        crowdThreadsDone += 1
+    }
+
     /// True once every expected delivery arrived, or the drain time is over.
     func drained(now: UInt64) -> Bool {
         lock.lock()
         defer { lock.unlock() }
+        if drainedAt != nil { return true }
         guard let schedule, now >= schedule.sendEnd else { return false }
-        if now >= schedule.sendEnd + Self.drainMicros { return true }
-        let expected = sentPerRoom.reduce(0) { $0 + $1.value * (members[$1.key] ?? 0) }
-        return received >= expected
+        var done = now >= schedule.sendEnd + drainMicros
+        if !done && (!options.crowd || crowdThreadsDone == options.threads) {
+            let expected = sentPerRoom.reduce(0) { $0 + $1.value * (members[$1.key] ?? 0) }
+            done = received >= expected
+        }
+        if done {
+            drainedAt = now
+            sampleServer(now: now) { $0.drained = $1 }
+        }
+        return done
+    }
+
+    /// Reads the server's figures (with the lock held) into `store`, keeping the peak.
+    private func sampleServer(now: UInt64, _ store: (inout ServerFigures, ProcessSample) -> Void) {
+        guard var figures = server, let sample = ProcessProbe.sample(pid: figures.pid, now: now) else { return }
+        store(&figures, sample)
+        figures.peakRSSKiB = max(figures.peakRSSKiB, sample.rssKiB)
+        server = figures
+    }
+
+    /// Every 100 ms or so from the runner: the server's memory peak.
+    func sampleServerPeak() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard server != nil else { return }
+        sampleServer(now: monotonicMicros()) { _, _ in }
     }
 
     func finish(_ stats: LoadStats) {
@@ -107,9 +157,9 @@ public final class LoadCoordinator: @unchecked Sendable {
         return (connected, failed, sentTotal, received, phase)
     }
 
-    public func result() -> (stats: LoadStats, members: [Int: Int], schedule: Schedule?) {
+    public func result() -> (stats: LoadStats, members: [Int: Int], schedule: Schedule?, drainedAt: UInt64?, server: ServerFigures?) {
         lock.lock()
         defer { lock.unlock() }
-        return (merged, members, schedule)
+        return (merged, members, schedule, drainedAt, server)
     }
 }

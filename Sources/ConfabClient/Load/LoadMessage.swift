@@ -24,13 +24,23 @@ public enum LoadMessage {
 
     static let textKey = Array("\"text\":\"ld1 ".utf8)
     static let messagePrefix = Array("{\"type\":\"message\"".utf8)
+    /// A bare relay (`--relay`) hands back the client's own `send` request as it was sent.
+    static let relayedPrefix = Array("{\"type\":\"send\"".utf8)
 
-    /// The stamp of a server `message` frame carrying a load text; nil for anything else.
+    /// The stamp of a server `message` frame (or a relayed `send` request) carrying a load
+    /// text; nil for anything else.
     public static func stamp(inMessageFrame json: [UInt8]) -> Stamp? {
         json.withUnsafeBufferPointer { bytes -> Stamp? in
-            guard bytes.count > messagePrefix.count else { return nil }
-            for index in 0..<messagePrefix.count where bytes[index] != messagePrefix[index] { return nil }
-            guard let start = find(textKey, in: bytes, from: messagePrefix.count) else { return nil }
+            func starts(with prefix: [UInt8]) -> Bool {
+                guard bytes.count > prefix.count else { return false }
+                for index in 0..<prefix.count where bytes[index] != prefix[index] { return false }
+                return true
+            }
+            let headerEnd: Int
+            if starts(with: messagePrefix) { headerEnd = messagePrefix.count }
+            else if starts(with: relayedPrefix) { headerEnd = relayedPrefix.count }
+            else { return nil }
+            guard let start = find(textKey, in: bytes, from: headerEnd) else { return nil }
             var position = start + textKey.count
             func number() -> UInt64? {
                 var value: UInt64 = 0

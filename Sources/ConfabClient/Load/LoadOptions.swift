@@ -20,6 +20,22 @@ public struct LoadOptions: Sendable, Equatable {
     public var threads = 1
     /// Connect/upgrade/close cycles instead of messages: each client loops until the end.
     public var churn = false
+    /// Crowd: every client in the one room (the home room: no join), then, once all are
+    /// connected, client 0 sends ONE measured message and the run waits up to `drain` seconds
+    /// for it to reach every client. No warm-up, no rate; `duration` is unused.
+    public var crowd = false
+    /// Seconds to wait, once sending has stopped, for the last deliveries.
+    public var drain = 3.0
+    /// Seconds the whole connect phase may take (not churn): connections still in flight then
+    /// fail, those not started are given up, and the run goes on with the clients it has.
+    public var connectWindow = 60.0
+    /// The server is a bare relay (no welcome, rooms or presence; every text goes to every
+    /// client, e.g. shared/peers/uwebsockets): a client is ready once upgraded, and the copies
+    /// it receives are its own send requests verbatim.
+    public var relay = false
+    /// A process on this machine (the server) whose CPU time and VmRSS are read at the start,
+    /// when all are connected and when the deliveries are in (Linux /proc).
+    public var serverPID: Int32?
 
     public init() {}
 
@@ -43,6 +59,16 @@ public struct LoadOptions: Sendable, Equatable {
         if warmup < 0 { return "--warmup cannot be negative" }
         if ramp < 0 { return "--ramp cannot be negative" }
         if threads < 1 || threads > 64 { return "--threads must be between 1 and 64" }
+        if !(drain >= 0) || drain > 3600 { return "--drain must be in [0, 3600] seconds" }
+        if !(connectWindow > 0) || connectWindow > 3600 { return "--connect-window must be in (0, 3600] seconds" }
+        if crowd {
+            if churn { return "--crowd and --churn exclude each other" }
+            if closedLoop { return "--crowd and --closed-loop exclude each other" }
+            if rooms != 1 { return "--crowd puts every client in the one home room: --rooms must be 1" }
+            if senders != 1 { return "--crowd has exactly one sender" }
+        }
+        if relay && rooms != 1 { return "--relay: a relay has no rooms, --rooms must be 1" }
+        if let serverPID, serverPID <= 0 { return "--server-pid must be a process id" }
         return nil
     }
 }

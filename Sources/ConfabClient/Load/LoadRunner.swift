@@ -8,7 +8,7 @@ public enum LoadRunner {
     public static func run(options: LoadOptions, url: ServerURL, address: ServerAddress,
                            makeReactor: @escaping @Sendable () throws -> Reactor) throws -> LoadReport {
         let coordinator = LoadCoordinator(options: options)
-        let wallStart = monotonicMicros()
+        let wallStart = coordinator.startMicros
         let cpuStart = cpuTimes()
         let done = DispatchGroup()
         let failure = ErrorBox()
@@ -32,8 +32,13 @@ public enum LoadRunner {
             thread.start()
         }
         let live = isTerminal(2)
-        while done.wait(timeout: .now() + .milliseconds(live ? 500 : 1000)) == .timedOut {
-            guard live else { continue }
+        // With a server to watch, wake every 100 ms for its memory peak.
+        let wake = options.serverPID != nil ? 100 : live ? 500 : 1000
+        var lastProgress: UInt64 = 0
+        while done.wait(timeout: .now() + .milliseconds(wake)) == .timedOut {
+            coordinator.sampleServerPeak()
+            guard live, monotonicMicros() - lastProgress >= 500_000 else { continue }
+            lastProgress = monotonicMicros()
             let p = coordinator.progress()
             let seconds = Double(monotonicMicros() - wallStart) / 1_000_000
             writeAll("\r\u{1B}[2K\(p.phase) \(LoadReport.fixed(seconds, 1)) s: \(p.connected) connected, \(p.failed) failed, \(p.sent) sent, \(p.received) delivered", to: 2)
@@ -43,9 +48,16 @@ public enum LoadRunner {
         let wall = Double(monotonicMicros() - wallStart) / 1_000_000
         let cpuEnd = cpuTimes()
         let result = coordinator.result()
-        return LoadReport(options: options, stats: result.stats, membersPerRoom: result.members, measuredSeconds: options.duration,
+        let connectSeconds = result.schedule.map { Double($0.sendStart - wallStart) / 1_000_000 }
+        var deliverySeconds: Double?
+        if let schedule = result.schedule, let drainedAt = result.drainedAt {
+            deliverySeconds = Double(drainedAt - schedule.sendStart) / 1_000_000
+        }
+        return LoadReport(options: options, stats: result.stats, membersPerRoom: result.members,
+                          measuredSeconds: options.crowd ? (deliverySeconds ?? 0) : options.duration,
                           cpuUserSeconds: cpuEnd.user - cpuStart.user, cpuSystemSeconds: cpuEnd.system - cpuStart.system,
-                          wallSeconds: wall)
+                          wallSeconds: wall, connectSeconds: connectSeconds, deliverySeconds: deliverySeconds,
+                          server: result.server)
     }
 
     /// This process's CPU time so far (getrusage), in seconds.

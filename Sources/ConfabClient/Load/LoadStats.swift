@@ -9,6 +9,11 @@ public struct LoadStats: Sendable {
     public var failureReasons: [String: Int] = [:]
     /// Connections that ended without us closing them, after they were ready.
     public var dropped = 0
+    /// A few distinct reasons they ended for (e.g. `server closed (1008) slow consumer`).
+    public var dropReasons: [String: Int] = [:]
+    /// Every message the clients read, of any type (presence, member lists…), and its bytes.
+    public var framesReceived = 0
+    public var bytesReceived = 0
     /// Connect call to `welcome` (TCP + upgrade + welcome), microseconds.
     public var connectMicros = LoadStats.histogram()
     /// Measured messages sent, and per room (for the expected deliveries).
@@ -37,6 +42,11 @@ public struct LoadStats: Sendable {
         if failureReasons[reason] != nil || failureReasons.count < 5 { failureReasons[reason, default: 0] += 1 }
     }
 
+    public mutating func recordDrop(_ reason: String) {
+        dropped += 1
+        if dropReasons[reason] != nil || dropReasons.count < 5 { dropReasons[reason, default: 0] += 1 }
+    }
+
     public mutating func merge(_ other: LoadStats) {
         connectAttempts += other.connectAttempts
         connected += other.connected
@@ -45,6 +55,11 @@ public struct LoadStats: Sendable {
             failureReasons[reason, default: 0] += count
         }
         dropped += other.dropped
+        for (reason, count) in other.dropReasons where dropReasons[reason] != nil || dropReasons.count < 5 {
+            dropReasons[reason, default: 0] += count
+        }
+        framesReceived += other.framesReceived
+        bytesReceived += other.bytesReceived
         connectMicros.add(other.connectMicros)
         sent += other.sent
         for (room, count) in other.sentPerRoom { sentPerRoom[room, default: 0] += count }
@@ -67,9 +82,16 @@ public struct LoadReport: Sendable {
     public var cpuUserSeconds: Double
     public var cpuSystemSeconds: Double
     public var wallSeconds: Double
+    /// Start to every client connected (or given up); nil if that never happened.
+    public var connectSeconds: Double?
+    /// Every client connected to the deliveries all in (or the drain wait over).
+    public var deliverySeconds: Double?
+    /// The server's CPU and memory (`--server-pid`).
+    public var server: ServerFigures?
 
     public init(options: LoadOptions, stats: LoadStats, membersPerRoom: [Int: Int], measuredSeconds: Double,
-                cpuUserSeconds: Double, cpuSystemSeconds: Double, wallSeconds: Double) {
+                cpuUserSeconds: Double, cpuSystemSeconds: Double, wallSeconds: Double,
+                connectSeconds: Double? = nil, deliverySeconds: Double? = nil, server: ServerFigures? = nil) {
         self.options = options
         self.stats = stats
         self.membersPerRoom = membersPerRoom
@@ -77,6 +99,90 @@ public struct LoadReport: Sendable {
         self.cpuUserSeconds = cpuUserSeconds
         self.cpuSystemSeconds = cpuSystemSeconds
         self.wallSeconds = wallSeconds
+        self.connectSeconds = connectSeconds
+        self.deliverySeconds = deliverySeconds
+        self.server = server
+    }
+
+    var mode: String {
+        options.churn ? "churn" : options.crowd ? "crowd" : options.senders == 0 ? "idle"
+            : options.closedLoop ? "closed-loop" : "rate"
+    }
+
+    /// Crowd: why the run is not a pass (empty: a pass). Every client must connect, none may be
+    /// dropped by the server, and the one broadcast must reach every client within the wait.
+    public var crowdProblems: [String] {
+        guard options.crowd else { return [] }
+        var problems: [String] = []
+        if stats.connectFailed > 0 { problems.append("\(stats.connectFailed) of \(options.clients) clients never connected") }
+        if stats.dropped > 0 {
+            let reasons = stats.dropReasons.sorted { $0.value > $1.value }.map { "\($0.value)× \($0.key)" }.joined(separator: ", ")
+            problems.append("\(stats.dropped) dropped by the server (\(reasons))")
+        }
+        if stats.sent == 0 {
+            problems.append("no broadcast: the sender (client 0) was not connected")
+        } else if stats.received < expectedDeliveries {
+            problems.append("the broadcast reached \(stats.received) of \(expectedDeliveries) clients within the \(Self.fixed(options.drain, 0)) s wait")
+        }
+        return problems
+    }
+
+    /// Crowd: the one broadcast's story, e.g. `reached 10000 of 10000 clients; the last after 42.00 ms`.
+    var broadcastLine: String {
+        if stats.sent == 0 { return "not sent: the sender (client 0) was not connected" }
+        let expected = expectedDeliveries
+        let last = Self.ms(stats.latencyMicros.max)
+        let median = stats.latencyMicros.totalCount > 0 ? Self.ms(stats.latencyMicros.valueAtPercentile(50)) : 0
+        if stats.received >= expected {
+            return "reached \(stats.received) of \(expected) clients; the last after \(Self.fixed(last)) ms (p50 \(Self.fixed(median)) ms)"
+        }
+        return "NOT delivered to every client: \(stats.received) of \(expected) within the \(Self.fixed(options.drain, 0)) s wait"
+            + (stats.received > 0 ? " (the latest after \(Self.fixed(last)) ms)" : "")
+    }
+
+    static func mib(_ kib: Int) -> String { fixed(Double(kib) / 1024, 1) + " MiB" }
+
+    static func bytes(_ count: Int) -> String {
+        let value = Double(count)
+        if value >= 1_073_741_824 { return fixed(value / 1_073_741_824, 2) + " GiB" }
+        if value >= 1_048_576 { return fixed(value / 1_048_576, 1) + " MiB" }
+        if value >= 1024 { return fixed(value / 1024, 1) + " KiB" }
+        return "\(count) B"
+    }
+
+    /// When this process was near a full core (each thread has one loop), its own limits may be
+    /// what was measured. Opening ~14,000+ connections from one address is such a limit: the
+    /// kernel's search for a free ephemeral port makes each connect() slow (system time).
+    var loadBoundNote: String? {
+        let perThread = cpuPercent / Double(max(options.threads, 1))
+        guard perThread >= 80 else { return nil }
+        return "the load was busy \(Self.fixed(perThread, 0))% of the time per thread: the figures may be its limits, not the server's"
+    }
+
+    /// `server memory` and `server CPU` rows.
+    var serverRows: [(String, String)] {
+        guard let server else { return [] }
+        var rows: [(String, String)] = []
+        var memory = "VmRSS \(Self.mib(server.start.rssKiB)) before"
+        if let connected = server.connected {
+            memory += ", \(Self.mib(connected.rssKiB)) all connected"
+            if let growth = server.rssGrowthPerConnectionKiB(connections: stats.connected) {
+                memory += ": \(Self.fixed(growth, 1)) KiB per connection"
+            }
+        }
+        memory += "; peak \(Self.mib(server.peakRSSKiB))"
+        rows.append(("server memory", memory))
+        var cpu: [String] = []
+        if let connected = server.connected {
+            let wall = Double(connected.atMicros - server.start.atMicros) / 1_000_000
+            cpu.append("\(Self.fixed(connected.cpuSeconds - server.start.cpuSeconds)) s connecting (over \(Self.fixed(wall, 1)) s)")
+            if let drained = server.drained {
+                let wall = Double(drained.atMicros - connected.atMicros) / 1_000_000
+                cpu.append("\(Self.fixed(drained.cpuSeconds - connected.cpuSeconds)) s until the deliveries were in (over \(Self.fixed(wall, 1)) s)")
+            }
+        }
+        rows.append(("server CPU", cpu.isEmpty ? "—" : cpu.joined(separator: ", ")))
+        return rows
     }
 
     /// Every measured message should reach every member of its room, the sender included.
@@ -114,25 +220,45 @@ public struct LoadReport: Sendable {
 
     public func table() -> String {
         var rows: [(String, String)] = []
-        let mode = options.churn ? "churn" : options.senders == 0 ? "idle" : options.closedLoop ? "closed-loop" : "\(Self.fixed(options.rate, 1)) msg/s per sender"
-        rows.append(("scenario", "\(options.clients) clients, \(options.rooms) rooms, \(options.senders) senders, \(mode), \(options.size) B, \(options.threads) thread(s)"))
+        let modeText = options.crowd ? "crowd: one broadcast once all are connected"
+            : mode == "rate" ? "\(Self.fixed(options.rate, 1)) msg/s per sender" : mode
+        rows.append(("scenario", "\(options.clients) clients, \(options.rooms) rooms, \(options.senders) senders, \(modeText), \(options.size) B, \(options.threads) thread(s)"
+            + (options.relay ? ", relay server" : "")))
         rows.append(("connections", "\(stats.connected) made, \(stats.connectFailed) failed, \(stats.dropped) dropped"))
         for (reason, count) in stats.failureReasons.sorted(by: { $0.value > $1.value }) {
             rows.append(("  failure", "\(count)× \(reason)"))
         }
+        for (reason, count) in stats.dropReasons.sorted(by: { $0.value > $1.value }) {
+            rows.append(("  dropped", "\(count)× \(reason)"))
+        }
         rows.append(("connect time ms", percentiles(stats.connectMicros).map { "\($0.0) \(Self.fixed($0.1))" }.joined(separator: "  ")))
+        if !options.churn, let connectSeconds {
+            let rate = connectSeconds > 0 ? " (\(Self.fixed(Double(stats.connected) / connectSeconds, 0)) connections/s)" : ""
+            rows.append(("all connected", "after \(Self.fixed(connectSeconds)) s\(rate)"))
+        }
         if options.churn {
             rows.append(("churn cycles", "\(stats.cycles) (\(Self.fixed(perSecond(stats.cycles), 1))/s)"))
         }
-        rows.append(("measured", "\(Self.fixed(measuredSeconds)) s"))
-        rows.append(("messages sent", "\(stats.sent) (\(Self.fixed(perSecond(stats.sent), 1))/s), \(stats.warmupSent) in warm-up"))
-        rows.append(("deliveries", "\(stats.received) of \(expectedDeliveries) expected (\(Self.fixed(perSecond(stats.received), 1))/s), lost \(lost)"))
+        if options.crowd {
+            rows.append(("broadcast", broadcastLine))
+        } else {
+            rows.append(("measured", "\(Self.fixed(measuredSeconds)) s"))
+            rows.append(("messages sent", "\(stats.sent) (\(Self.fixed(perSecond(stats.sent), 1))/s), \(stats.warmupSent) in warm-up"))
+            rows.append(("deliveries", "\(stats.received) of \(expectedDeliveries) expected (\(Self.fixed(perSecond(stats.received), 1))/s), lost \(lost)"))
+        }
         if stats.unmatched > 0 { rows.append(("unmatched", "\(stats.unmatched)")) }
         rows.append(("latency ms", percentiles(stats.latencyMicros).map { "\($0.0) \(Self.fixed($0.1))" }.joined(separator: "  ")))
         if !stats.errors.isEmpty {
             rows.append(("server errors", stats.errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
         }
+        rows.append(("received", "\(stats.framesReceived) messages, \(Self.bytes(stats.bytesReceived)) (all types, every client)"))
         rows.append(("load CPU", "\(Self.fixed(cpuUserSeconds)) s user, \(Self.fixed(cpuSystemSeconds)) s sys, \(Self.fixed(cpuPercent, 1))% of one core over \(Self.fixed(wallSeconds, 1)) s"))
+        if let note = loadBoundNote { rows.append(("  note", note)) }
+        rows += serverRows
+        if options.crowd {
+            let problems = crowdProblems
+            rows.append(("verdict", problems.isEmpty ? "PASS" : "FAIL: " + problems.joined(separator: "; ")))
+        }
         let width = rows.map { $0.0.count }.max() ?? 0
         return rows.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1 }.joined(separator: "\n") + "\n"
     }
@@ -156,16 +282,35 @@ public struct LoadReport: Sendable {
         }
         let latency = percentiles(stats.latencyMicros).map { ($0.0, number($0.1)) }
         let connect = percentiles(stats.connectMicros).map { ($0.0, number($0.1)) }
-        let failures = object(stats.failureReasons.sorted { $0.key < $1.key }.map { (quoted($0.key).dropFirst().dropLast().description, "\($0.value)") })
+        func counts(_ reasons: [String: Int]) -> String {
+            object(reasons.sorted { $0.key < $1.key }.map { (quoted($0.key).dropFirst().dropLast().description, "\($0.value)") })
+        }
+        func optional(_ value: Double?) -> String { value.map(number) ?? "null" }
+        func sample(_ sample: ProcessSample?) -> String {
+            guard let sample, let server else { return "null" }
+            return object([("rss_kib", "\(sample.rssKiB)"), ("cpu_s", number(sample.cpuSeconds - server.start.cpuSeconds)),
+                           ("at_s", number(Double(sample.atMicros - server.start.atMicros) / 1_000_000))])
+        }
+        let failures = counts(stats.failureReasons)
+        var serverJSON = "null"
+        if let server {
+            serverJSON = object([
+                ("pid", "\(server.pid)"), ("start", sample(server.start)), ("connected", sample(server.connected)),
+                ("drained", sample(server.drained)), ("peak_rss_kib", "\(server.peakRSSKiB)"),
+                ("rss_kib_per_connection", optional(server.rssGrowthPerConnectionKiB(connections: stats.connected))),
+            ])
+        }
+        let problems = crowdProblems
         return object([
-            ("mode", quoted(options.churn ? "churn" : options.senders == 0 ? "idle" : options.closedLoop ? "closed-loop" : "rate")),
+            ("mode", quoted(mode)), ("relay", options.relay ? "true" : "false"),
             ("clients", "\(options.clients)"), ("rooms", "\(options.rooms)"), ("senders", "\(options.senders)"),
             ("rate", number(options.rate)), ("size", "\(options.size)"), ("threads", "\(options.threads)"),
             ("duration_s", number(options.duration)), ("warmup_s", number(options.warmup)),
             ("measured_s", number(measuredSeconds)),
             ("connections", object([("attempted", "\(stats.connectAttempts)"), ("made", "\(stats.connected)"),
                                     ("failed", "\(stats.connectFailed)"), ("dropped", "\(stats.dropped)"),
-                                    ("failures", failures), ("connect_ms", object(connect))])),
+                                    ("failures", failures), ("drops", counts(stats.dropReasons)),
+                                    ("connect_ms", object(connect)), ("all_connected_s", optional(connectSeconds))])),
             ("churn", object([("cycles", "\(stats.cycles)"), ("per_s", number(perSecond(stats.cycles)))])),
             ("messages", object([("sent", "\(stats.sent)"), ("warmup", "\(stats.warmupSent)"),
                                  ("per_s", number(perSecond(stats.sent)))])),
@@ -173,6 +318,11 @@ public struct LoadReport: Sendable {
                                    ("lost", "\(lost)"), ("unmatched", "\(stats.unmatched)"),
                                    ("per_s", number(perSecond(stats.received)))])),
             ("latency_ms", object(latency)),
+            ("received", object([("messages", "\(stats.framesReceived)"), ("bytes", "\(stats.bytesReceived)")])),
+            ("delivery_s", optional(deliverySeconds)),
+            ("server", serverJSON),
+            ("verdict", options.crowd ? object([("pass", problems.isEmpty ? "true" : "false"),
+                                                ("problems", "[" + problems.map(quoted).joined(separator: ",") + "]")]) : "null"),
             ("errors", object(stats.errors.sorted { $0.key < $1.key }.map { (quoted($0.key).dropFirst().dropLast().description, "\($0.value)") })),
             ("cpu", object([("user_s", number(cpuUserSeconds)), ("system_s", number(cpuSystemSeconds)),
                             ("percent", number(cpuPercent)), ("wall_s", number(wallSeconds))])),

@@ -26,6 +26,8 @@ public final class LoadWorker: ClientDelegate {
     /// server's accept backlog.
     static let maxInFlight = 256
     static let tickMs: UInt64 = 10
+    /// Clients read everything they are sent: a member list of a 19,000-user room is ~1 MiB.
+    static let limits = WebSocketLimits(maxFrameBytes: 16 << 20, maxMessageBytes: 16 << 20)
 
     let reactor: Reactor
     let options: LoadOptions
@@ -43,6 +45,10 @@ public final class LoadWorker: ClientDelegate {
     var closingAll = false
     var closeStarted: UInt64 = 0
     var started: UInt64 = 0
+    /// The connect window is over: nothing more is started, what is in flight has failed.
+    var connectWindowOver = false
+    /// Crowd: this thread's message is out (or it had no ready sender), and that is reported.
+    var crowdSent = false
     // Deltas for the coordinator since the last tick.
     var sentDelta: [Int: Int] = [:]
     var receivedDelta = 0
@@ -82,6 +88,9 @@ public final class LoadWorker: ClientDelegate {
         let now = monotonicMicros()
         let schedule = coordinator.currentSchedule()
         if !closingAll {
+            if !options.churn, !reportedReady, !connectWindowOver, now - started > UInt64(options.connectWindow * 1_000_000) {
+                endConnectWindow()
+            }
             if !options.churn || (schedule.map { now < $0.sendEnd } ?? false) { startConnections(now: now) }
             expireConnects(now: now)
         }
@@ -91,8 +100,16 @@ public final class LoadWorker: ClientDelegate {
             for client in clients where client.phase == .ready { members[client.room, default: 0] += 1 }
             coordinator.threadReady(members: members)
         }
+        var crowdSentNow = false
         if let schedule, !closingAll {
-            if now < schedule.sendEnd {
+            if options.crowd {
+                if !crowdSent {
+                    // The one message, from every ready sender on this thread (client 0).
+                    for slot in senders where clients[slot].phase == .ready { send(slot, now: now, schedule: schedule) }
+                    crowdSent = true
+                    crowdSentNow = true
+                }
+            } else if now < schedule.sendEnd {
                 if !options.closedLoop { sendDue(now: now, schedule: schedule) } else { startClosedLoop(now: now, schedule: schedule) }
             }
         }
@@ -101,6 +118,8 @@ public final class LoadWorker: ClientDelegate {
         receivedDelta = 0
         connectedDelta = 0
         failedDelta = 0
+        // After the report, so whoever sees this thread done also sees what it sent.
+        if crowdSentNow { coordinator.crowdSendDone() }
         if let schedule, !closingAll, now >= schedule.sendEnd, coordinator.drained(now: now) || options.senders == 0 {
             closeAll(now: now)
         }
@@ -126,7 +145,7 @@ public final class LoadWorker: ClientDelegate {
             nextToStart = clients.count
             return
         }
-        while allowed > 0, nextToStart < clients.count {
+        while allowed > 0, nextToStart < clients.count, !connectWindowOver {
             connect(nextToStart, now: now)
             nextToStart += 1
             allowed -= 1
@@ -138,9 +157,30 @@ public final class LoadWorker: ClientDelegate {
         clients[slot].connectStarted = now
         inFlight += 1
         stats.connectAttempts += 1
-        let id = reactor.connect(to: address, hostHeader: url.hostHeader, path: url.target(), limits: WebSocketLimits())
+        let id = reactor.connect(to: address, hostHeader: url.hostHeader, path: url.target(), limits: Self.limits)
         clients[slot].connection = id
         byConnection[id] = slot
+    }
+
+    /// The connect window is over: clients in flight fail, those not started are given up.
+    func endConnectWindow() {
+        connectWindowOver = true
+        let window = LoadReport.fixed(options.connectWindow, 0)
+        for slot in clients.indices {
+            switch clients[slot].phase {
+            case .connecting, .joining, .leavingHome:
+                let id = clients[slot].connection
+                fail(slot, reason: "not connected within the \(window) s connect window")
+                if let id { reactor.close(id, code: CloseCode.normalClosure, reason: "connect window over") }
+            case .pending:
+                clients[slot].phase = .done
+                stats.recordFailure("not started within the \(window) s connect window")
+                failedDelta += 1
+            default:
+                break
+            }
+        }
+        nextToStart = clients.count
     }
 
     func expireConnects(now: UInt64) {
@@ -208,12 +248,17 @@ public final class LoadWorker: ClientDelegate {
 
     // MARK: ClientDelegate
 
-    public func clientOpened(_ connection: ConnectionID) {}
+    public func clientOpened(_ connection: ConnectionID) {
+        // A relay says nothing on its own: the upgrade is the welcome.
+        guard options.relay, let slot = byConnection[connection] else { return }
+        welcomed(slot, connection: connection, homeRoom: "lobby")
+    }
 
     static let presencePrefix = Array("{\"type\":\"presence\"".utf8)
     static let usersPrefix = Array("{\"type\":\"users\"".utf8)
     static let historyPrefix = Array("{\"type\":\"history\"".utf8)
     static let ackPrefix = Array("{\"type\":\"ack\"".utf8)
+    static let occupancyPrefix = Array("{\"type\":\"occupancy\"".utf8)
 
     static func hasPrefix(_ bytes: [UInt8], _ prefix: [UInt8]) -> Bool {
         bytes.count >= prefix.count && bytes.withUnsafeBufferPointer { buffer in
@@ -224,6 +269,8 @@ public final class LoadWorker: ClientDelegate {
 
     public func clientReceived(_ message: [UInt8], binary: Bool, connection: ConnectionID) {
         guard let slot = byConnection[connection] else { return }
+        stats.framesReceived += 1
+        stats.bytesReceived += message.count
         if let stamp = LoadMessage.stamp(inMessageFrame: message) {
             if stamp.measured {
                 let now = monotonicMicros()
@@ -246,30 +293,13 @@ public final class LoadWorker: ClientDelegate {
             return
         }
         if Self.hasPrefix(message, Self.presencePrefix) || Self.hasPrefix(message, Self.usersPrefix)
-            || Self.hasPrefix(message, Self.historyPrefix) || Self.hasPrefix(message, Self.ackPrefix) { return }
+            || Self.hasPrefix(message, Self.historyPrefix) || Self.hasPrefix(message, Self.ackPrefix)
+            || Self.hasPrefix(message, Self.occupancyPrefix) { return }
         guard let decoded = ProtocolV1.decodeMessage(message) else { return }
         switch decoded {
         case .welcome(let welcome):
-            guard clients[slot].phase == .connecting else { return }
-            let now = monotonicMicros()
-            stats.connectMicros.record(now - clients[slot].connectStarted)
-            clients[slot].homeRoom = welcome.room
-            if options.churn {
-                if let schedule = coordinator.currentSchedule(), now >= schedule.measureStart, now < schedule.sendEnd {
-                    stats.cycles += 1
-                }
-                stats.connected += 1
-                inFlight -= 1
-                clients[slot].phase = .closing
-                reactor.close(connection, code: CloseCode.normalClosure, reason: "churn")
-                return
-            }
-            if let room = options.roomName(clients[slot].room) {
-                clients[slot].phase = .joining
-                reactor.sendText(ProtocolV1.encodeRequest(.join(room)), to: connection)
-            } else {
-                becomeReady(slot)
-            }
+            guard !options.relay else { return }
+            welcomed(slot, connection: connection, homeRoom: welcome.room)
         case .joined:
             guard clients[slot].phase == .joining else { return }
             clients[slot].phase = .leavingHome
@@ -288,6 +318,30 @@ public final class LoadWorker: ClientDelegate {
         }
     }
 
+    /// The server's `welcome` (a relay's 101): connected; churn closes, others join their room.
+    func welcomed(_ slot: Int, connection: ConnectionID, homeRoom: String) {
+        guard clients[slot].phase == .connecting else { return }
+        let now = monotonicMicros()
+        stats.connectMicros.record(now - clients[slot].connectStarted)
+        clients[slot].homeRoom = homeRoom
+        if options.churn {
+            if let schedule = coordinator.currentSchedule(), now >= schedule.measureStart, now < schedule.sendEnd {
+                stats.cycles += 1
+            }
+            stats.connected += 1
+            inFlight -= 1
+            clients[slot].phase = .closing
+            reactor.close(connection, code: CloseCode.normalClosure, reason: "churn")
+            return
+        }
+        if let room = options.roomName(clients[slot].room) {
+            clients[slot].phase = .joining
+            reactor.sendText(ProtocolV1.encodeRequest(.join(room)), to: connection)
+        } else {
+            becomeReady(slot)
+        }
+    }
+
     func becomeReady(_ slot: Int) {
         clients[slot].phase = .ready
         inFlight -= 1
@@ -303,7 +357,7 @@ public final class LoadWorker: ClientDelegate {
             clients[slot].connection = connection
             fail(slot, reason: Self.describe(cause))
         case .ready:
-            stats.dropped += 1
+            stats.recordDrop(Self.describe(cause))
             clients[slot].phase = .done
         case .closing:
             // Churn: the next cycle of this client starts on the next tick (in-flight cap permitting).
