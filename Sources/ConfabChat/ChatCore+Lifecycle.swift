@@ -39,12 +39,13 @@ extension ChatCore {
                 }
             }
         }
-        let key = nextSessionKey
-        nextSessionKey += 1
-        let session = Session(key: key, userID: userIDs.id(for: key), name: name, room: start, connection: connection,
+        let key = sessions.nextKey
+        let number = nextUserNumber
+        nextUserNumber += 1
+        let session = Session(key: key, userID: userIDs.id(for: number), name: name, room: start, connection: connection,
                               token: newToken(), limiter: RateLimiter(burst: config.rateBurst, now: now),
                               singleRoom: request.singleRoom)
-        sessions[key] = session
+        sessions.store(session)
         connections[connection] = key
         nameOwners[session.nameKey] = key
         tokenOwners[session.token] = key
@@ -88,7 +89,7 @@ extension ChatCore {
             log(.info, "connection \(connection): session \(session.userID) resumed", &effects)
         }
         session.connection = connection
-        sessions[key] = session
+        sessions.store(session)
         connections[connection] = key
         send(welcome(session, resumed: true), to: connection, &effects)
         for roomID in session.rooms { sendRoomState(roomID, to: connection, re: nil, &effects) }

@@ -186,7 +186,7 @@ extension ChatCore {
         let remaining = session.rooms.filter { $0 != roomID }
         // Leaving the current room falls back to the most recently joined one still held.
         let current = session.current == roomID ? (remaining.last ?? homeRoom) : session.current
-        sessions[key]?.rooms = remaining
+        sessions[key]?.rooms = RoomList(remaining)
         sessions[key]?.current = current
         let roomName = rooms[roomID]?.name ?? ""
         removeFromRoom(key, connection: connection, roomID: roomID, user: session.user, &effects)

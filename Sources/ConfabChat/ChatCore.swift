@@ -7,7 +7,7 @@ struct ChatCore {
     let config: ChatConfig
     var random: any RandomNumberGenerator
 
-    var sessions: [SessionKey: Session] = [:]
+    var sessions = SessionTable()
     var connections: [ConnectionID: SessionKey] = [:]
     var nameOwners: [String: SessionKey] = [:]
     var tokenOwners: [ResumeToken: SessionKey] = [:]
@@ -26,7 +26,8 @@ struct ChatCore {
     var directoryChanged: Set<RoomID> = []
     var directoryRemoved: [String] = []
     var lastDirectoryAt: Int64?
-    var nextSessionKey: SessionKey = 1
+    /// Numbers user ids (through `userIDs`), never reused, unlike session keys.
+    var nextUserNumber: UInt64 = 1
     var nextRoomID: RoomID = 1
 
     init(config: ChatConfig, random: any RandomNumberGenerator) {

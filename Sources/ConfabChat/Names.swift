@@ -160,8 +160,8 @@ struct ResumeToken: Hashable {
     }
 }
 
-/// User ids unique by construction: a session key through a bijective mix keyed by random
-/// constants, so no set of ids is kept to rule out repeats, and ids do not reveal the count.
+/// User ids unique by construction: a never-reused number through a bijective mix keyed by
+/// random constants, so no set of ids is kept to rule out repeats, and ids do not reveal the count.
 struct UserIDs {
     private let k0: UInt64, k1: UInt64, k2: UInt64
 
@@ -171,9 +171,9 @@ struct UserIDs {
         k2 = random.next() | 1
     }
 
-    func id(for key: SessionKey) -> String {
+    func id(for number: UInt64) -> String {
         // Each step (xor with a constant, xor-shift right, multiply by an odd number) is a bijection.
-        var x = key ^ k0
+        var x = number ^ k0
         x = (x ^ (x >> 31)) &* k1
         x = (x ^ (x >> 29)) &* k2
         x ^= x >> 32

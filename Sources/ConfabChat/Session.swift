@@ -7,7 +7,7 @@ struct Session {
     /// life of the session, resumes included.
     private(set) var user: ChatUser
     /// Joined rooms in join order.
-    var rooms: [RoomID]
+    var rooms: RoomList
     var current: RoomID
     /// nil while in the grace period.
     var connection: ConnectionID?
