@@ -87,7 +87,7 @@ def test_empty_name_gets_a_random_one(line_user):
 def test_line_and_websocket_users_share_a_room(line_server, line_user):
     ws = line_server.client("name=Webby")
     user = line_user("Liner")
-    joined = ws.expect("presence", event="join")
+    joined = ws.expect_change("join")
     assert joined["user"]["name"] == "Liner"
     ws.say("hello line")
     user.wait_line(r"\[lobby\] Webby: hello line$")
@@ -115,11 +115,11 @@ def test_line_and_websocket_users_share_a_room(line_server, line_user):
 def test_quit_says_bye_and_others_see_the_leave(line_server, line_user):
     ws = line_server.client()
     user = line_user("Quitter")
-    ws.expect("presence", event="join")
+    ws.expect_change("join")
     user.say("/quit")
     user.wait_line(r"^-- Bye!$")
     assert user.wait_eof(), "the server closes the connection after /quit"
-    leave = ws.expect("presence", event="leave")
+    leave = ws.expect_change("leave")
     assert leave["user"]["name"] == "Quitter"
 
 
