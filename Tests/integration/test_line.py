@@ -7,40 +7,17 @@ import re
 
 import pytest
 
-from confabtest.rawconn import RawConn
-from confabtest.server import LISTEN_LINE
-from confabtest.waiting import DEFAULT_TIMEOUT
+from confabtest.linechat import LineUser, line_port
 
 LINE_CONFIG = "chat:\n  historySize: 50\nline:\n  enabled: true\n  port: 0\nlog:\n  level: debug\n"
 
 # The banner with the line listener: `(WebSocket at /ws, line chat at 127.0.0.1:PORT)`.
 
 
-class LineUser(RawConn):
-    """A telnet-like user: lines out, CRLF-terminated lines in."""
-
-    def line(self, timeout: float = DEFAULT_TIMEOUT) -> str:
-        return self.read_until(b"\r\n", timeout=timeout)[:-2].decode("utf-8")
-
-    def wait_line(self, pattern: str, timeout: float = DEFAULT_TIMEOUT, max_lines: int = 200) -> tuple[str, list[str]]:
-        """The first line matching `pattern`, and the lines before it."""
-        regex = re.compile(pattern)
-        skipped: list[str] = []
-        for _ in range(max_lines):
-            text = self.line(timeout)
-            if regex.search(text):
-                return text, skipped
-            skipped.append(text)
-        raise AssertionError(f"no line matching {pattern!r} in {max_lines} lines: {skipped[-10:]}")
-
-    def say(self, text: str, end: bytes = b"\n") -> None:
-        self.send(text.encode() + end)
-
-
 @pytest.fixture
 def line_server(server_factory):
     srv = server_factory(LINE_CONFIG)
-    srv.line_port = int(LISTEN_LINE.match(srv.listen_line).group("line_port"))
+    srv.line_port = line_port(srv)
     return srv
 
 
