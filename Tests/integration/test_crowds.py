@@ -159,17 +159,17 @@ def test_room_crossing_the_threshold_switches_from_presence_to_occupancy(server_
     assert {r["name"]: r["users"] for r in obs.expect("rooms", re="r")["rooms"]} == {"lobby": len(order)}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server: the joiner who takes a room above fullListMax gets users mode full with everyone "
-    "(the reply is built before the room turns large); PROTOCOL.md: a joiner of a large room "
-    "gets the first page, mode count"))
 def test_the_joiner_who_makes_a_room_large_gets_a_page(server_factory, crowd):
+    """The join that takes the room above fullListMax makes it large for the joiner too:
+    mode count, and then the occupancy like everyone in the room."""
     srv = server_factory(crowd_config(5))
     members = [crowd(srv, f"m{k}") for k in range(1, 6)]
     assert members[-1].users["mode"] == "full" and members[-1].users["count"] == 5
     crossing = crowd(srv, "m6")  # 6 > 5: the room is large with this join
-    assert crossing.users["count"] == 6
-    assert crossing.users["mode"] == "count", crossing.users
+    assert crossing.users["mode"] == "count" and crossing.users["count"] == 6, crossing.users
+    assert ids(crossing.users) == [m.id for m in members] + [crossing.id]
+    occupancy, skipped = crossing.read_until_match(is_type("occupancy"))
+    assert occupancy["count"] == 6 and changes_in(skipped) == [], skipped
 
 
 def test_default_threshold_with_250_real_clients(server_factory, crowd):
@@ -197,7 +197,7 @@ def test_default_threshold_with_250_real_clients(server_factory, crowd):
         assert u["count"] == k, u
         if k <= 200:
             assert u["mode"] == "full" and ids(u) == order[:k] and "next" not in u, (k, u)
-        elif k > 201:  # the 201st: test_the_joiner_who_makes_a_room_large_gets_a_page
+        else:  # the 201st too: its join made the room large
             assert u["mode"] == "count" and ids(u) == order[:50] and "next" in u, (k, u)
 
     # the watcher: a join each for members 2..200, then occupancy only
