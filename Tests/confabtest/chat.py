@@ -115,6 +115,24 @@ class ChatClient:
         msg, _ = self.recv_until(is_type(type_, **fields), timeout=timeout)
         return msg
 
+    def expect_change(self, event: str | None = None, timeout: float = DEFAULT_TIMEOUT, room: str | None = None,
+                      user_id: str | None = None, user: dict | None = None) -> dict:
+        """The next presence change that matches (other messages, and changes before it in
+        its message, skipped), as the change with its message's `room` added:
+        `{"room", "event", "user", "oldName"?}`.
+
+        One `presence` carries all the changes of a server loop turn, so the changes after
+        the matched one are put back at the front of `pending` as a `presence` of their own:
+        the next wait sees them, in order, however the server happened to group them."""
+        match = change_matcher(event, room=room, user_id=user_id, user=user)
+        msg, _ = self.recv_until(lambda m: any(match(m.get("room"), c) for c in presence_changes(m)),
+                                 timeout=timeout)
+        changes = msg["changes"]
+        index = next(i for i, c in enumerate(changes) if match(msg.get("room"), c))
+        if index + 1 < len(changes):
+            self.pending.appendleft({"type": "presence", "room": msg["room"], "changes": changes[index + 1:]})
+        return {"room": msg["room"], **changes[index]}
+
     def expect_next(self, type_: str, timeout: float = DEFAULT_TIMEOUT) -> dict:
         """The very next message, which must be of `type_`."""
         msg = self.recv(timeout=timeout)
@@ -181,3 +199,37 @@ def is_message(text: str | None = None, room: str | None = None) -> Callable[[di
 def is_type(type_: str, **fields: Any) -> Callable[[dict], bool]:
     return lambda m: m.get("type") == type_ and all(m.get(k) == v for k, v in fields.items())
 
+
+
+def presence_changes(msg: dict) -> list[dict]:
+    """The `changes` of a `presence` message; [] for any other message."""
+    if msg.get("type") != "presence":
+        return []
+    changes = msg.get("changes")
+    assert isinstance(changes, list) and changes, f"presence without a list of changes: {msg}"
+    return changes
+
+
+def change_matcher(event: str | None = None, room: str | None = None, user_id: str | None = None,
+                   user: dict | None = None) -> Callable[[str | None, dict], bool]:
+    """A predicate on (room, change) for the given event, room, user id or whole user."""
+    def pred(msg_room: str | None, change: dict) -> bool:
+        return ((event is None or change.get("event") == event)
+                and (room is None or msg_room == room)
+                and (user_id is None or change.get("user", {}).get("id") == user_id)
+                and (user is None or change.get("user") == user))
+    return pred
+
+
+def has_change(event: str | None = None, room: str | None = None, user_id: str | None = None,
+               user: dict | None = None) -> Callable[[dict], bool]:
+    """A message predicate: a `presence` with at least one change that matches."""
+    match = change_matcher(event, room=room, user_id=user_id, user=user)
+    return lambda m: any(match(m.get("room"), c) for c in presence_changes(m))
+
+
+def changes_in(messages: list[dict], event: str | None = None, room: str | None = None,
+               user_id: str | None = None) -> list[dict]:
+    """Every matching presence change in `messages`, each with its message's `room` added."""
+    match = change_matcher(event, room=room, user_id=user_id)
+    return [{"room": m.get("room"), **c} for m in messages for c in presence_changes(m) if match(m.get("room"), c)]

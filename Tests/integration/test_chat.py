@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from confabtest.chat import is_message
+from confabtest.chat import changes_in, is_message
 
 RANDOM_NAME = re.compile(r"^[a-z]+-[a-z]+-\d{1,4}$")
 ISO_8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
@@ -27,8 +27,8 @@ def test_welcome_users_history_in_order(server):
     assert isinstance(welcome["limits"]["maxMessageBytes"], int)
     assert welcome["limits"]["maxMessageBytes"] > 0
 
-    assert users["room"] == "lobby"
-    assert {"id": welcome["user"]["id"], "name": welcome["user"]["name"]} in users["users"]
+    assert users == {"type": "users", "room": "lobby", "mode": "full", "count": 1,
+                     "users": [{"id": welcome["user"]["id"], "name": welcome["user"]["name"]}]}
     assert history == {"type": "history", "room": "lobby", "messages": []}
 
 
@@ -43,7 +43,8 @@ def test_two_clients_see_each_other(server):
     a = server.client()
     b = server.client()
     assert user_ids(b.users) == {a.id, b.id}
-    join = a.expect("presence", event="join")
+    assert b.users["mode"] == "full" and b.users["count"] == 2 and "next" not in b.users
+    join = a.expect_change("join")
     assert join["room"] == "lobby"
     assert join["user"] == {"id": b.id, "name": b.name}
     assert "oldName" not in join
@@ -51,9 +52,9 @@ def test_two_clients_see_each_other(server):
 
 def test_leave_presence_on_close(server):
     a, b = server.client(), server.client()
-    a.expect("presence", event="join")
+    a.expect_change("join")
     b.close()
-    leave = a.expect("presence", event="leave")
+    leave = a.expect_change("leave")
     assert leave["user"] == {"id": b.id, "name": b.name}
     assert leave["room"] == "lobby"
 
@@ -70,7 +71,7 @@ TEXTS = [
 @pytest.mark.parametrize("text", TEXTS, ids=["ascii", "unicode", "emoji", "json-hostile", "separators"])
 def test_message_reaches_both_exactly(server, text):
     a, b = server.client(), server.client()
-    a.expect("presence", event="join")
+    a.expect_change("join")
     a.say(text)
     ma = a.expect("message")
     mb = b.expect("message")
@@ -91,7 +92,7 @@ def test_json_escaped_text_is_decoded(server):
 
 def test_seq_increases_by_one(server):
     a, b = server.client(), server.client()
-    a.expect("presence", event="join")
+    a.expect_change("join")
     for i in range(4):
         (a if i % 2 == 0 else b).say(f"m{i}")
     got_a, got_b = a.messages(4), b.messages(4)
@@ -128,13 +129,13 @@ def test_history_keeps_only_configured_count(server_factory):
 
 def test_rename_with_slash_name(server):
     a, b = server.client(), server.client()
-    a.expect("presence", event="join")
+    a.expect_change("join")
     old = a.name
     a.say("/name Bob")
     renamed = a.expect("renamed")
     assert renamed["user"] == {"id": a.id, "name": "Bob"}
     assert renamed["oldName"] == old
-    pres = b.expect("presence", event="rename")
+    pres = b.expect_change("rename")
     assert pres["user"] == {"id": a.id, "name": "Bob"}
     assert pres["oldName"] == old
     assert pres["room"] == "lobby"
@@ -145,14 +146,14 @@ def test_rename_with_slash_name(server):
 
 def test_rename_with_name_request_echoes_id(server):
     a, b = server.client(), server.client()
-    a.expect("presence", event="join")
+    a.expect_change("join")
     old = a.name
     a.send({"type": "name", "name": "Carol", "id": 7})
     renamed = a.expect("renamed")
     assert renamed["user"] == {"id": a.id, "name": "Carol"}
     assert renamed["oldName"] == old
     assert renamed["re"] == 7
-    pres = b.expect("presence", event="rename")
+    pres = b.expect_change("rename")
     assert pres["user"]["name"] == "Carol" and pres["oldName"] == old
     assert "re" not in pres
 
@@ -285,6 +286,7 @@ def test_broadcast_to_many_clients(server):
     n = 40
     cs = [server.client() for _ in range(n)]
     assert len(cs[-1].users["users"]) == n
+    assert cs[-1].users["mode"] == "full" and cs[-1].users["count"] == n
     cs[0].say("to everyone")
     got = [c.expect("message", text="to everyone") for c in cs]
     assert len({(m["seq"], m["ts"], m["from"]["id"]) for m in got}) == 1
@@ -293,10 +295,10 @@ def test_broadcast_to_many_clients(server):
 def test_presence_not_sent_to_the_joiner(server):
     a = server.client()
     b = server.client()
-    a.expect("presence", event="join")
+    a.expect_change("join")
     b.say("marker")
     _, skipped = b.recv_until(is_message("marker"))
-    assert not [m for m in skipped if m.get("type") == "presence"], skipped
+    assert not changes_in(skipped), skipped
 
 
 def test_name_with_space_and_unicode_at_connect(server):

@@ -2,6 +2,8 @@
 
 from websockets.exceptions import ConnectionClosed
 
+from confabtest.chat import changes_in, has_change
+
 RATE_CONFIG = "chat:\n  rate:\n    perSecond: 1\n    burst: 3\n    disconnectAfter: 5\n"
 
 
@@ -42,8 +44,8 @@ def test_persistent_flooding_closes_1008(server_factory):
     assert 4 <= len(limited) <= 5, seen
     assert all(isinstance(m.get("retryAfterMs"), int) and m["retryAfterMs"] > 0 for m in limited)
     # others got only the burst, then A's departure
-    leave, skipped = b.recv_until(lambda m: m.get("type") == "presence" and m.get("event") == "leave")
-    assert leave["user"]["id"] == a.id
+    leave, skipped = b.recv_until(has_change("leave"))
+    assert changes_in([leave], "leave")[0]["user"]["id"] == a.id
     assert [m["text"] for m in skipped if m.get("type") == "message"] == ["f0", "f1", "f2"]
 
 
@@ -82,8 +84,8 @@ def test_slow_consumer_is_dropped_and_others_keep_going(server_factory):
     try:
         slow.read_intro()
         slow_id = None
-        join = a.expect("presence", event="join")  # c
-        join = a.expect("presence", event="join")  # slow
+        join = a.expect_change("join")  # c
+        join = a.expect_change("join")  # slow
         slow_id = join["user"]["id"]
         payload = "y" * 4000
         # Paced in rounds (the fast readers confirm each round) so that only the silent client
@@ -95,11 +97,11 @@ def test_slow_consumer_is_dropped_and_others_keep_going(server_factory):
             last = f"{r:03d}-49{payload}"
             c.expect("message", text=last, timeout=10)
             _, skipped = a.recv_until(lambda m: m.get("text") == last, timeout=10)
-            gone = next((m for m in skipped if m.get("type") == "presence" and m.get("event") == "leave"), None)
+            gone = next(iter(changes_in(skipped, "leave")), None)
             if gone:
                 break
         if gone is None:
-            gone = a.expect("presence", event="leave", timeout=5)
+            gone = a.expect_change("leave", timeout=5)
         assert gone["user"]["id"] == slow_id
         # the dropped connection really ends: whatever was in flight, then EOF
         slow.read_to_eof(timeout=15)

@@ -7,40 +7,17 @@ import re
 
 import pytest
 
-from confabtest.rawconn import RawConn
-from confabtest.server import LISTEN_LINE
-from confabtest.waiting import DEFAULT_TIMEOUT
+from confabtest.linechat import LineUser, line_port
 
 LINE_CONFIG = "chat:\n  historySize: 50\nline:\n  enabled: true\n  port: 0\nlog:\n  level: debug\n"
 
 # The banner with the line listener: `(WebSocket at /ws, line chat at 127.0.0.1:PORT)`.
 
 
-class LineUser(RawConn):
-    """A telnet-like user: lines out, CRLF-terminated lines in."""
-
-    def line(self, timeout: float = DEFAULT_TIMEOUT) -> str:
-        return self.read_until(b"\r\n", timeout=timeout)[:-2].decode("utf-8")
-
-    def wait_line(self, pattern: str, timeout: float = DEFAULT_TIMEOUT, max_lines: int = 200) -> tuple[str, list[str]]:
-        """The first line matching `pattern`, and the lines before it."""
-        regex = re.compile(pattern)
-        skipped: list[str] = []
-        for _ in range(max_lines):
-            text = self.line(timeout)
-            if regex.search(text):
-                return text, skipped
-            skipped.append(text)
-        raise AssertionError(f"no line matching {pattern!r} in {max_lines} lines: {skipped[-10:]}")
-
-    def say(self, text: str, end: bytes = b"\n") -> None:
-        self.send(text.encode() + end)
-
-
 @pytest.fixture
 def line_server(server_factory):
     srv = server_factory(LINE_CONFIG)
-    srv.line_port = int(LISTEN_LINE.match(srv.listen_line).group("line_port"))
+    srv.line_port = line_port(srv)
     return srv
 
 
@@ -87,7 +64,7 @@ def test_empty_name_gets_a_random_one(line_user):
 def test_line_and_websocket_users_share_a_room(line_server, line_user):
     ws = line_server.client("name=Webby")
     user = line_user("Liner")
-    joined = ws.expect("presence", event="join")
+    joined = ws.expect_change("join")
     assert joined["user"]["name"] == "Liner"
     ws.say("hello line")
     user.wait_line(r"\[lobby\] Webby: hello line$")
@@ -115,11 +92,11 @@ def test_line_and_websocket_users_share_a_room(line_server, line_user):
 def test_quit_says_bye_and_others_see_the_leave(line_server, line_user):
     ws = line_server.client()
     user = line_user("Quitter")
-    ws.expect("presence", event="join")
+    ws.expect_change("join")
     user.say("/quit")
     user.wait_line(r"^-- Bye!$")
     assert user.wait_eof(), "the server closes the connection after /quit"
-    leave = ws.expect("presence", event="leave")
+    leave = ws.expect_change("leave")
     assert leave["user"]["name"] == "Quitter"
 
 

@@ -60,8 +60,8 @@ def test_metrics_counts_follow_traffic(server):
     a = server.client("name=Ann")
     b = server.client("name=Bob")
     c = server.client("name=Cyd")
-    a.expect("presence", event="join", user={"id": c.id, "name": "Cyd"})
-    b.expect("presence", event="join", user={"id": c.id, "name": "Cyd"})
+    a.expect_change("join", user={"id": c.id, "name": "Cyd"})
+    b.expect_change("join", user={"id": c.id, "name": "Cyd"})
     m0 = scrape(server)
     assert value(m0, "confab_connections") == 3
     assert value(m0, "confab_connections_total") >= 4  # three WebSockets and this scrape's TCP

@@ -20,7 +20,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
-from confabtest.chat import is_message
+from confabtest.chat import changes_in, is_message
 from confabtest.waiting import DEFAULT_TIMEOUT
 from confabtest.websocket import status_of_upgrade
 
@@ -188,7 +188,7 @@ def test_nothing_is_sent_before_the_join(pix_server, pixide):
     c.join("carol", "lobby")
     # The joined is the very first message: no welcome, users or history in PixIDE terms.
     assert c.expect_next("joined")["roomId"] == "lobby"
-    bob.expect("presence", event="join")
+    bob.expect_change("join")
 
 
 # ------------------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def test_pixide_and_v1_users_see_each_others_messages_and_arrivals(pix_server, p
     alice = pixide("alice", "studio")
 
     # Bob sees Alice arrive, under her userId as name, in the room she asked for.
-    arrival = bob.expect("presence", event="join", room="studio")
+    arrival = bob.expect_change("join", room="studio")
     assert arrival["user"]["name"] == "alice"
 
     # Alice's message reaches Bob as a v1 message, and Alice as a PixIDE chat_message.
@@ -228,7 +228,7 @@ def test_pixide_and_v1_users_see_each_others_messages_and_arrivals(pix_server, p
     # ... and a second PixIDE user arriving is one for both Alice and (as presence) Bob.
     dave = pixide("dave", "studio")
     assert alice.expect("user_joined", userId="dave")[1] == []
-    bob.recv_until(lambda m: m.get("type") == "presence" and m["user"]["name"] == "dave" and m["event"] == "join")
+    bob.recv_until(lambda m: any(c["user"]["name"] == "dave" for c in changes_in([m], "join")))
     dave.chat("from dave")
     assert alice.expect("chat_message", content="from dave")[0]["userId"] == "dave"
     carol.expect("message", text="from dave")
@@ -245,7 +245,7 @@ def test_a_v1_user_joining_the_pixide_users_own_room(pix_server, pixide):
 def test_exact_text_both_ways(pix_server, pixide):
     bob = v1_in(pix_server, "Bob", "r1")
     alice = pixide("alice", "r1")
-    bob.expect("presence", event="join")
+    bob.expect_change("join")
     for text in ['quote " backslash \\ slash / </script>', "line\nbreak\ttab", "Zoë 😀 日本語", "\u0001ctl"]:
         alice.chat(text)
         got, _ = bob.recv_until(lambda m: m.get("type") == "message" and m["from"]["name"] == "alice")
@@ -289,13 +289,13 @@ def test_switch_room_joins_then_leaves(pix_server, pixide):
     carol = v1_in(pix_server, "Carol", "old")
     dan = v1_in(pix_server, "Dan", "new")
     alice = pixide("alice", "old")
-    carol.expect("presence", event="join", room="old")
+    carol.expect_change("join", room="old")
 
     alice.switch_room("new")
     assert alice.expect_next("joined") == {"type": "joined", "roomId": "new", "userId": "alice",
                                            "message": "Joined room: new"}
-    dan.expect("presence", event="join", room="new")
-    assert carol.expect("presence", event="leave", room="old")["user"]["name"] == "alice"
+    dan.expect_change("join", room="new")
+    assert carol.expect_change("leave", room="old")["user"]["name"] == "alice"
 
     # Alice now speaks in the new room only.
     alice.chat("now in new")
@@ -316,7 +316,7 @@ def test_an_empty_room_is_removed_after_a_switch(pix_server, pixide):
     assert "alice" in {r["name"] for r in bob.expect("rooms")["rooms"]}
     alice.switch_room("lobby")
     alice.expect_next("joined")
-    bob.expect("presence", event="join", room="lobby")
+    bob.expect_change("join", room="lobby")
     bob.send({"type": "rooms"})
     assert "alice" not in {r["name"] for r in bob.expect("rooms")["rooms"]}
 
@@ -329,18 +329,18 @@ def test_a_later_join_is_a_switch_and_defaults_to_the_own_room(pix_server, pixid
     alice.join("someone-else")  # the userId of later requests is not looked at
     assert alice.expect_next("joined") == {"type": "joined", "roomId": "alice", "userId": "alice",
                                            "message": "Joined room: alice"}
-    assert bob.expect("presence", event="join", room="alice")["user"]["name"] == "alice"
+    assert bob.expect_change("join", room="alice")["user"]["name"] == "alice"
 
 
 def test_switching_to_the_current_room_changes_nothing(pix_server, pixide):
     bob = v1_in(pix_server, "Bob", "r1")
     alice = pixide("alice", "r1")
-    bob.expect("presence", event="join", room="r1")
+    bob.expect_change("join", room="r1")
     alice.switch_room("R1")
     assert alice.expect_next("joined")["roomId"] == "r1"
     marker(bob, "after")
     _, skipped = bob.recv_until(is_message("after"))
-    assert not any(m.get("type") == "presence" for m in skipped), skipped
+    assert changes_in(skipped) == [], skipped
 
 
 def test_a_refused_switch_keeps_the_user_in_place(pix_server, pixide):
@@ -388,7 +388,7 @@ def test_a_user_id_that_is_no_room_name_starts_in_the_home_room(pix_server, pixi
     assert c.expect_next("joined") == {"type": "joined", "roomId": "lobby", "userId": "Jane Doe",
                                        "message": "Joined room: lobby"}
     assert c.expect_next("error")["code"] == "invalid_room"
-    assert bob.expect("presence", event="join")["user"]["name"] == "Jane Doe"
+    assert bob.expect_change("join")["user"]["name"] == "Jane Doe"
 
 
 def test_a_refused_start_room_starts_in_the_home_room(pixide):
@@ -401,7 +401,7 @@ def test_a_refused_start_room_starts_in_the_home_room(pixide):
 def test_rooms_are_case_insensitive_and_keep_the_creators_case(pix_server, pixide):
     bob = v1_in(pix_server, "Bob", "Studio")
     alice = pixide("alice", "STUDIO")
-    assert bob.expect("presence", event="join")["room"] == "Studio"
+    assert bob.expect_change("join")["room"] == "Studio"
     alice.chat("x")
     assert alice.expect("chat_message")[0]["roomId"] == "Studio"
 
@@ -496,10 +496,10 @@ def test_requests_after_join_are_rate_limited(server_factory):
 def test_the_session_ends_with_the_connection(pix_server, pixide, how):
     bob = v1_in(pix_server, "Bob", "r1")
     alice = pixide("alice", "r1")
-    bob.expect("presence", event="join", room="r1")
+    bob.expect_change("join", room="r1")
     alice.close(1001) if how == "close" else alice.drop()
     # No grace period: the leave comes at once, and the userId is free again.
-    assert bob.expect("presence", event="leave", room="r1")["user"]["name"] == "alice"
+    assert bob.expect_change("leave", room="r1")["user"]["name"] == "alice"
     again = pixide("alice", "r1")
     again.chat("back")
     assert bob.expect("message", room="r1")["text"] == "back"

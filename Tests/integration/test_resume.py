@@ -1,15 +1,15 @@
 """Session resume (issue 3): an unplanned drop keeps the session for the grace period."""
 
-from confabtest.chat import is_message
+from confabtest.chat import changes_in, is_message
 
 
 def no_presence_about(user_id, messages):
-    return [m for m in messages if m.get("type") == "presence" and m.get("user", {}).get("id") == user_id]
+    return changes_in(messages, user_id=user_id)
 
 
 def test_resume_after_dropped_connection(server):
     a, b = server.client(), server.client()
-    a.expect("presence", event="join")
+    a.expect_change("join")
     b_id, b_name, token = b.id, b.name, b.token
     b.drop()
 
@@ -34,8 +34,10 @@ def test_user_listed_during_grace_period(server):
     b.drop()
     c = server.client()
     assert b.id in {u["id"] for u in c.users["users"]}, "dropped user must stay listed during grace"
+    assert c.users["count"] == 3, c.users
     a.send({"type": "users", "room": "lobby"})
-    assert b.id in {u["id"] for u in a.expect("users")["users"]}
+    listed = a.expect("users")
+    assert b.id in {u["id"] for u in listed["users"]} and listed["count"] == 3, listed
 
 
 def test_resume_restores_rooms_and_current_room(server):
@@ -59,9 +61,9 @@ def test_resume_restores_rooms_and_current_room(server):
 
 def test_close_1000_ends_session(server):
     a, b = server.client(), server.client()
-    a.expect("presence", event="join")
+    a.expect_change("join")
     b.close(1000)
-    leave = a.expect("presence", event="leave")
+    leave = a.expect_change("leave")
     assert leave["user"]["id"] == b.id
 
     r = server.client(f"resume={b.token}")
@@ -72,7 +74,7 @@ def test_close_1000_ends_session(server):
 
 def test_close_1001_starts_grace_period(server):
     a, b = server.client(), server.client()
-    a.expect("presence", event="join")
+    a.expect_change("join")
     b.close(1001)
     r = server.client(f"resume={b.token}")
     assert r.welcome.get("resumed") is True, r.welcome
@@ -106,7 +108,7 @@ def test_grace_expiry_broadcasts_leave(server_factory):
         c.send({"type": "join", "room": "dev"})
         c.expect("joined")
     b.drop()
-    leaves = [a.expect("presence", event="leave", timeout=8), a.expect("presence", event="leave", timeout=3)]
+    leaves = [a.expect_change("leave", timeout=8), a.expect_change("leave", timeout=3)]
     assert {m["room"] for m in leaves} == {"lobby", "dev"}
     assert all(m["user"]["id"] == b.id for m in leaves)
     r = srv.client(f"resume={b.token}")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from confabtest.chat import is_message
+from confabtest.chat import changes_in, is_message
 
 
 def join(client, room, **extra):
@@ -21,8 +21,8 @@ def test_join_replies_joined_users_history(server):
     assert joined["type"] == "joined" and joined["room"] == "dev", joined
     assert joined["re"] == "j1"
     users = a.expect_next("users")
-    assert users["room"] == "dev"
-    assert users["users"] == [{"id": a.id, "name": a.name}]
+    assert users == {"type": "users", "room": "dev", "mode": "full", "count": 1,
+                     "users": [{"id": a.id, "name": a.name}]}
     history = a.expect_next("history")
     assert history["room"] == "dev" and history["messages"] == []
 
@@ -31,7 +31,7 @@ def test_room_isolation_three_clients(server):
     a, b, c = server.client(), server.client(), server.client()
     join(a, "dev")
     join(b, "dev")
-    assert a.expect("presence", event="join", room="dev")["user"]["id"] == b.id
+    assert a.expect_change("join", room="dev")["user"]["id"] == b.id
 
     a.say("secret in dev")          # current room of A is dev now
     ma = a.expect("message", text="secret in dev")
@@ -77,8 +77,8 @@ def test_users_listing_and_no_such_room(server):
     join(a, "dev")
     b.send({"type": "users", "room": "dev", "id": "u"})
     users = b.expect("users")
-    assert users["re"] == "u" and users["room"] == "dev"
-    assert users["users"] == [{"id": a.id, "name": a.name}]
+    assert users == {"type": "users", "room": "dev", "mode": "full", "count": 1,
+                     "users": [{"id": a.id, "name": a.name}], "re": "u"}
     b.send({"type": "users", "room": "nowhere", "id": "u2"})
     err = b.expect("error")
     assert err["code"] == "no_such_room" and err["re"] == "u2"
@@ -88,11 +88,11 @@ def test_leave_and_presence(server):
     a, b = server.client(), server.client()
     join(a, "dev")
     join(b, "dev")
-    a.expect("presence", event="join", room="dev")
+    a.expect_change("join", room="dev")
     b.send({"type": "leave", "room": "dev", "id": "l"})
     left = b.expect("left")
     assert left["room"] == "dev" and left["current"] == "lobby" and left["re"] == "l"
-    pres = a.expect("presence", event="leave", room="dev")
+    pres = a.expect_change("leave", room="dev")
     assert pres["user"]["id"] == b.id
     # B no longer receives dev messages
     a.say("after leave")
@@ -220,14 +220,14 @@ def test_join_is_idempotent_and_gives_history(server):
     sent = a.expect("message", text="in dev")
     joined, users, history = join(b, "dev")
     assert history["messages"] == [sent]
-    a.expect("presence", event="join", room="dev")
+    a.expect_change("join", room="dev")
     # joining again: same replies, no second presence
     joined, users, history = join(b, "dev")
     assert [u["id"] for u in users["users"]].count(b.id) == 1
     assert history["messages"] == [sent]
     b.say("marker")
     _, skipped = a.recv_until(is_message("marker"))
-    assert not [m for m in skipped if m.get("type") == "presence"], skipped
+    assert not changes_in(skipped), skipped
 
 
 def test_seq_is_per_room(server):
@@ -252,8 +252,8 @@ def test_rename_reaches_every_room_of_the_user(server):
     b.expect("left")
     a.say("/name Renamed")
     a.expect("renamed")
-    pb = b.expect("presence", event="rename")
-    pc = c.expect("presence", event="rename")
+    pb = b.expect_change("rename")
+    pc = c.expect_change("rename")
     assert pb["user"]["name"] == pc["user"]["name"] == "Renamed"
     assert pb["room"] == "dev" and pc["room"] == "lobby"
 

@@ -16,7 +16,7 @@ def test_listening_line(server):
 
 def test_sigterm_closes_clients_1001_and_exits_0(server):
     a, b = server.client(), server.client()
-    a.expect("presence", event="join")
+    a.expect_change("join")
     server.signal(signal.SIGTERM)
     code_a, _ = a.wait_closed(timeout=5)
     code_b, _ = b.wait_closed(timeout=5)
