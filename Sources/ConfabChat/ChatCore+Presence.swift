@@ -35,9 +35,12 @@ extension ChatCore {
         flushDirectory(now: now, &effects)
     }
 
-    private mutating func flushRoom(_ roomID: RoomID, now: Int64, _ effects: inout [ChatEffect]) {
+    /// Sends one room's pending presence. A room flushed early (before a message) is taken
+    /// off the pending list so the turn's flush does not visit it again.
+    mutating func flushRoom(_ roomID: RoomID, now: Int64, _ effects: inout [ChatEffect]) {
         guard var room = rooms[roomID] else { return }
         defer { rooms[roomID] = room }
+        if room.isPending, let index = pendingRooms.firstIndex(of: roomID) { pendingRooms.remove(at: index) }
         room.isPending = false
         let everyone = room.connections
         if room.isLarge {

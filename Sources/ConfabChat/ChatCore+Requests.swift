@@ -81,6 +81,9 @@ extension ChatCore {
             return sendError(ChatError(.messageTooLong, "a message is at most \(config.maxMessageBytes) bytes of UTF-8"),
                              to: connection, re: re, &effects)
         }
+        // Presence waiting for the turn's end goes first: a joiner's first words must not
+        // reach the room before their arrival does (or a renamed user's before the rename).
+        if rooms[roomID]?.pendingChanges.isEmpty == false { flushRoom(roomID, now: now, &effects) }
         guard let posted = rooms[roomID]?.post(now: now, from: session.user, text: text, action: action) else { return }
         effects.append(.broadcast(recipients: posted.recipients, except: nil, OutboundMessage(.message(posted.message))))
         if let re {

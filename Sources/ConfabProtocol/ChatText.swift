@@ -49,7 +49,7 @@ public enum ChatText {
             if let name = list.name {
                 return [system(list.users.isEmpty ? "\(name) is not in \(list.room)." : "\(names) is in \(list.room).")]
             }
-            if list.isEveryone {
+            if list.full && list.isEveryone {
                 return [system("In \(list.room) (\(list.count)): \(names)")]
             }
             let more = list.next == nil ? "" : ", …"

@@ -456,9 +456,6 @@ def test_one_members_changes_in_one_moment_are_one_message(server_factory, crowd
     assert [m for m in got if m.get("type") == "presence"] == [], got
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server: presence is flushed at the end of the loop turn but messages go out at once, so "
-    "a joiner's first message reaches the room before the joiner's presence join"))
 def test_a_joiners_message_follows_their_join(server_factory, crowd):
     srv = server_factory(crowd_config())
     obs = srv.client("name=Obs")
