@@ -64,5 +64,10 @@ let package = Package(
             "ConfabReactor", "ConfabCodec",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // A real ConfabServer on a real reactor, with clients on the same loop.
+        .testTarget(name: "ConfabServerTests", dependencies: [
+            "ConfabServer", "ConfabConfig", "ConfabReactor", "ConfabCodec", "ConfabProtocol", "ConfabChat",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ]
 )
