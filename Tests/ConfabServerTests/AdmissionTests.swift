@@ -1,0 +1,89 @@
+import ConfabCodec
+import ConfabConfig
+import Testing
+@testable import ConfabReactor
+@testable import ConfabServer
+
+/// Admission on a real server: the per-IP limit counts open WebSockets from 127.0.0.1 and
+/// gives a slot back when one closes; refused upgrades never hold one.
+@Suite struct AdmissionTests {
+    @Test func perIPLimitRefusesThenAdmitsAfterAClose() throws {
+        let h = try ServerHarness { $0.server.maxConnectionsPerIP = 2 }
+        let first = h.raw()
+        let second = h.raw()
+        let third = h.raw()
+        var fourth: RawClient!
+        var openAtEnd: [String: Int] = [:]
+        h.step("two upgrades") {
+            first.upgrade("/ws?name=One")
+            second.upgrade("/ws?name=Two")
+        }
+        h.step("two 101s", until: { first.responses().first?.status == 101 && second.responses().first?.status == 101 }) {
+            third.upgrade("/ws?name=Three")
+        }
+        h.step("the third refused", until: { third.responses().count == 1 }) {
+            #expect(h.server.admission.openByIP == ["127.0.0.1": 2])
+            first.close()
+        }
+        h.step("the first's slot released", until: { h.server.admission.openByIP == ["127.0.0.1": 1] }) {
+            fourth = h.raw()
+            fourth.upgrade("/ws?name=Four")
+        }
+        h.step("the fourth answered", until: { fourth.responses().count == 1 }) { openAtEnd = h.server.admission.openByIP }
+        try h.run()
+        let refused = try #require(third.responses().first)
+        #expect(refused.status == 503)
+        #expect(refused.text == "too many connections from 127.0.0.1\n")
+        #expect(fourth.responses().first?.status == 101)
+        #expect(openAtEnd == ["127.0.0.1": 2])
+        #expect(h.server.counters.refused == ["max_connections_per_ip": 1])
+    }
+
+    @Test func slotIsReleasedOnACleanCloseToo() throws {
+        let h = try ServerHarness { $0.server.maxConnectionsPerIP = 1 }
+        let alice = h.connect("/ws?name=Alice")
+        var bob: WSClient!
+        var peersAtEnd: [ConnectionID: String] = [:]
+        h.sync(alice)
+        h.step("Alice holds the only slot", until: { h.server.admission.openByIP == ["127.0.0.1": 1] }) {
+            alice.close(code: CloseCode.normalClosure, reason: "bye")
+        }
+        h.step("released", until: { h.server.admission.openByIP.isEmpty }) { bob = h.connect("/ws?name=Bob") }
+        h.sync(bob)
+        h.step("the end") { peersAtEnd = h.server.peerIPs }
+        try h.run()
+        #expect(alice.closed == .local(code: 1000, reason: "bye"))
+        #expect(bob.types.first == "welcome")
+        #expect(Array(peersAtEnd.values) == ["127.0.0.1"])
+    }
+
+    @Test func refusedUpgradesHoldNoSlot() throws {
+        let h = try ServerHarness {
+            $0.server.maxConnectionsPerIP = 1
+            $0.chat.requireName = true
+        }
+        let nameless = h.raw()
+        let named = h.raw()
+        h.step("a refused upgrade") { nameless.upgrade("/ws") }
+        h.step("its 400", until: { nameless.responses().count == 1 }) { named.upgrade("/ws?name=Ann") }
+        var openAtEnd: [String: Int] = [:]
+        h.step("the next one answered", until: { named.responses().count == 1 }) { openAtEnd = h.server.admission.openByIP }
+        try h.run()
+        #expect(nameless.responses().first?.status == 400)
+        #expect(named.responses().first?.status == 101)
+        #expect(openAtEnd == ["127.0.0.1": 1])
+    }
+
+    @Test func lineUsersAreNotCountedPerIP() throws {
+        let h = try ServerHarness {
+            $0.server.maxConnectionsPerIP = 1
+            $0.line.enabled = true
+        }
+        let liner = h.lineUser()
+        let ws = h.raw()
+        h.step("the line prompt", until: { liner.lines.count == 1 }) { ws.upgrade("/ws?name=Ann") }
+        h.wait("the upgrade answered", until: { ws.responses().count == 1 })
+        try h.run()
+        #expect(ws.responses().first?.status == 101)
+    }
+}
