@@ -39,7 +39,7 @@ public final class Reactor {
     /// Called once per loop turn, before the turn's writes are flushed: what the server
     /// collected during the turn (presence) can still join this turn's writes.
     public var turnEnded: (() -> Void)?
-    var timers: [Timer] = []
+    var timers: [LoopTimer] = []
     var signals: [SignalWatcher] = []
     var inputReaders: [InputReader] = []
     var isStopping = false

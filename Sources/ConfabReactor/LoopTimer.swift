@@ -1,7 +1,8 @@
 import CLibUV
 
 /// A `uv_timer_t` that calls a Swift closure on the loop thread, repeatedly or once.
-public final class Timer {
+/// (Named apart from Foundation's `Timer`, which clients of this module also import.)
+public final class LoopTimer {
     let handle: UnsafeMutablePointer<uv_timer_t>
     let body: () -> Void
     let repeats: Bool
@@ -16,7 +17,7 @@ public final class Timer {
         uv_timer_init(reactor.loop, handle)
         setContext(handle.cast(to: uv_handle_t.self), self)
         uv_timer_start(handle, { timer in
-            guard let timer = context(timer?.cast(to: uv_handle_t.self), as: Timer.self) else { return }
+            guard let timer = context(timer?.cast(to: uv_handle_t.self), as: LoopTimer.self) else { return }
             if !timer.repeats { timer.cancel() }
             timer.body()
         }, milliseconds, repeats ? milliseconds : 0)
@@ -37,16 +38,16 @@ extension Reactor {
     /// Calls `body` every `milliseconds` on the loop thread until cancelled.
     /// A timer that does not keep the loop alive lets `run()` return once real work is done.
     @discardableResult
-    public func every(milliseconds: UInt64, keepsLoopAlive: Bool = false, _ body: @escaping () -> Void) -> Timer {
-        let timer = Timer(reactor: self, milliseconds: milliseconds, repeats: true, keepsLoopAlive: keepsLoopAlive, body: body)
+    public func every(milliseconds: UInt64, keepsLoopAlive: Bool = false, _ body: @escaping () -> Void) -> LoopTimer {
+        let timer = LoopTimer(reactor: self, milliseconds: milliseconds, repeats: true, keepsLoopAlive: keepsLoopAlive, body: body)
         timers.append(timer)
         return timer
     }
 
     /// Calls `body` once after `milliseconds` unless cancelled first.
     @discardableResult
-    public func after(milliseconds: UInt64, keepsLoopAlive: Bool = false, _ body: @escaping () -> Void) -> Timer {
-        let timer = Timer(reactor: self, milliseconds: milliseconds, repeats: false, keepsLoopAlive: keepsLoopAlive, body: body)
+    public func after(milliseconds: UInt64, keepsLoopAlive: Bool = false, _ body: @escaping () -> Void) -> LoopTimer {
+        let timer = LoopTimer(reactor: self, milliseconds: milliseconds, repeats: false, keepsLoopAlive: keepsLoopAlive, body: body)
         timers.append(timer)
         return timer
     }
