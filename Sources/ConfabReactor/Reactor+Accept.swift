@@ -1,5 +1,6 @@
 import CLibUV
 import Glibc
+import Logging
 
 /// What a listener's connections speak from their first byte.
 public enum ListenerProtocol: Sendable {

@@ -1,5 +1,6 @@
 import CLibUV
 import ConfabCodec
+import Logging
 
 extension Reactor {
     /// Starts the close handshake from our side: close frame now, TCP once the peer answers

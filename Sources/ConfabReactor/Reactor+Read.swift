@@ -1,5 +1,6 @@
 import CLibUV
 import ConfabCodec
+import Logging
 
 extension Reactor {
     func didRead(_ connection: Connection, count: Int) {

@@ -1,5 +1,6 @@
 import CLibUV
 import ConfabCodec
+import Logging
 
 /// One `uv_write` in flight: the request and the frames whose bytes it points at,
 /// kept alive until libuv calls back.
