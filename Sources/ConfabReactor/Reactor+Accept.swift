@@ -1,4 +1,5 @@
 import CLibUV
+import ConfabCodec
 import Glibc
 import Logging
 
@@ -42,7 +43,10 @@ extension Reactor {
             try check(uv_tcp_bind(listener.tcp, UnsafeRawPointer(storage).assumingMemoryBound(to: sockaddr.self), 0), "bind \(host):\(port)")
         }
         try check(uv_listen(listener.tcp.cast(to: uv_stream_t.self), backlog) { server, status in
-            guard let listener = context(server?.cast(to: uv_handle_t.self), as: Listener.self) else { return }
+            guard let listener = context(server?.cast(to: uv_handle_t.self), as: Listener.self) else {
+                assertionFailure("connection callback after the listener was closed")
+                return
+            }
             listener.reactor.accept(on: listener, status: status)
         }, "listen on \(host):\(port)")
         return try localAddress(of: listener.tcp)
@@ -61,9 +65,7 @@ extension Reactor {
             return
         }
         stats.connectionsAccepted += 1
-        let connection = makeConnection()
-        uv_tcp_init(loop, connection.tcp)
-        setContext(connection.tcp.cast(to: uv_handle_t.self), connection)
+        let connection = makeConnection(isClient: false, input: .request(HTTPRequestParser(maxHeaderBytes: settings.maxHeaderBytes)))
         let result = uv_accept(listener.tcp.cast(to: uv_stream_t.self), connection.stream)
         guard result == 0 else {
             acceptFailed(result)
@@ -74,12 +76,13 @@ extension Reactor {
         connection.peer = peerAddress(of: connection.tcp)
         logger.debug("connection accepted", metadata: ["peer": "\(connection.peer)", "conn": "\(connection.id)"])
         if case .lines(let endpoint, let maxLineBytes) = listener.kind {
-            lineStates[connection.id] = LineState(maxLineBytes: maxLineBytes)
-            connection.parser = nil
-            connection.phase = .lines
-            connection.endpoint = endpoint
+            connection.input = .lines(LineState(maxLineBytes: maxLineBytes))
+            connection.enter(.lines, now: now)
+            connection.session = .server(endpoint: endpoint)
             sessionCount += 1
             delegate?.opened(connection.id, endpoint: endpoint)
+            // The delegate may have closed it at once.
+            guard connection.phase != .closed else { return }
         }
         startReading(connection)
     }
@@ -88,11 +91,17 @@ extension Reactor {
         uv_read_start(connection.stream, { handle, _, buffer in
             // Every connection reads into the loop's one slab: its bytes are consumed
             // before the callback returns, so nothing is allocated per read.
-            guard let connection = context(handle, as: Connection.self), let buffer else { return }
+            guard let connection = context(handle, as: Connection.self), let buffer else {
+                assertionFailure("read allocation for a closed connection")
+                return
+            }
             buffer.pointee = uv_buf_init(connection.reactor.readSlab.assumingMemoryBound(to: CChar.self),
                                          UInt32(connection.reactor.settings.readBufferBytes))
         }, { stream, nread, _ in
-            guard let connection = context(stream?.cast(to: uv_handle_t.self), as: Connection.self) else { return }
+            guard let connection = context(stream?.cast(to: uv_handle_t.self), as: Connection.self) else {
+                assertionFailure("read callback for a closed connection")
+                return
+            }
             connection.reactor.didRead(connection, count: nread)
         })
     }

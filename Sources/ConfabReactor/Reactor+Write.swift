@@ -37,8 +37,10 @@ extension Reactor {
             case .webSocket, .lines: break
             case .http, .closing, .closed: continue
             }
-            if connection.endpoint != lastEndpoint {
-                lastEndpoint = connection.endpoint
+            // Server sessions only: clients have no endpoint tag.
+            guard let endpoint = connection.endpoint else { continue }
+            if endpoint != lastEndpoint {
+                lastEndpoint = endpoint
                 if let hit = known.first(where: { $0.endpoint == lastEndpoint }) {
                     lastFrame = hit.frame
                 } else {
@@ -50,10 +52,10 @@ extension Reactor {
         }
     }
 
-    /// The endpoint tag of an open connection (nil for unknown or not yet upgraded ones).
+    /// The endpoint tag of an open session (nil for unknown connections, ones not yet
+    /// upgraded or whose session has ended, and client connections).
     public func endpoint(of id: ConnectionID) -> Int? {
-        guard let connection = connection(id), connection.endpoint >= 0 else { return nil }
-        return connection.endpoint
+        connection(id)?.endpoint
     }
 
     /// Open connections of one endpoint (shutdown notices).
@@ -66,6 +68,7 @@ extension Reactor {
     // MARK: Queue and flush
 
     func enqueue(_ frame: OutboundFrame, on connection: Connection) {
+        assert(connection.phase != .closed, "enqueue: frame for connection \(connection.id) in .closed")
         stats.framesOut += 1
         stats.bytesOut += frame.count
         connection.pending.append(frame)
@@ -187,8 +190,8 @@ extension Reactor {
             closeHandle(of: connection)
             return
         }
-        connection.phase = .closing
-        connection.phaseStarted = now
+        if wasLines { connection.input = .none }
+        connection.enter(.closing, now: now)
         connection.pending.removeAll()
         connection.pendingBytes = 0
         if !wasLines {

@@ -11,7 +11,6 @@ public final class Reactor {
     let logger: Logger
     public unowned(unsafe) var delegate: (any ReactorDelegate)?
     public unowned(unsafe) var clientDelegate: (any ClientDelegate)?
-    var clientHandshakes: [ConnectionID: PendingClient] = [:]
 
     // Connection table: slot index + generation make a ConnectionID, so a lookup on the
     // fan-out path is an array index, not a hash.
@@ -33,8 +32,6 @@ public final class Reactor {
     let pingFrame = OutboundFrame(FrameEncoder.encode(opcode: .ping, payload: [], fin: true, mask: nil))
 
     var listeners: [Listener] = []
-    /// Partial input of line-mode connections (kept aside so WebSocket connections stay small).
-    var lineStates: [ConnectionID: LineState] = [:]
     let flushCheck: UnsafeMutablePointer<uv_check_t>
     /// Called once per loop turn, before the turn's writes are flushed: what the server
     /// collected during the turn (presence) can still join this turn's writes.
@@ -87,7 +84,8 @@ public final class Reactor {
         return connection
     }
 
-    func makeConnection() -> Connection {
+    /// A new connection with its TCP handle initialised.
+    func makeConnection(isClient: Bool, input: Connection.Input) -> Connection {
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free
@@ -98,7 +96,9 @@ public final class Reactor {
         }
         generations[slot] &+= 1
         let id = (UInt64(generations[slot]) << 32) | UInt64(slot)
-        let connection = Connection(id: id, reactor: self, now: now, maxHeaderBytes: settings.maxHeaderBytes)
+        let connection = Connection(id: id, reactor: self, isClient: isClient, input: input, now: now)
+        uv_tcp_init(loop, connection.tcp)
+        setContext(connection.tcp.cast(to: uv_handle_t.self), connection)
         slots[slot] = connection
         connectionCount += 1
         return connection
@@ -106,7 +106,10 @@ public final class Reactor {
 
     func releaseSlot(of connection: Connection) {
         let slot = Int(truncatingIfNeeded: connection.id & 0xFFFF_FFFF)
-        guard slot < slots.count, slots[slot] === connection else { return }
+        guard slot < slots.count, slots[slot] === connection else {
+            assertionFailure("releaseSlot: connection \(connection.id) is not in its slot")
+            return
+        }
         slots[slot] = nil
         freeSlots.append(slot)
         connectionCount -= 1

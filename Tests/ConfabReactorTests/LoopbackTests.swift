@@ -10,12 +10,17 @@ final class Loopback: ReactorDelegate, ClientDelegate {
     let reactor: Reactor
     var port = 0
     var events: [String] = []
+    var serverReceived: [String] = []
     var serverClosed: [CloseCause] = []
     var clientClosed: [CloseCause] = []
     var timedOut = false
     var onClientOpen: (ConnectionID) -> Void = { _ in }
     var onClientMessage: (ConnectionID, [UInt8]) -> Void = { _, _ in }
     var onClientClosed: (ConnectionID) -> Void = { _ in }
+    /// Replaces the echo when set.
+    var onServerMessage: ((ConnectionID, [UInt8]) -> Void)?
+    /// Called before the route is decided.
+    var onRoute: (ConnectionID) -> Void = { _ in }
 
     init(settings: ReactorSettings = ReactorSettings()) throws {
         var logger = Logger(label: "test")
@@ -26,9 +31,9 @@ final class Loopback: ReactorDelegate, ClientDelegate {
         port = try reactor.listen(host: "127.0.0.1", port: 0).port
     }
 
-    func connect(path: String = "/ws") throws -> ConnectionID {
+    func connect(path: String = "/ws", limits: WebSocketLimits = WebSocketLimits()) throws -> ConnectionID {
         reactor.connect(to: try ServerAddress(host: "127.0.0.1", port: port), hostHeader: "127.0.0.1:\(port)", path: path,
-                        limits: WebSocketLimits())
+                        limits: limits)
     }
 
     /// Runs the loop until `finish()` or the deadline.
@@ -45,8 +50,16 @@ final class Loopback: ReactorDelegate, ClientDelegate {
 
     func finish() { reactor.stop() }
 
+    /// The server-side end of a connection (the only connection that is not a client).
+    func serverSide() -> ConnectionID? {
+        var found: ConnectionID?
+        reactor.forEachConnection { if !$0.isClient && $0.phase != .closed { found = $0.id } }
+        return found
+    }
+
     // Server: echo text and binary; refuse paths other than /ws.
     func route(_ request: HTTPRequest, connection: ConnectionID, peer: String) -> Route {
+        onRoute(connection)
         guard request.path == "/ws" else {
             return .respond(HTTPResponse(status: 404, text: "no").encode(), keepAlive: false)
         }
@@ -59,6 +72,8 @@ final class Loopback: ReactorDelegate, ClientDelegate {
     func opened(_ connection: ConnectionID, endpoint: Int) { events.append("server open \(endpoint)") }
 
     func received(_ message: [UInt8], binary: Bool, connection: ConnectionID, endpoint: Int) {
+        serverReceived.append(String(decoding: message, as: UTF8.self))
+        if let onServerMessage { return onServerMessage(connection, message) }
         reactor.send(OutboundFrame(FrameEncoder.encode(opcode: binary ? .binary : .text, payload: message)), to: connection)
     }
 
@@ -77,6 +92,12 @@ final class Loopback: ReactorDelegate, ClientDelegate {
         clientClosed.append(cause)
         onClientClosed(connection)
     }
+}
+
+func quietReactor(_ settings: ReactorSettings = ReactorSettings()) throws -> Reactor {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    return try Reactor(settings: settings, logger: logger)
 }
 
 @Suite struct LoopbackTests {
