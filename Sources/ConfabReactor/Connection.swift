@@ -6,6 +6,10 @@ import ConfabCodec
 ///
 /// Kept small on purpose: an idle WebSocket holds the handle, a decoder with no
 /// buffered bytes and a few scalars. Buffers exist only while bytes are in flight.
+///
+/// `reactor` is unowned and unretained: a connection lives in the reactor's table until
+/// its close callback, and the reactor closes every handle (and the loop) before it goes
+/// away (`Reactor.run()`, or its `deinit` if it never ran).
 final class Connection {
     enum Phase {
         /// Reading an HTTP/1.1 request head (server) or the answer to ours (client).
@@ -85,7 +89,8 @@ final class Connection {
     var pending: [OutboundFrame] = []
     var pendingBytes = 0
     var isQueuedForFlush = false
-    /// `uv_write` requests not yet completed.
+    /// `uv_write` requests not yet called back. Each holds this connection unretained, so
+    /// the connection must outlive them: the close callback checks that it does.
     var writesInFlight = 0
     /// After the queue drains: shut the TCP write side down, then close.
     var shutdownWhenFlushed = false

@@ -11,7 +11,8 @@ public enum ListenerProtocol: Sendable {
     case lines(endpoint: Int, maxLineBytes: Int)
 }
 
-/// A listening TCP socket and what its connections speak.
+/// A listening TCP socket and what its connections speak. `reactor` is unretained: the
+/// reactor closes every listener before it goes.
 final class Listener {
     let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
     let kind: ListenerProtocol
@@ -35,8 +36,9 @@ extension Reactor {
                 try check(uv_ip4_addr(host, Int32(port), storage.cast(to: sockaddr_in.self)), "address \(host)")
             }
         }
+        guard mayOpenHandle("listen") else { throw LibuvError(operation: "listen on \(host):\(port)", code: Int32(UV_ECANCELED.rawValue)) }
         let listener = Listener(kind: kind, reactor: self)
-        uv_tcp_init(loop, listener.tcp)
+        opened(uv_tcp_init(loop, listener.tcp), "uv_tcp_init")
         setContext(listener.tcp.cast(to: uv_handle_t.self), listener)
         listeners.append(listener)
         try withUnsafePointer(to: &address) { storage in
@@ -54,9 +56,11 @@ extension Reactor {
 
     /// Stops accepting new connections on every listener; existing ones carry on.
     public func stopAccepting() {
-        for listener in listeners { closeAndFree(listener.tcp) }
-        // The handles' memory is freed in their close callbacks; the objects may go now.
+        // Each listener is closed once: it leaves the list as its close starts. The
+        // handles' memory is freed in their close callbacks; the objects may go now.
+        let closing = listeners
         listeners.removeAll()
+        for listener in closing { closeAndFree(listener.tcp) }
     }
 
     func accept(on listener: Listener, status: Int32) {

@@ -37,8 +37,10 @@ public struct ServerAddress: Sendable {
 extension Reactor {
     /// Opens a WebSocket to `address` and starts the handshake for `path` (with its query).
     /// Events arrive on `clientDelegate`; the id is valid at once for `sendText`/`close`.
+    /// After `stop()` nothing is opened: the id names no connection and no event follows.
     public func connect(to address: ServerAddress, hostHeader: String, path: String,
                         headers: HTTPHeaders = [:], limits: WebSocketLimits) -> ConnectionID {
+        guard mayOpenHandle("connect") else { return Self.noConnection }
         var nonce = [UInt8](repeating: 0, count: 16)
         var random = SystemRandomNumberGenerator()
         for index in nonce.indices { nonce[index] = random.next() }
@@ -62,12 +64,15 @@ extension Reactor {
                 // The connection is still in the table: a pending connect is called back
                 // (ECANCELED) before its handle's close callback.
                 let connection = Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue()
+                connection.reactor.ledger.requestsCompleted += 1
                 connection.reactor.didConnect(connection, status: status)
             }
         }
         if result < 0 {
             request.deallocate()
             connectFailed(connection, code: result)
+        } else {
+            ledger.requestsStarted += 1
         }
         return connection.id
     }

@@ -37,10 +37,11 @@ extension Reactor {
         }
     }
 
-    /// Closes the remaining handles so `run()` returns.
+    /// Closes every handle (connections at once, queued data or not) so `run()` returns;
+    /// from now on new timers never fire and nothing new is opened. Safe to call again.
     public func stop() {
-        guard !isStopping else { return }
-        isStopping = true
+        guard state == .open else { return }
+        state = .stopping
         stopAccepting()
         abortAll()
         for timer in timers { timer.cancel() }  // cancel() edits `timers`; the loop iterates a copy.
@@ -76,11 +77,16 @@ extension Reactor {
     func shutdown(_ connection: Connection) {
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
         let result = uv_shutdown(request, connection.stream) { request, _ in
-            request?.deallocate()
+            guard let request else { return }
+            // Called back (ECANCELED if need be) before the handle's close callback.
+            Reactor.of(request.pointee.handle?.pointee.loop)?.ledger.requestsCompleted += 1
+            request.deallocate()
         }
         if result < 0 {
             request.deallocate()
             closeHandle(of: connection)
+        } else {
+            ledger.requestsStarted += 1
         }
     }
 
@@ -109,7 +115,7 @@ extension Reactor {
 
     /// Closes the TCP handle; idempotent, and `uv_close` is called exactly once. Queued
     /// frames and the decoder go now; the slot and the memory are released in the close
-    /// callback, after libuv has cancelled any write still pointing at our frames.
+    /// callback, after libuv has called back every write still pointing at our frames.
     func closeHandle(of connection: Connection) {
         guard connection.phase != .closed else { return }
         connection.enter(.closed, now: now)
@@ -117,15 +123,29 @@ extension Reactor {
         connection.pendingBytes = 0
         connection.shutdownWhenFlushed = false
         connection.input = .none
-        uv_close(connection.tcp.cast(to: uv_handle_t.self)) { handle in
+        let handle = connection.tcp.cast(to: uv_handle_t.self)
+        assert(uv_is_closing(handle) == 0, "closeHandle: connection \(connection.id)'s handle is already closing: closed twice")
+        ledger.closesRequested += 1
+        uv_close(handle) { handle in
             guard let handle, let connection = context(handle, as: Connection.self) else {
                 assertionFailure("close callback for a TCP handle without its connection")
                 return
             }
             handle.pointee.data = nil
-            connection.reactor.releaseSlot(of: connection)
-            connection.tcp.deallocate()
+            connection.reactor.handleClosed(connection)
         }
+    }
+
+    /// The close callback: libuv is done with the handle, so its memory and slot go.
+    private func handleClosed(_ connection: Connection) {
+        ledger.handlesClosed += 1
+        assert(connection.phase == .closed, "close callback for connection \(connection.id) in .\(connection.phase)")
+        // Each write request holds the connection unretained: one called back after this
+        // would touch freed memory. libuv calls them all (ECANCELED) before this callback.
+        precondition(connection.writesInFlight == 0,
+                     "close callback for connection \(connection.id) with \(connection.writesInFlight) writes not called back")
+        releaseSlot(of: connection)
+        connection.tcp.deallocate()
     }
 
     /// Once a second: time out slow handshakes, silent peers and unanswered closes; ping the quiet.

@@ -17,6 +17,17 @@ import Testing
         #expect(message.contains(".closed -> .webSocket"))
     }
 
+    @Test func aReactorRunsOnce() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let reactor = try quietReactor()
+            reactor.stop()
+            reactor.run()
+            reactor.run()
+        }
+        let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(message.contains("already closed"))
+    }
+
     @Test func aPhaseSkipIsCaught() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             let reactor = try quietReactor()

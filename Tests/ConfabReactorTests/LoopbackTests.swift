@@ -5,7 +5,8 @@ import Testing
 
 /// One reactor plays both sides over real loopback TCP: an echo server (ReactorDelegate)
 /// and a client (ClientDelegate). Each test runs the loop until the scenario calls
-/// `finish()`, or a deadline timer stops it and the test fails.
+/// `finish()`, or a deadline timer stops it and the test fails. After every run the loop
+/// must be closed and every libuv request called back.
 final class Loopback: ReactorDelegate, ClientDelegate {
     let reactor: Reactor
     var port = 0
@@ -36,8 +37,8 @@ final class Loopback: ReactorDelegate, ClientDelegate {
                         limits: limits)
     }
 
-    /// Runs the loop until `finish()` or the deadline.
-    func run(deadlineMs: UInt64 = 5000) {
+    /// Runs the loop until `finish()` or the deadline, then checks it closed cleanly.
+    func run(deadlineMs: UInt64 = 5000, sourceLocation: SourceLocation = #_sourceLocation) {
         let start = reactor.now
         reactor.every(milliseconds: 50) { [unowned self] in
             if reactor.now - start > deadlineMs {
@@ -46,6 +47,7 @@ final class Loopback: ReactorDelegate, ClientDelegate {
             }
         }
         reactor.run()
+        expectClosedCleanly(reactor, sourceLocation: sourceLocation)
     }
 
     func finish() { reactor.stop() }
@@ -92,6 +94,19 @@ final class Loopback: ReactorDelegate, ClientDelegate {
         clientClosed.append(cause)
         onClientClosed(connection)
     }
+}
+
+/// What must hold once `run()` has returned: the loop closed (uv_loop_close said 0), every
+/// handle closed once and called back, every write, connect and shutdown called back,
+/// no connection or session left, and the delegates released.
+func expectClosedCleanly(_ reactor: Reactor, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(reactor.state == .closed, sourceLocation: sourceLocation)
+    #expect(reactor.loopCloseStatus == 0, sourceLocation: sourceLocation)
+    #expect(reactor.ledger.isBalanced, "\(reactor.ledger)", sourceLocation: sourceLocation)
+    #expect(reactor.ledger.handlesOpened > 0, sourceLocation: sourceLocation)
+    #expect(reactor.connectionCount == 0, sourceLocation: sourceLocation)
+    #expect(reactor.sessionCount == 0, sourceLocation: sourceLocation)
+    #expect(reactor.delegate == nil && reactor.clientDelegate == nil, sourceLocation: sourceLocation)
 }
 
 func quietReactor(_ settings: ReactorSettings = ReactorSettings()) throws -> Reactor {
