@@ -68,12 +68,11 @@ final class Connection {
         case ended
     }
 
+    // Word-sized fields first and the one-byte flags together at the end, so the object has
+    // no padding between them (an idle connection's size is guarded by a test).
     let id: ConnectionID
     let tcp: UnsafeMutablePointer<uv_tcp_t>
     unowned(unsafe) let reactor: Reactor
-    /// Our side opened this connection (`Reactor.connect`): frames we send are masked.
-    let isClient: Bool
-    private(set) var phase: Phase = .http
     var input: Input
     var session: Session = .pending
     var peer: String = "?"
@@ -86,19 +85,23 @@ final class Connection {
     }
 
     /// Frames waiting for the next flush, in order; `pendingBytes` is their total size.
-    var pending: [OutboundFrame] = []
+    var pending = FrameQueue()
     var pendingBytes = 0
-    var isQueuedForFlush = false
     /// `uv_write` requests not yet called back. Each holds this connection unretained, so
     /// the connection must outlive them: the close callback checks that it does.
     var writesInFlight = 0
-    /// After the queue drains: shut the TCP write side down, then close.
-    var shutdownWhenFlushed = false
 
     /// Loop time (ms) of the last event that proves the peer alive, and of the state change
     /// the timeouts are measured from.
     var lastHeard: UInt64
     var phaseStarted: UInt64
+
+    /// Our side opened this connection (`Reactor.connect`): frames we send are masked.
+    let isClient: Bool
+    private(set) var phase: Phase = .http
+    var isQueuedForFlush = false
+    /// After the queue drains: shut the TCP write side down, then close.
+    var shutdownWhenFlushed = false
     var pingOutstanding = false
 
     init(id: ConnectionID, reactor: Reactor, isClient: Bool, input: Input, now: UInt64) {

@@ -146,7 +146,7 @@ extension Reactor {
             }
         }
         if written == connection.pendingBytes {
-            connection.pending.removeAll(keepingCapacity: connection.pending.count <= 16)
+            connection.pending.removeAll()
             connection.pendingBytes = 0
             return
         }
@@ -162,7 +162,7 @@ extension Reactor {
         var buffers = Array(bufferScratch[first...])
         buffers[0].base += skip
         buffers[0].len -= skip
-        connection.pending.removeAll(keepingCapacity: false)
+        connection.pending.removeAll()
         connection.pendingBytes = 0
         request.request.pointee.data = Unmanaged.passRetained(request).toOpaque()
         let result = uv_write(request.request, connection.stream, buffers, UInt32(buffers.count)) { request, status in
