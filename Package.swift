@@ -32,10 +32,11 @@ let package = Package(
         // Pure: configuration value, YAML/env/flag layering and validation.
         .target(name: "ConfabConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The only code that calls libuv: loop, TCP, upgrade, WebSocket I/O, timers, signals.
+        // Each file imports what it uses (members included), Foundation and Logging alike.
         .target(name: "ConfabReactor", dependencies: [
             "CLibUV", "ConfabCodec",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         // Wiring: config -> reactor -> room state machine; static files; health.
         .target(name: "ConfabServer", dependencies: [
             "ConfabReactor", "ConfabCodec", "ConfabProtocol", "ConfabChat", "ConfabConfig",
@@ -63,7 +64,7 @@ let package = Package(
         .testTarget(name: "ConfabReactorTests", dependencies: [
             "ConfabReactor", "ConfabCodec",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         // A real ConfabServer on a real reactor, with clients on the same loop.
         .testTarget(name: "ConfabServerTests", dependencies: [
             "ConfabServer", "ConfabConfig", "ConfabReactor", "ConfabCodec", "ConfabProtocol", "ConfabChat",

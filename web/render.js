@@ -44,9 +44,17 @@ export function renderHeader(els, state, defaultTitle) {
  * keyboard focus is never lost to a re-render.
  */
 export function renderRooms(doc, ul, state) {
+  syncKeyedRows(doc, ul, roomList(state), (r) => roomRow(doc, r), (li, r) => updateRoomRow(doc, li, r));
+}
+
+/**
+ * Makes `ul`'s rows match `wanted` (items with a `key`), in order: rows of items that went are
+ * removed (focus moves to the list's first button if it was in one), new ones are made, and
+ * every row is updated in place, so a click or the keyboard focus is never lost.
+ */
+function syncKeyedRows(doc, ul, wanted, make, update) {
   const rows = new Map();
   for (const li of [...ul.children]) rows.set(li.dataset.key, li);
-  const wanted = roomList(state);
   const keep = new Set(wanted.map((r) => r.key));
   for (const [key, li] of rows) {
     if (!keep.has(key)) {
@@ -57,9 +65,8 @@ export function renderRooms(doc, ul, state) {
     }
   }
   wanted.forEach((r, i) => {
-    let li = rows.get(r.key);
-    if (!li) li = roomRow(doc, r);
-    updateRoomRow(doc, li, r);
+    const li = rows.get(r.key) ?? make(r);
+    update(li, r);
     if (ul.children[i] !== li) ul.insertBefore(li, ul.children[i] ?? null);
   });
 }
@@ -204,44 +211,34 @@ function renderLookup(doc, node, lookup, roomName) {
  * current one `current`. Rows are updated in place, keyed by room.
  */
 export function renderDirectory(doc, ul, state) {
-  const rows = new Map();
-  for (const li of [...ul.children]) rows.set(li.dataset.key, li);
-  const wanted = directoryList(state);
-  const keep = new Set(wanted.map((r) => r.key));
-  for (const [key, li] of rows) {
-    if (!keep.has(key)) {
-      const hadFocus = li.contains(doc.activeElement);
-      li.remove();
-      rows.delete(key);
-      if (hadFocus) ul.querySelector('button')?.focus();
-    }
-  }
-  wanted.forEach((r, i) => {
-    let li = rows.get(r.key);
-    if (!li) {
-      li = el(doc, 'li', 'dir-room');
-      li.dataset.key = r.key;
-      const btn = el(doc, 'button', 'dir-btn');
-      btn.type = 'button';
-      btn.append(el(doc, 'span', 'room-name'), el(doc, 'span', 'dir-count'));
-      li.appendChild(btn);
-    }
-    const btn = li.querySelector('button.dir-btn');
-    const cls = ['dir-room'];
-    if (r.joined) cls.push('joined');
-    if (r.current) cls.push('current');
-    if (li.className !== cls.join(' ')) li.className = cls.join(' ');
-    li.dataset.room = r.name;
-    btn.dataset.room = r.name;
-    setText(btn.querySelector('.room-name'), `#${r.name}`);
-    const n = r.users === null ? '' : formatCount(r.users);
-    setText(btn.querySelector('.dir-count'), n);
-    const where = r.current ? ', current room' : r.joined ? ', joined' : '';
-    const label = `#${r.name}${r.users === null ? '' : `, ${onlineLabel(r.users)}`}${where}`;
-    if (btn.getAttribute('aria-label') !== label) btn.setAttribute('aria-label', label);
-    btn.title = r.joined ? `Go to #${r.name}` : `Join #${r.name}`;
-    if (ul.children[i] !== li) ul.insertBefore(li, ul.children[i] ?? null);
-  });
+  syncKeyedRows(doc, ul, directoryList(state), (r) => directoryRow(doc, r), updateDirectoryRow);
+}
+
+function directoryRow(doc, r) {
+  const li = el(doc, 'li', 'dir-room');
+  li.dataset.key = r.key;
+  const btn = el(doc, 'button', 'dir-btn');
+  btn.type = 'button';
+  btn.append(el(doc, 'span', 'room-name'), el(doc, 'span', 'dir-count'));
+  li.appendChild(btn);
+  return li;
+}
+
+function updateDirectoryRow(li, r) {
+  const btn = li.querySelector('button.dir-btn');
+  const cls = ['dir-room'];
+  if (r.joined) cls.push('joined');
+  if (r.current) cls.push('current');
+  if (li.className !== cls.join(' ')) li.className = cls.join(' ');
+  li.dataset.room = r.name;
+  btn.dataset.room = r.name;
+  setText(btn.querySelector('.room-name'), `#${r.name}`);
+  const n = r.users === null ? '' : formatCount(r.users);
+  setText(btn.querySelector('.dir-count'), n);
+  const where = r.current ? ', current room' : r.joined ? ', joined' : '';
+  const label = `#${r.name}${r.users === null ? '' : `, ${onlineLabel(r.users)}`}${where}`;
+  if (btn.getAttribute('aria-label') !== label) btn.setAttribute('aria-label', label);
+  btn.title = r.joined ? `Go to #${r.name}` : `Join #${r.name}`;
 }
 
 /** One <li> for a state item. `prev` decides grouping. */

@@ -42,12 +42,7 @@ func context<T: AnyObject>(_ handle: UnsafeMutablePointer<uv_handle_t>?, as _: T
     return Unmanaged<T>.fromOpaque(data).takeUnretainedValue()
 }
 
-/// Frees a handle's memory in its close callback, the only safe moment (libuv handle.rst).
-func closeAndFree<Handle>(_ handle: UnsafeMutablePointer<Handle>) {
-    let base = handle.cast(to: uv_handle_t.self)
-    base.pointee.data = nil
-    if uv_is_closing(base) != 0 { return }
-    uv_close(base) { closed in
-        closed?.deallocate()
-    }
+/// The name libuv gives a handle's type ("tcp", "timer"…), for messages.
+func handleTypeName(_ handle: UnsafeMutablePointer<uv_handle_t>) -> String {
+    uv_handle_type_name(uv_handle_get_type(handle)).map { String(cString: $0) } ?? "handle"
 }

@@ -1,5 +1,7 @@
 import CLibUV
+import ConfabCodec
 import Glibc
+import Logging
 
 /// What a listener's connections speak from their first byte.
 public enum ListenerProtocol: Sendable {
@@ -9,7 +11,8 @@ public enum ListenerProtocol: Sendable {
     case lines(endpoint: Int, maxLineBytes: Int)
 }
 
-/// A listening TCP socket and what its connections speak.
+/// A listening TCP socket and what its connections speak. `reactor` is unretained: the
+/// reactor closes every listener before it goes.
 final class Listener {
     let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
     let kind: ListenerProtocol
@@ -33,15 +36,19 @@ extension Reactor {
                 try check(uv_ip4_addr(host, Int32(port), storage.cast(to: sockaddr_in.self)), "address \(host)")
             }
         }
+        guard mayOpenHandle("listen") else { throw LibuvError(operation: "listen on \(host):\(port)", code: Int32(UV_ECANCELED.rawValue)) }
         let listener = Listener(kind: kind, reactor: self)
-        uv_tcp_init(loop, listener.tcp)
+        opened(uv_tcp_init(loop, listener.tcp), "uv_tcp_init")
         setContext(listener.tcp.cast(to: uv_handle_t.self), listener)
         listeners.append(listener)
         try withUnsafePointer(to: &address) { storage in
             try check(uv_tcp_bind(listener.tcp, UnsafeRawPointer(storage).assumingMemoryBound(to: sockaddr.self), 0), "bind \(host):\(port)")
         }
         try check(uv_listen(listener.tcp.cast(to: uv_stream_t.self), backlog) { server, status in
-            guard let listener = context(server?.cast(to: uv_handle_t.self), as: Listener.self) else { return }
+            guard let listener = context(server?.cast(to: uv_handle_t.self), as: Listener.self) else {
+                assertionFailure("connection callback after the listener was closed")
+                return
+            }
             listener.reactor.accept(on: listener, status: status)
         }, "listen on \(host):\(port)")
         return try localAddress(of: listener.tcp)
@@ -49,9 +56,11 @@ extension Reactor {
 
     /// Stops accepting new connections on every listener; existing ones carry on.
     public func stopAccepting() {
-        for listener in listeners { closeAndFree(listener.tcp) }
-        // The handles' memory is freed in their close callbacks; the objects may go now.
+        // Each listener is closed once: it leaves the list as its close starts. The
+        // handles' memory is freed in their close callbacks; the objects may go now.
+        let closing = listeners
         listeners.removeAll()
+        for listener in closing { closeAndFree(listener.tcp) }
     }
 
     func accept(on listener: Listener, status: Int32) {
@@ -60,9 +69,7 @@ extension Reactor {
             return
         }
         stats.connectionsAccepted += 1
-        let connection = makeConnection()
-        uv_tcp_init(loop, connection.tcp)
-        setContext(connection.tcp.cast(to: uv_handle_t.self), connection)
+        let connection = makeConnection(isClient: false, input: .request(HTTPRequestParser(maxHeaderBytes: settings.maxHeaderBytes)))
         let result = uv_accept(listener.tcp.cast(to: uv_stream_t.self), connection.stream)
         guard result == 0 else {
             acceptFailed(result)
@@ -73,12 +80,13 @@ extension Reactor {
         connection.peer = peerAddress(of: connection.tcp)
         logger.debug("connection accepted", metadata: ["peer": "\(connection.peer)", "conn": "\(connection.id)"])
         if case .lines(let endpoint, let maxLineBytes) = listener.kind {
-            lineStates[connection.id] = LineState(maxLineBytes: maxLineBytes)
-            connection.parser = nil
-            connection.phase = .lines
-            connection.endpoint = endpoint
+            connection.input = .lines(LineState(maxLineBytes: maxLineBytes))
+            connection.enter(.lines, now: now)
+            connection.session = .server(endpoint: endpoint)
             sessionCount += 1
             delegate?.opened(connection.id, endpoint: endpoint)
+            // The delegate may have closed it at once.
+            guard connection.phase != .closed else { return }
         }
         startReading(connection)
     }
@@ -87,11 +95,17 @@ extension Reactor {
         uv_read_start(connection.stream, { handle, _, buffer in
             // Every connection reads into the loop's one slab: its bytes are consumed
             // before the callback returns, so nothing is allocated per read.
-            guard let connection = context(handle, as: Connection.self), let buffer else { return }
+            guard let connection = context(handle, as: Connection.self), let buffer else {
+                assertionFailure("read allocation for a closed connection")
+                return
+            }
             buffer.pointee = uv_buf_init(connection.reactor.readSlab.assumingMemoryBound(to: CChar.self),
                                          UInt32(connection.reactor.settings.readBufferBytes))
         }, { stream, nread, _ in
-            guard let connection = context(stream?.cast(to: uv_handle_t.self), as: Connection.self) else { return }
+            guard let connection = context(stream?.cast(to: uv_handle_t.self), as: Connection.self) else {
+                assertionFailure("read callback for a closed connection")
+                return
+            }
             connection.reactor.didRead(connection, count: nread)
         })
     }

@@ -37,20 +37,18 @@ public struct ServerAddress: Sendable {
 extension Reactor {
     /// Opens a WebSocket to `address` and starts the handshake for `path` (with its query).
     /// Events arrive on `clientDelegate`; the id is valid at once for `sendText`/`close`.
+    /// After `stop()` nothing is opened: the id names no connection and no event follows.
     public func connect(to address: ServerAddress, hostHeader: String, path: String,
                         headers: HTTPHeaders = [:], limits: WebSocketLimits) -> ConnectionID {
-        let connection = makeConnection()
-        connection.isClient = true
-        connection.peer = address.description
-        uv_tcp_init(loop, connection.tcp)
-        setContext(connection.tcp.cast(to: uv_handle_t.self), connection)
+        guard mayOpenHandle("connect") else { return Self.noConnection }
         var nonce = [UInt8](repeating: 0, count: 16)
         var random = SystemRandomNumberGenerator()
         for index in nonce.indices { nonce[index] = random.next() }
         let handshake = WebSocketClientHandshake(nonce: nonce)
-        clientHandshakes[connection.id] = PendingClient(
-            handshake: handshake, limits: limits,
-            request: handshake.request(host: hostHeader, path: path, extraHeaders: headers))
+        let pending = PendingClient(handshake: handshake, limits: limits,
+                                    request: handshake.request(host: hostHeader, path: path, extraHeaders: headers))
+        let connection = makeConnection(isClient: true, input: .response(pending))
+        connection.peer = address.description
 
         let request = UnsafeMutablePointer<uv_connect_t>.allocate(capacity: 1)
         request.pointee.data = Unmanaged.passUnretained(connection).toOpaque()
@@ -59,14 +57,22 @@ extension Reactor {
             uv_tcp_connect(request, connection.tcp, UnsafeRawPointer(pointer).assumingMemoryBound(to: sockaddr.self)) { request, status in
                 guard let request else { return }
                 defer { request.deallocate() }
-                guard let data = request.pointee.data else { return }
+                guard let data = request.pointee.data else {
+                    assertionFailure("connect callback without its connection")
+                    return
+                }
+                // The connection is still in the table: a pending connect is called back
+                // (ECANCELED) before its handle's close callback.
                 let connection = Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue()
+                connection.reactor.ledger.requestsCompleted += 1
                 connection.reactor.didConnect(connection, status: status)
             }
         }
         if result < 0 {
             request.deallocate()
             connectFailed(connection, code: result)
+        } else {
+            ledger.requestsStarted += 1
         }
         return connection.id
     }
@@ -91,46 +97,53 @@ extension Reactor {
     }
 
     private func didConnect(_ connection: Connection, status: Int32) {
+        // Closed before the connect finished (stop, abort): it was reported then.
         guard connection.phase != .closed else { return }
         guard status == 0 else {
             connectFailed(connection, code: status)
             return
         }
+        assert(connection.phase == .http, "didConnect: connection \(connection.id) in .\(connection.phase) before it was connected")
         connection.phaseStarted = now
         startReading(connection)
-        if let request = clientHandshakes[connection.id]?.request {
-            enqueue(OutboundFrame(request), on: connection)
+        // Send our request; the bytes are not needed once they are queued.
+        if case .response(var pending) = connection.takeInput() {
+            enqueue(OutboundFrame(pending.request), on: connection)
+            pending.request = []
+            connection.restoreInput(.response(pending))
+        } else {
+            assertionFailure("didConnect: client connection \(connection.id) has no handshake")
         }
     }
 
     private func connectFailed(_ connection: Connection, code: Int32) {
-        clientHandshakes[connection.id] = nil
         endSession(connection, cause: .transport("connect to \(connection.peer) failed: \(uvErrorDescription(code))"))
         closeHandle(of: connection)
     }
 
     /// Bytes from the server before the upgrade: its answer to our handshake.
     func readUpgradeResponse(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) {
-        guard var pending = clientHandshakes[connection.id] else { return }
+        guard case .response(var pending) = connection.takeInput() else {
+            assertionFailure("readUpgradeResponse: client connection \(connection.id) in .http has no handshake")
+            return
+        }
         let outcome = pending.handshake.feed(bytes)
         switch outcome {
         case .needMore:
-            clientHandshakes[connection.id] = pending
+            connection.restoreInput(.response(pending))
         case .refused(let status, let reason):
-            clientHandshakes[connection.id] = nil
             endSession(connection, cause: .transport("handshake refused (\(status)): \(reason)"))
             closeHandle(of: connection)
         case .accepted(let consumed):
-            clientHandshakes[connection.id] = nil
             var limits = pending.limits
             limits.requireMaskedFrames = false
-            connection.reader = WebSocketReader(limits: limits)
-            connection.phase = .webSocket
-            connection.endpoint = 0
-            connection.phaseStarted = now
+            connection.input = .frames(WebSocketReader(limits: limits))
+            connection.enter(.webSocket, now: now)
+            connection.session = .client
             sessionCount += 1
             clientDelegate?.clientOpened(connection.id)
-            if consumed < bytes.count {
+            // Frames right behind the 101, unless the delegate has closed the connection.
+            if consumed < bytes.count, connection.phase != .closed {
                 readFrames(connection, UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
             }
         }

@@ -1,5 +1,6 @@
 import CLibUV
 import ConfabCodec
+import Logging
 
 extension Reactor {
     /// Starts the close handshake from our side: close frame now, TCP once the peer answers
@@ -12,13 +13,14 @@ extension Reactor {
             sendClose(connection, code: code, reason: reason)
         case .lines:
             endSession(connection, cause: .local(code: code, reason: reason))
-            connection.phase = .closing
-            connection.phaseStarted = now
+            connection.input = .none
+            connection.enter(.closing, now: now)
             shutdownAfterFlush(connection)
         case .http:
+            endSession(connection, cause: .local(code: code, reason: reason))
             closeHandle(of: connection)
         case .closing, .closed:
-            break
+            break  // Already on its way out; the delegate has been told.
         }
     }
 
@@ -35,10 +37,11 @@ extension Reactor {
         }
     }
 
-    /// Closes the remaining handles so `run()` returns.
+    /// Closes every handle (connections at once, queued data or not) so `run()` returns;
+    /// from now on new timers never fire and nothing new is opened. Safe to call again.
     public func stop() {
-        guard !isStopping else { return }
-        isStopping = true
+        guard state == .open else { return }
+        state = .stopping
         stopAccepting()
         abortAll()
         for timer in timers { timer.cancel() }  // cancel() edits `timers`; the loop iterates a copy.
@@ -50,14 +53,14 @@ extension Reactor {
 
     func sendClose(_ connection: Connection, code: UInt16, reason: String) {
         enqueue(OutboundFrame(closeFrame(code: code, reason: reason, for: connection)), on: connection)
-        connection.phase = .closing
-        connection.phaseStarted = now
+        connection.enter(.closing, now: now)
     }
 
+    /// A last HTTP response: nothing more is read from this peer.
     func respondAndClose(_ connection: Connection, _ response: [UInt8]) {
         enqueue(OutboundFrame(response), on: connection)
-        connection.phase = .closing
-        connection.phaseStarted = now
+        connection.input = .none
+        connection.enter(.closing, now: now)
         shutdownAfterFlush(connection)
     }
 
@@ -74,48 +77,75 @@ extension Reactor {
     func shutdown(_ connection: Connection) {
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
         let result = uv_shutdown(request, connection.stream) { request, _ in
-            request?.deallocate()
+            guard let request else { return }
+            // Called back (ECANCELED if need be) before the handle's close callback.
+            Reactor.of(request.pointee.handle?.pointee.loop)?.ledger.requestsCompleted += 1
+            request.deallocate()
         }
         if result < 0 {
             request.deallocate()
             closeHandle(of: connection)
+        } else {
+            ledger.requestsStarted += 1
         }
     }
 
-    /// Tells the delegate once that the WebSocket session is over.
+    /// Tells the delegate once that the session is over. Server connections that never
+    /// opened a session are not reported; clients hear of every end, failed connects and
+    /// handshakes included.
     func endSession(_ connection: Connection, cause: CloseCause) {
-        guard !connection.reportedClosed else { return }
-        if connection.isClient {
-            // Clients hear of every end, failed connects and handshakes included.
-            connection.reportedClosed = true
-            if connection.endpoint >= 0 { sessionCount -= 1 }
-            clientHandshakes[connection.id] = nil
-            clientDelegate?.clientClosed(connection.id, cause: cause)
+        switch connection.session {
+        case .ended:
             return
+        case .pending:
+            guard connection.isClient else { return }
+            connection.session = .ended
+            clientDelegate?.clientClosed(connection.id, cause: cause)
+        case .client:
+            connection.session = .ended
+            sessionCount -= 1
+            clientDelegate?.clientClosed(connection.id, cause: cause)
+        case .server(let endpoint):
+            connection.session = .ended
+            sessionCount -= 1
+            logger.info("session closed", metadata: ["peer": "\(connection.peer)", "conn": "\(connection.id)", "cause": "\(cause)"])
+            delegate?.closed(connection.id, endpoint: endpoint, cause: cause)
         }
-        guard connection.endpoint >= 0 else { return }
-        connection.reportedClosed = true
-        sessionCount -= 1
-        logger.info("session closed", metadata: ["peer": "\(connection.peer)", "conn": "\(connection.id)", "cause": "\(cause)"])
-        delegate?.closed(connection.id, endpoint: connection.endpoint, cause: cause)
     }
 
-    /// Closes the TCP handle exactly once. The slot and the memory are released in the
-    /// close callback, after libuv has cancelled any write still pointing at our frames.
+    /// Closes the TCP handle; idempotent, and `uv_close` is called exactly once. Queued
+    /// frames and the decoder go now; the slot and the memory are released in the close
+    /// callback, after libuv has called back every write still pointing at our frames.
     func closeHandle(of connection: Connection) {
         guard connection.phase != .closed else { return }
-        connection.phase = .closed
+        connection.enter(.closed, now: now)
         connection.pending.removeAll()
         connection.pendingBytes = 0
-        connection.reader = nil
-        connection.parser = nil
-        lineStates[connection.id] = nil
-        uv_close(connection.tcp.cast(to: uv_handle_t.self)) { handle in
-            guard let connection = context(handle, as: Connection.self) else { return }
-            handle?.pointee.data = nil
-            connection.reactor.releaseSlot(of: connection)
-            connection.tcp.deallocate()
+        connection.shutdownWhenFlushed = false
+        connection.input = .none
+        let handle = connection.tcp.cast(to: uv_handle_t.self)
+        assert(uv_is_closing(handle) == 0, "closeHandle: connection \(connection.id)'s handle is already closing: closed twice")
+        ledger.closesRequested += 1
+        uv_close(handle) { handle in
+            guard let handle, let connection = context(handle, as: Connection.self) else {
+                assertionFailure("close callback for a TCP handle without its connection")
+                return
+            }
+            handle.pointee.data = nil
+            connection.reactor.handleClosed(connection)
         }
+    }
+
+    /// The close callback: libuv is done with the handle, so its memory and slot go.
+    private func handleClosed(_ connection: Connection) {
+        ledger.handlesClosed += 1
+        assert(connection.phase == .closed, "close callback for connection \(connection.id) in .\(connection.phase)")
+        // Each write request holds the connection unretained: one called back after this
+        // would touch freed memory. libuv calls them all (ECANCELED) before this callback.
+        precondition(connection.writesInFlight == 0,
+                     "close callback for connection \(connection.id) with \(connection.writesInFlight) writes not called back")
+        releaseSlot(of: connection)
+        connection.tcp.deallocate()
     }
 
     /// Once a second: time out slow handshakes, silent peers and unanswered closes; ping the quiet.
@@ -151,7 +181,7 @@ extension Reactor {
             case .closing:
                 if inPhase >= settings.closeTimeoutMs { closeHandle(of: connection) }
             case .lines, .closed:
-                break
+                break  // No timeouts for line sessions; closed ones wait for their callback.
             }
         }
         flushAll()

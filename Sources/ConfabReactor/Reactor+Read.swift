@@ -1,5 +1,6 @@
 import CLibUV
 import ConfabCodec
+import Logging
 
 extension Reactor {
     func didRead(_ connection: Connection, count: Int) {
@@ -18,18 +19,23 @@ extension Reactor {
         case .http: readHTTP(connection, bytes)
         case .webSocket, .closing: readFrames(connection, bytes)
         case .lines: readLines(connection, bytes)
-        case .closed: break
+        case .closed: assertionFailure("didRead: \(count) bytes for connection \(connection.id) in .closed; uv_close stops reading")
         }
     }
 
     /// Feeds request bytes to the parser; a complete head goes to the delegate for routing.
+    /// The parser is out of the connection meanwhile, and goes back only while the
+    /// connection is still reading requests.
     private func readHTTP(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) {
+        guard case .request(var parser) = connection.takeInput() else {
+            assertionFailure("readHTTP: connection \(connection.id) in .http has no request parser")
+            return
+        }
         var remaining = bytes
-        while connection.phase == .http, !remaining.isEmpty {
-            guard let result = connection.parser?.parse(remaining) else { return }
-            switch result {
+        reading: while !remaining.isEmpty {
+            switch parser.parse(remaining) {
             case .needMore:
-                return
+                break reading
             case .failure(let error):
                 logger.info("bad request", metadata: ["peer": "\(connection.peer)", "status": "\(error.status)", "reason": "\(error.reason)"])
                 let response = HTTPResponse(status: error.status, headers: ["Content-Type": "text/plain; charset=utf-8", "Connection": "close"],
@@ -46,9 +52,12 @@ extension Reactor {
                     closeHandle(of: connection)
                     return
                 }
-                connection.parser = HTTPRequestParser(maxHeaderBytes: settings.maxHeaderBytes)
-                guard let delegate else { return }
-                switch delegate.route(request, connection: connection.id, peer: connection.peer) {
+                parser = HTTPRequestParser(maxHeaderBytes: settings.maxHeaderBytes)
+                guard let delegate else { break reading }
+                let route = delegate.route(request, connection: connection.id, peer: connection.peer)
+                // Routing may have closed the connection; its answer then goes nowhere.
+                guard connection.phase == .http else { return }
+                switch route {
                 case .respond(let response, let keepAlive):
                     guard keepAlive && request.keepAlive && !request.hasBody else {
                         respondAndClose(connection, response)
@@ -58,25 +67,33 @@ extension Reactor {
                     connection.phaseStarted = now
                 case .upgrade(let accept, let endpoint, let limits):
                     enqueue(OutboundFrame(WebSocketHandshake.switchingProtocolsResponse(accept: accept)), on: connection)
-                    connection.parser = nil
-                    connection.reader = WebSocketReader(limits: limits)
-                    connection.phase = .webSocket
-                    connection.endpoint = endpoint
-                    connection.phaseStarted = now
+                    connection.input = .frames(WebSocketReader(limits: limits))
+                    connection.enter(.webSocket, now: now)
+                    connection.session = .server(endpoint: endpoint)
                     sessionCount += 1
                     delegate.opened(connection.id, endpoint: endpoint)
-                    // Frames the client sent right behind its request belong to the new phase.
-                    if !remaining.isEmpty { readFrames(connection, remaining) }
+                    // Frames the client sent right behind its request belong to the new
+                    // phase, unless the delegate has closed the connection.
+                    if !remaining.isEmpty, connection.phase != .closed { readFrames(connection, remaining) }
                     return
                 }
             }
         }
+        connection.restoreInput(.request(parser))
     }
 
+    /// Feeds frame bytes to the reader. The reader is out of the connection while it runs,
+    /// so the message callback (and the delegate behind it) cannot touch it, even by
+    /// closing the connection; it goes back unless the connection closed.
     func readFrames(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) {
-        // The callback may change `phase` (a close arrives, the delegate closes us) but
-        // never touches `reader`, which is being mutated in place.
-        guard let error = connection.reader?.feed(bytes, { message in self.handle(message, on: connection) }) else { return }
+        guard case .frames(var reader) = connection.takeInput() else {
+            // After a last HTTP response or a line session's close nothing more is read.
+            assert(connection.phase == .closing, "readFrames: connection \(connection.id) in .\(connection.phase) has no frame reader")
+            return
+        }
+        let error = reader.feed(bytes) { message in self.handle(message, on: connection) }
+        connection.restoreInput(.frames(reader))
+        guard let error else { return }
         switch connection.phase {
         case .webSocket:
             stats.protocolErrors[error.closeCode, default: 0] += 1
@@ -86,8 +103,10 @@ extension Reactor {
         case .closing:
             // Still breaking the protocol after our close: stop waiting for its answer.
             closeHandle(of: connection)
-        case .http, .lines, .closed:
-            break
+        case .closed:
+            break  // Closed by a callback during this read.
+        case .http, .lines:
+            assertionFailure("readFrames: frame error on connection \(connection.id) in .\(connection.phase)")
         }
     }
 
@@ -100,28 +119,34 @@ extension Reactor {
             deliver(bytes, binary: true, on: connection)
         case (.ping(let payload), .webSocket):
             enqueue(OutboundFrame(frame(.pong, payload, for: connection)), on: connection)
-        case (.pong, _):
+        case (.pong, .webSocket), (.pong, .closing):
             connection.pingOutstanding = false
         case (.close(let code, let reason), .webSocket):
             // The peer starts the close handshake: echo its code (RFC 6455 §5.5.1), then end TCP.
             endSession(connection, cause: .peerClosed(code: code, reason: reason))
             enqueue(OutboundFrame(closeFrame(code: code ?? CloseCode.normalClosure, reason: "", for: connection)), on: connection)
-            connection.phase = .closing
-            connection.phaseStarted = now
+            connection.enter(.closing, now: now)
             shutdownAfterFlush(connection)
         case (.close, .closing):
             // The answer to our close: the handshake is complete.
             shutdownAfterFlush(connection)
-        default:
+        case (.text, .closing), (.binary, .closing), (.ping, .closing):
             break  // Data after a close is ignored (RFC 6455 §5.5.1).
+        case (_, .closed):
+            break  // A callback earlier in this read closed the connection.
+        case (_, .http), (_, .lines):
+            assertionFailure("handle: a WebSocket message for connection \(connection.id) in .\(connection.phase)")
         }
     }
 
     private func deliver(_ bytes: [UInt8], binary: Bool, on connection: Connection) {
-        if connection.isClient {
+        switch connection.session {
+        case .server(let endpoint):
+            delegate?.received(bytes, binary: binary, connection: connection.id, endpoint: endpoint)
+        case .client:
             clientDelegate?.clientReceived(bytes, binary: binary, connection: connection.id)
-        } else {
-            delegate?.received(bytes, binary: binary, connection: connection.id, endpoint: connection.endpoint)
+        case .pending, .ended:
+            assertionFailure("deliver: message for connection \(connection.id) in .webSocket with session \(connection.session)")
         }
     }
 }

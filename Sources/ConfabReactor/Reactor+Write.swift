@@ -1,15 +1,35 @@
 import CLibUV
 import ConfabCodec
+import Logging
 
 /// One `uv_write` in flight: the request and the frames whose bytes it points at,
-/// kept alive until libuv calls back.
+/// kept alive until libuv calls back. The connection is unretained: libuv calls every
+/// write back before the handle's close callback releases it (checked there).
 private final class WriteRequest {
     let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
     var frames: [OutboundFrame] = []
     unowned(unsafe) let connection: Connection
+    #if DEBUG
+    /// libuv is done with the request: called back, or never accepted it.
+    var isFinished = false
+    #endif
 
     init(connection: Connection) { self.connection = connection }
-    deinit { request.deallocate() }
+
+    deinit {
+        #if DEBUG
+        assert(isFinished, "write request freed before its write callback: libuv would write freed frames")
+        #endif
+        request.deallocate()
+    }
+
+    /// Marks the request done with (debug builds check it before freeing the frames).
+    @inline(__always)
+    func finish() {
+        #if DEBUG
+        isFinished = true
+        #endif
+    }
 }
 
 extension Reactor {
@@ -36,8 +56,10 @@ extension Reactor {
             case .webSocket, .lines: break
             case .http, .closing, .closed: continue
             }
-            if connection.endpoint != lastEndpoint {
-                lastEndpoint = connection.endpoint
+            // Server sessions only: clients have no endpoint tag.
+            guard let endpoint = connection.endpoint else { continue }
+            if endpoint != lastEndpoint {
+                lastEndpoint = endpoint
                 if let hit = known.first(where: { $0.endpoint == lastEndpoint }) {
                     lastFrame = hit.frame
                 } else {
@@ -49,10 +71,10 @@ extension Reactor {
         }
     }
 
-    /// The endpoint tag of an open connection (nil for unknown or not yet upgraded ones).
+    /// The endpoint tag of an open session (nil for unknown connections, ones not yet
+    /// upgraded or whose session has ended, and client connections).
     public func endpoint(of id: ConnectionID) -> Int? {
-        guard let connection = connection(id), connection.endpoint >= 0 else { return nil }
-        return connection.endpoint
+        connection(id)?.endpoint
     }
 
     /// Open connections of one endpoint (shutdown notices).
@@ -65,6 +87,7 @@ extension Reactor {
     // MARK: Queue and flush
 
     func enqueue(_ frame: OutboundFrame, on connection: Connection) {
+        assert(connection.phase != .closed, "enqueue: frame for connection \(connection.id) in .closed")
         stats.framesOut += 1
         stats.bytesOut += frame.count
         connection.pending.append(frame)
@@ -123,7 +146,7 @@ extension Reactor {
             }
         }
         if written == connection.pendingBytes {
-            connection.pending.removeAll(keepingCapacity: connection.pending.count <= 16)
+            connection.pending.removeAll()
             connection.pendingBytes = 0
             return
         }
@@ -139,24 +162,40 @@ extension Reactor {
         var buffers = Array(bufferScratch[first...])
         buffers[0].base += skip
         buffers[0].len -= skip
-        connection.pending.removeAll(keepingCapacity: false)
+        connection.pending.removeAll()
         connection.pendingBytes = 0
         request.request.pointee.data = Unmanaged.passRetained(request).toOpaque()
         let result = uv_write(request.request, connection.stream, buffers, UInt32(buffers.count)) { request, status in
-            guard let data = request?.pointee.data else { return }
+            guard let data = request?.pointee.data else {
+                assertionFailure("write callback without its request")
+                return
+            }
+            // The frames are released here, after libuv's last look at their bytes.
             let write = Unmanaged<WriteRequest>.fromOpaque(data).takeRetainedValue()
+            write.finish()
             write.connection.reactor.didWrite(write.connection, status: status)
         }
         if result < 0 {
+            request.finish()  // Never accepted: libuv holds nothing of it.
             Unmanaged<WriteRequest>.fromOpaque(UnsafeRawPointer(request.request.pointee.data!)).release()
             failWrite(connection, code: result)
             return
         }
         connection.writesInFlight += 1
+        #if DEBUG
+        ledger.writesStarted += 1
+        #endif
     }
 
     private func didWrite(_ connection: Connection, status: Int32) {
+        assert(connection.writesInFlight > 0, "write callback for connection \(connection.id) in .\(connection.phase) with no write in flight")
         connection.writesInFlight -= 1
+        #if DEBUG
+        ledger.writesCompleted += 1
+        #endif
+        // Once closed, the callback only releases the frames: cancelled writes (and ones
+        // that completed just before the close) need nothing more.
+        guard connection.phase != .closed else { return }
         if status < 0 {
             if status != UV_ECANCELED.rawValue { failWrite(connection, code: status) }
             return
@@ -186,8 +225,8 @@ extension Reactor {
             closeHandle(of: connection)
             return
         }
-        connection.phase = .closing
-        connection.phaseStarted = now
+        if wasLines { connection.input = .none }
+        connection.enter(.closing, now: now)
         connection.pending.removeAll()
         connection.pendingBytes = 0
         if !wasLines {

@@ -1,9 +1,5 @@
 import ConfabCodec
 
-/// Identifies a connection for its whole life: a slot index in the low 32 bits and
-/// the slot's generation in the high 32, so a stale id never reaches a newer connection.
-public typealias ConnectionID = UInt64
-
 /// What the server wants done with a parsed HTTP request. Policy (paths, origins,
 /// admission) lives in the delegate; the reactor only carries the decision out.
 public enum Route {

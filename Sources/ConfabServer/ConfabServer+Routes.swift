@@ -74,8 +74,7 @@ extension ConfabServer {
             }
             pendingConnects[connection] = connect
         }
-        admission.opened(ip: ip)
-        peerIPs[connection] = ip
+        admission.opened(ip: ip)  // released in `closed`, from the reactor's record of the peer
         return .upgrade(accept: accept, endpoint: endpoint.rawValue, limits: wsLimits)
     }
 

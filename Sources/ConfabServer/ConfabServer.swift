@@ -26,8 +26,6 @@ public final class ConfabServer: ReactorDelegate {
     var isApplying = false
     var shuttingDown = false
     var admission: Admission
-    /// Peer IP of each open WebSocket, to release its per-IP slot when it closes.
-    var peerIPs: [ConnectionID: String] = [:]
     /// Line users still at the name prompt (the reactor knows who is a line user at all).
     var linesNaming: Set<ConnectionID> = []
     /// PixIDE connections before their first `join`, with the requests refused so far.
@@ -169,7 +167,10 @@ public final class ConfabServer: ReactorDelegate {
 
     public func closed(_ connection: ConnectionID, endpoint: Int, cause: CloseCause) {
         pendingConnects.removeValue(forKey: connection)
-        if let ip = peerIPs.removeValue(forKey: connection) { admission.closed(ip: ip) }
+        // Every upgraded session was counted against its address (line sessions are not upgraded).
+        if Endpoint(rawValue: endpoint) != .line, let peer = reactor.peer(of: connection) {
+            admission.closed(ip: Admission.ip(ofPeer: peer))
+        }
         logger.debug("connections changed", metadata: ["connections": "\(reactor.sessionCount)"])
         if Endpoint(rawValue: endpoint) == .line { return lineClosed(connection) }
         if Endpoint(rawValue: endpoint) == .pixide { return pixideClosed(connection) }

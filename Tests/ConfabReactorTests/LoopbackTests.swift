@@ -5,17 +5,23 @@ import Testing
 
 /// One reactor plays both sides over real loopback TCP: an echo server (ReactorDelegate)
 /// and a client (ClientDelegate). Each test runs the loop until the scenario calls
-/// `finish()`, or a deadline timer stops it and the test fails.
+/// `finish()`, or a deadline timer stops it and the test fails. After every run the loop
+/// must be closed and every libuv request called back.
 final class Loopback: ReactorDelegate, ClientDelegate {
     let reactor: Reactor
     var port = 0
     var events: [String] = []
+    var serverReceived: [String] = []
     var serverClosed: [CloseCause] = []
     var clientClosed: [CloseCause] = []
     var timedOut = false
     var onClientOpen: (ConnectionID) -> Void = { _ in }
     var onClientMessage: (ConnectionID, [UInt8]) -> Void = { _, _ in }
     var onClientClosed: (ConnectionID) -> Void = { _ in }
+    /// Replaces the echo when set.
+    var onServerMessage: ((ConnectionID, [UInt8]) -> Void)?
+    /// Called before the route is decided.
+    var onRoute: (ConnectionID) -> Void = { _ in }
 
     init(settings: ReactorSettings = ReactorSettings()) throws {
         var logger = Logger(label: "test")
@@ -26,13 +32,13 @@ final class Loopback: ReactorDelegate, ClientDelegate {
         port = try reactor.listen(host: "127.0.0.1", port: 0).port
     }
 
-    func connect(path: String = "/ws") throws -> ConnectionID {
+    func connect(path: String = "/ws", limits: WebSocketLimits = WebSocketLimits()) throws -> ConnectionID {
         reactor.connect(to: try ServerAddress(host: "127.0.0.1", port: port), hostHeader: "127.0.0.1:\(port)", path: path,
-                        limits: WebSocketLimits())
+                        limits: limits)
     }
 
-    /// Runs the loop until `finish()` or the deadline.
-    func run(deadlineMs: UInt64 = 5000) {
+    /// Runs the loop until `finish()` or the deadline, then checks it closed cleanly.
+    func run(deadlineMs: UInt64 = 5000, sourceLocation: SourceLocation = #_sourceLocation) {
         let start = reactor.now
         reactor.every(milliseconds: 50) { [unowned self] in
             if reactor.now - start > deadlineMs {
@@ -41,12 +47,21 @@ final class Loopback: ReactorDelegate, ClientDelegate {
             }
         }
         reactor.run()
+        expectClosedCleanly(reactor, sourceLocation: sourceLocation)
     }
 
     func finish() { reactor.stop() }
 
+    /// The server-side end of a connection (the only connection that is not a client).
+    func serverSide() -> ConnectionID? {
+        var found: ConnectionID?
+        reactor.forEachConnection { if !$0.isClient && $0.phase != .closed { found = $0.id } }
+        return found
+    }
+
     // Server: echo text and binary; refuse paths other than /ws.
     func route(_ request: HTTPRequest, connection: ConnectionID, peer: String) -> Route {
+        onRoute(connection)
         guard request.path == "/ws" else {
             return .respond(HTTPResponse(status: 404, text: "no").encode(), keepAlive: false)
         }
@@ -59,6 +74,8 @@ final class Loopback: ReactorDelegate, ClientDelegate {
     func opened(_ connection: ConnectionID, endpoint: Int) { events.append("server open \(endpoint)") }
 
     func received(_ message: [UInt8], binary: Bool, connection: ConnectionID, endpoint: Int) {
+        serverReceived.append(String(decoding: message, as: UTF8.self))
+        if let onServerMessage { return onServerMessage(connection, message) }
         reactor.send(OutboundFrame(FrameEncoder.encode(opcode: binary ? .binary : .text, payload: message)), to: connection)
     }
 
@@ -77,6 +94,25 @@ final class Loopback: ReactorDelegate, ClientDelegate {
         clientClosed.append(cause)
         onClientClosed(connection)
     }
+}
+
+/// What must hold once `run()` has returned: the loop closed (uv_loop_close said 0), every
+/// handle closed once and called back, every write, connect and shutdown called back,
+/// no connection or session left, and the delegates released.
+func expectClosedCleanly(_ reactor: Reactor, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(reactor.state == .closed, sourceLocation: sourceLocation)
+    #expect(reactor.loopCloseStatus == 0, sourceLocation: sourceLocation)
+    #expect(reactor.ledger.isBalanced, "\(reactor.ledger)", sourceLocation: sourceLocation)
+    #expect(reactor.ledger.handlesOpened > 0, sourceLocation: sourceLocation)
+    #expect(reactor.connectionCount == 0, sourceLocation: sourceLocation)
+    #expect(reactor.sessionCount == 0, sourceLocation: sourceLocation)
+    #expect(reactor.delegate == nil && reactor.clientDelegate == nil, sourceLocation: sourceLocation)
+}
+
+func quietReactor(_ settings: ReactorSettings = ReactorSettings()) throws -> Reactor {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    return try Reactor(settings: settings, logger: logger)
 }
 
 @Suite struct LoopbackTests {

@@ -26,8 +26,8 @@ public final class ChatClient: ClientDelegate {
     var serverName = "Confab"
     static let scrollbackLines = 1000
     var exiting = false
-    var reconnectTimer: ConfabReactor.Timer?
-    var drainTimer: ConfabReactor.Timer?
+    var reconnectTimer: LoopTimer?
+    var drainTimer: LoopTimer?
 
     /// How long exit waits for the close handshake before cutting the connection.
     static let exitLingerMs: UInt64 = 2000
@@ -197,7 +197,7 @@ public final class ChatClient: ClientDelegate {
         }
     }
 
-    func once(after ms: UInt64, keepsLoopAlive: Bool, _ body: @escaping () -> Void) -> ConfabReactor.Timer {
+    func once(after ms: UInt64, keepsLoopAlive: Bool, _ body: @escaping () -> Void) -> LoopTimer {
         reactor.after(milliseconds: ms, keepsLoopAlive: keepsLoopAlive, body)
     }
 }
