@@ -115,8 +115,9 @@ final class ServerHarness: ClientDelegate {
     }
 
     /// Runs the loop through every step, or until `deadlineMs` of loop time have passed;
-    /// then throws, so a test never reads what did not arrive.
-    func run(deadlineMs: UInt64 = 10_000) throws {
+    /// then throws, so a test never reads what did not arrive. Either way the server's loop
+    /// must have closed cleanly: every handle closed, every libuv request called back.
+    func run(deadlineMs: UInt64 = 10_000, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let reactor = self.reactor
         var done = false
         reactor.every(milliseconds: 1) { [unowned self] in
@@ -140,6 +141,9 @@ final class ServerHarness: ClientDelegate {
         server.run()
         for raw in raws { raw.close() }
         steps.removeAll()  // Their closures hold this harness.
+        #expect(reactor.state == .closed && reactor.loopCloseStatus == 0, sourceLocation: sourceLocation)
+        #expect(reactor.ledger.isBalanced, "\(reactor.ledger)", sourceLocation: sourceLocation)
+        #expect(reactor.connectionCount == 0 && reactor.sessionCount == 0, sourceLocation: sourceLocation)
         if let step = timedOutWaitingFor { throw TimedOut(step: step) }
     }
 }
