@@ -86,4 +86,29 @@ import Testing
         try h.run()
         #expect(ws.responses().first?.status == 101)
     }
+
+    /// A line session ending gives back no WebSocket's slot.
+    @Test func lineHangUpReleasesNoSlot() throws {
+        let h = try ServerHarness {
+            $0.server.maxConnectionsPerIP = 1
+            $0.line.enabled = true
+        }
+        let ws = h.raw()
+        let liner = h.lineUser()
+        let second = h.raw()
+        var openAfterHangUp: [String: Int] = [:]
+        h.step("upgrade") { ws.upgrade("/ws?name=Ann") }
+        h.step("101 and the line prompt", until: { ws.responses().count == 1 && liner.lines.count == 1 }) { liner.say("Liner") }
+        h.step("the line user named", until: { liner.lines.count == 3 }) { liner.close() }
+        // The server's end of the line session is gone: Ann's is the only session left.
+        h.step("the line session ended", until: { h.reactor.sessionCount == 1 }) {
+            openAfterHangUp = h.server.admission.openByIP
+            second.upgrade("/ws?name=Ben")
+        }
+        h.wait("the second upgrade answered", until: { second.responses().count == 1 })
+        try h.run()
+        #expect(ws.responses().first?.status == 101)
+        #expect(openAfterHangUp == ["127.0.0.1": 1])
+        #expect(second.responses().first?.status == 503)
+    }
 }
