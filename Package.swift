@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Each file imports what it uses (members included), Foundation and Logging alike.
+let explicitImports: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
 let package = Package(
     name: "confab",
     platforms: [.macOS(.v14)],
@@ -26,29 +29,28 @@ let package = Package(
         .target(name: "ConfabCodec"),
         // Pure: the wire protocol. Typed requests and server messages, and the dialects that
         // turn bytes into the former and the latter into bytes (protocol v1 JSON, lines, PixIDE).
-        .target(name: "ConfabProtocol", dependencies: ["ConfabCodec"]),
+        .target(name: "ConfabProtocol", dependencies: ["ConfabCodec"], swiftSettings: explicitImports),
         // Pure: the room state machine, on typed requests and messages. No sockets, clocks or randomness.
-        .target(name: "ConfabChat", dependencies: ["ConfabProtocol"]),
+        .target(name: "ConfabChat", dependencies: ["ConfabProtocol"], swiftSettings: explicitImports),
         // Pure: configuration value, YAML/env/flag layering and validation.
         .target(name: "ConfabConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The only code that calls libuv: loop, TCP, upgrade, WebSocket I/O, timers, signals.
-        // Each file imports what it uses (members included), Foundation and Logging alike.
         .target(name: "ConfabReactor", dependencies: [
             "CLibUV", "ConfabCodec",
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
+        ], swiftSettings: explicitImports),
         // Wiring: config -> reactor -> room state machine; static files; health.
         .target(name: "ConfabServer", dependencies: [
             "ConfabReactor", "ConfabCodec", "ConfabProtocol", "ConfabChat", "ConfabConfig",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
-        ]),
+        ], swiftSettings: explicitImports),
         // Confab's own clients on the same reactor and codec: `confab chat` and `confab load`.
         .target(name: "ConfabClient", dependencies: [
             "ConfabReactor", "ConfabCodec", "ConfabProtocol",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
-        ]),
+        ]),  // Not explicitImports: Glibc's termios resolves to CLibUV's copy, which only the reactor may import.
         .executableTarget(name: "confab", dependencies: [
             "ConfabServer", "ConfabConfig", "ConfabClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

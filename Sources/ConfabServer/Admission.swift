@@ -1,5 +1,6 @@
 import ConfabCodec
 import ConfabConfig
+import Foundation
 
 /// Who may open a WebSocket: origin policy and connection limits, decided before the 101.
 struct Admission {

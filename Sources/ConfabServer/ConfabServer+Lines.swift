@@ -1,7 +1,9 @@
 import ConfabChat
 import ConfabCodec
+import ConfabConfig
 import ConfabProtocol
 import ConfabReactor
+import Logging
 
 /// The line chat: `nc`/`telnet` users in the same rooms as WebSocket users. The bridge asks
 /// for a name, then hands each line to the state machine as a typed request (`LineDialect`);

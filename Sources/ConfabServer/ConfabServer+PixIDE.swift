@@ -1,7 +1,9 @@
 import ConfabChat
 import ConfabCodec
+import ConfabConfig
 import ConfabProtocol
 import ConfabReactor
+import Logging
 
 /// PixIDE clients (`compat.pixidePath`) in the same rooms as everyone else. As the line chat
 /// holds its session until the name line, the bridge holds it until the first `join`, whose

@@ -1,6 +1,8 @@
 import ConfabChat
 import ConfabCodec
+import ConfabConfig
 import ConfabReactor
+import Logging
 
 extension ConfabServer {
     /// The page may run only its own scripts and styles and talk only to this server.

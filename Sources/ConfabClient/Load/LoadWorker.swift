@@ -2,6 +2,7 @@ import ConfabProtocol
 import ConfabCodec
 import ConfabReactor
 import Foundation
+import Histogram
 
 /// One thread's share of the clients, on its own reactor. Created and run on that thread.
 public final class LoadWorker: ClientDelegate {

@@ -7,8 +7,8 @@ public enum FrameEncoder {
         return masked ? base + 4 : base
     }
 
-    /// Just the header of an unmasked frame: for writing a header and a shared
-    /// payload as two buffers of one write.
+    /// Just the header of an unmasked frame: the reactor copies it and the shared payload
+    /// into one buffer per broadcast (`OutboundFrame`), encoded once for every recipient.
     public static func header(opcode: WebSocketOpcode, payloadLength: Int, fin: Bool = true) -> [UInt8] {
         withUnsafeTemporaryAllocation(byteCount: 14, alignment: 1) { header in
             guard let base = header.baseAddress else { return [] }
