@@ -31,7 +31,7 @@ let package = Package(
         // turn bytes into the former and the latter into bytes (protocol v1 JSON, lines, PixIDE).
         .target(name: "ConfabProtocol", dependencies: ["ConfabCodec"], swiftSettings: explicitImports),
         // Pure: the room state machine, on typed requests and messages. No sockets, clocks or randomness.
-        .target(name: "ConfabChat", dependencies: ["ConfabProtocol"], swiftSettings: explicitImports),
+        .target(name: "ConfabChat", dependencies: ["ConfabCodec", "ConfabProtocol"], swiftSettings: explicitImports),
         // Pure: configuration value, YAML/env/flag layering and validation.
         .target(name: "ConfabConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The only code that calls libuv: loop, TCP, upgrade, WebSocket I/O, timers, signals.
@@ -60,7 +60,7 @@ let package = Package(
         .executableTarget(name: "ConfabBench", dependencies: ["ConfabCodec", "ConfabProtocol", "ConfabChat"]),
         .testTarget(name: "ConfabCodecTests", dependencies: ["ConfabCodec"]),
         .testTarget(name: "ConfabProtocolTests", dependencies: ["ConfabProtocol"]),
-        .testTarget(name: "ConfabChatTests", dependencies: ["ConfabChat", "ConfabProtocol"]),
+        .testTarget(name: "ConfabChatTests", dependencies: ["ConfabChat", "ConfabCodec", "ConfabProtocol"]),
         .testTarget(name: "ConfabConfigTests", dependencies: ["ConfabConfig"]),
         .testTarget(name: "ConfabClientTests", dependencies: ["ConfabClient", "ConfabProtocol"]),
         .testTarget(name: "ConfabReactorTests", dependencies: [

@@ -1,3 +1,4 @@
+import ConfabCodec
 import ConfabChat
 import ConfabProtocol
 

@@ -1,3 +1,4 @@
+import ConfabCodec
 /// Consistency checks for tests (property-based tests call this after every step).
 extension ChatCore {
     /// Every broken invariant, described; empty when the state is consistent.

@@ -1,3 +1,4 @@
+import ConfabCodec
 import ConfabProtocol
 
 /// Connect, resume, disconnect and the grace-period clock.

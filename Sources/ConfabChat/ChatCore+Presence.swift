@@ -1,3 +1,4 @@
+import ConfabCodec
 import ConfabProtocol
 
 /// Presence at a cost per join, leave or rename that does not grow with the room.

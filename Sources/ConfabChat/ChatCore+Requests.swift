@@ -1,3 +1,4 @@
+import ConfabCodec
 import ConfabProtocol
 
 /// Client requests: decode, rate-limit, then one handler per request.

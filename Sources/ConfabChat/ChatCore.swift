@@ -1,3 +1,4 @@
+import ConfabCodec
 import ConfabProtocol
 
 /// The state and logic behind `ChatMachine`. Not generic on purpose: a generic type used from

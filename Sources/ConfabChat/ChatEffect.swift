@@ -1,3 +1,4 @@
+import ConfabCodec
 import ConfabProtocol
 
 public enum ChatLogLevel: Int, Sendable, Comparable, CaseIterable {

@@ -1,7 +1,5 @@
+import ConfabCodec
 import ConfabProtocol
-
-/// Identifies one transport connection; assigned by the reactor, never reused while open.
-public typealias ConnectionID = UInt64
 
 /// What the client asked for when it connected: in the upgrade request's query
 /// (`/ws?name=…&resume=…`), or in the first request of a dialect that names the user then.

@@ -1,3 +1,4 @@
+import ConfabCodec
 import ConfabProtocol
 
 /// The whole chat brain: rooms, names, history, presence, rate limits and session resume.

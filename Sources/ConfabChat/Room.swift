@@ -1,3 +1,4 @@
+import ConfabCodec
 import ConfabProtocol
 
 typealias RoomID = UInt64

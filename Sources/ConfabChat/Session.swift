@@ -1,3 +1,4 @@
+import ConfabCodec
 import ConfabProtocol
 
 /// One user's session. It outlives its connection during the resume grace period.

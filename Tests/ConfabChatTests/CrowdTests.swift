@@ -1,3 +1,4 @@
+import ConfabCodec
 import ConfabProtocol
 import Testing
 @testable import ConfabChat

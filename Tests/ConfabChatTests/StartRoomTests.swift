@@ -1,3 +1,4 @@
+import ConfabCodec
 import Foundation
 import Testing
 @testable import ConfabChat
