@@ -16,6 +16,7 @@
 // `.flush`, keeps its invariants, leaves no small-room presence pending after
 // a flush, and only ever sends JSON objects with a string `type`.
 
+import ConfabCodec
 @testable import ConfabChat
 import ConfabProtocol
 
