@@ -5,6 +5,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CONFAB="${CONFAB_BINARY:-$ROOT/.build/release/confab}"
+# The server reads every CONFAB_* variable as configuration and refuses unknown ones.
+unset CONFAB_BINARY
 if [[ ! -x "$CONFAB" ]]; then
     echo "no binary at $CONFAB: run 'swift build -c release' or set CONFAB_BINARY" >&2
     exit 69
