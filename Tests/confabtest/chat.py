@@ -21,7 +21,25 @@ if TYPE_CHECKING:
     from confabtest.server import ConfabServer
 
 
-class ChatClient:
+class Welcomed:
+    """Who a connection is, from its `welcome` (set as `self.welcome`)."""
+
+    welcome: dict
+
+    @property
+    def id(self) -> str:
+        return self.welcome["user"]["id"]
+
+    @property
+    def name(self) -> str:
+        return self.welcome["user"]["name"]
+
+    @property
+    def user(self) -> dict:
+        return {"id": self.id, "name": self.name}
+
+
+class ChatClient(Welcomed):
     """A protocol-v1 chat client; messages read ahead are kept in `pending`."""
 
     def __init__(self, ws, server: ConfabServer):
@@ -64,14 +82,6 @@ class ChatClient:
             else:
                 self.pending.append(msg)
         raise AssertionError(f"no history after welcome: {self.intro}")
-
-    @property
-    def id(self) -> str:
-        return self.welcome["user"]["id"]
-
-    @property
-    def name(self) -> str:
-        return self.welcome["user"]["name"]
 
     @property
     def token(self) -> str:

@@ -17,6 +17,7 @@ import time
 import urllib.parse
 from typing import TYPE_CHECKING, Callable
 
+from confabtest.chat import Welcomed
 from confabtest.waiting import DEFAULT_TIMEOUT
 from confabtest.websocket import OP_CLOSE, OP_TEXT, RawWebSocket, ws_close_payload, ws_frame
 
@@ -41,7 +42,7 @@ def text_frame(obj: dict) -> bytes:
     return ws_frame(OP_TEXT, json.dumps(obj, ensure_ascii=False).encode())
 
 
-class ChatMember(RawWebSocket):
+class ChatMember(RawWebSocket, Welcomed):
     """A chat member without a reader thread; see the module docstring."""
 
     def __init__(self, server: ConfabServer, name: str | None = None, query: str = "",
@@ -53,18 +54,6 @@ class ChatMember(RawWebSocket):
         self.welcome = self.intro[0]
         assert self.welcome.get("type") == "welcome", self.intro
         self.users = next(m for m in self.intro if m.get("type") == "users")
-
-    @property
-    def id(self) -> str:
-        return self.welcome["user"]["id"]
-
-    @property
-    def name(self) -> str:
-        return self.welcome["user"]["name"]
-
-    @property
-    def user(self) -> dict:
-        return {"id": self.id, "name": self.name}
 
     def request(self, obj: dict) -> None:
         self.send(text_frame(obj))
