@@ -34,6 +34,8 @@ public struct ChatConfig: Sendable, Equatable {
     public var minimumLogLevel: ChatLogLevel
     /// Shown by clients (the `server` field of `welcome`).
     public var serverName: String
+    /// nil: one process, all state here. Set: one node of a cluster (docs/CLUSTER.md).
+    public var cluster: ClusterSettings?
 
     public init(
         historySize: Int = 50,
@@ -51,7 +53,8 @@ public struct ChatConfig: Sendable, Equatable {
         presenceFullListMax: Int = 200,
         presenceIntervalMs: Int = 1000,
         minimumLogLevel: ChatLogLevel = .info,
-        serverName: String = "Confab"
+        serverName: String = "Confab",
+        cluster: ClusterSettings? = nil
     ) {
         self.historySize = historySize
         self.maxMessageBytes = maxMessageBytes
@@ -69,6 +72,7 @@ public struct ChatConfig: Sendable, Equatable {
         self.presenceIntervalMs = presenceIntervalMs
         self.minimumLogLevel = minimumLogLevel
         self.serverName = serverName
+        self.cluster = cluster
     }
 
     /// A large room turns small again only below this (hysteresis: three quarters of

@@ -9,13 +9,20 @@ extension ChatCore {
             if session.singleRoom && session.rooms.count > 1 { problems.append("single-room session \(key) in \(session.rooms.count) rooms") }
             if !session.rooms.contains(session.current) { problems.append("session \(key) current room not joined") }
             if Set(session.rooms).count != session.rooms.count { problems.append("session \(key) joined a room twice") }
-            if nameOwners[session.nameKey] != key { problems.append("name \(session.name) not owned by \(key)") }
-            if tokenOwners[session.token] != key { problems.append("token of \(key) not registered") }
-            if let connection = session.connection {
-                if connections[connection] != key { problems.append("connection \(connection) not mapped to \(key)") }
-                if graceDeadlines[key] != nil { problems.append("connected session \(key) has a grace deadline") }
-            } else if graceDeadlines[key] == nil {
-                problems.append("detached session \(key) has no grace deadline")
+            if session.isRemote {
+                // Another node's user: listed, but connected, resumed and timed out over there.
+                if cluster?.remoteUsers[session.userID] != key { problems.append("remote \(key) not indexed") }
+                if session.connection != nil || graceDeadlines[key] != nil { problems.append("remote \(key) has local state") }
+                if nameOwners[session.nameKey] == nil { problems.append("remote name \(session.name) not listed") }
+            } else {
+                if nameOwners[session.nameKey] != key { problems.append("name \(session.name) not owned by \(key)") }
+                if tokenOwners[session.token] != key { problems.append("token of \(key) not registered") }
+                if let connection = session.connection {
+                    if connections[connection] != key { problems.append("connection \(connection) not mapped to \(key)") }
+                    if graceDeadlines[key] != nil { problems.append("connected session \(key) has a grace deadline") }
+                } else if graceDeadlines[key] == nil {
+                    problems.append("detached session \(key) has no grace deadline")
+                }
             }
             for roomID in session.rooms {
                 guard let room = rooms[roomID] else {
@@ -28,8 +35,10 @@ extension ChatCore {
                 }
             }
         }
-        if nameOwners.count != sessions.count { problems.append("\(nameOwners.count) names for \(sessions.count) sessions") }
-        if tokenOwners.count != sessions.count { problems.append("\(tokenOwners.count) tokens for \(sessions.count) sessions") }
+        let remote = cluster?.remoteUsers.count ?? 0
+        for (name, key) in nameOwners where sessions[key]?.nameKey != name { problems.append("name \(name) owned by \(key) who has another") }
+        if remote == 0 && nameOwners.count != sessions.count { problems.append("\(nameOwners.count) names for \(sessions.count) sessions") }
+        if tokenOwners.count != sessions.count - remote { problems.append("\(tokenOwners.count) tokens for \(sessions.count - remote) sessions") }
         if Set(sessions.values.map(\.userID)).count != sessions.count { problems.append("two sessions share a user id") }
         for (connection, key) in connections where sessions[key]?.connection != connection {
             problems.append("connection \(connection) maps to a session not bound to it")

@@ -62,6 +62,7 @@ extension ChatCore {
         if let roomError { sendError(roomError, to: connection, re: nil, &effects) }
         // First, so the newcomer's list is in the room's new mode when it tips the room over.
         presenceChanged(start, PresenceChange(.join, session.user), by: key)
+        if let room = rooms[start] { announce({ .joined(node: $0, user: session.user, room: room.name) }, &effects) }
         sendRoomState(start, to: connection, re: nil, &effects)
         log(.info, "connection \(connection): session \(session.userID) started as \(name)"
             + (start != homeRoom ? " in \(rooms[start]?.name ?? "?")" : "")

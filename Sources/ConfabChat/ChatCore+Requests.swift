@@ -82,15 +82,29 @@ extension ChatCore {
             return sendError(ChatError(.messageTooLong, "a message is at most \(config.maxMessageBytes) bytes of UTF-8"),
                              to: connection, re: re, &effects)
         }
+        log(.debug, "connection \(connection): message in \(rooms[roomID]?.name ?? "?") from \(session.name)", &effects)
+        if postsThroughCluster, let cluster, let room = rooms[roomID] {
+            // Redis numbers it; it comes back on the bus to every node, this one included.
+            let payload = ClusterWire.messageAwaitingSeq(node: cluster.node, room: room.name, timestamp: now, from: session.user,
+                                                         text: text, action: action, origin: connection, re: re)
+            return effects.append(.cluster(.post(ClusterPost(
+                roomKey: room.key, payload: payload, seqFloor: room.nextSeq, room: room.name, from: session.user, text: text, action: action,
+                timestamp: now, origin: connection, re: re))))
+        }
+        postHere(roomID, from: session.user, text: text, action: action, origin: connection, re: re, now: now, &effects)
+    }
+
+    /// Numbers, stores and delivers a message on this node (one process, or a node apart from Redis).
+    mutating func postHere(_ roomID: RoomID, from user: ChatUser, text: String, action: Bool, origin: ConnectionID,
+                           re: RequestID?, now: Int64, _ effects: inout [ChatEffect]) {
         // Presence waiting for the turn's end goes first: a joiner's first words must not
         // reach the room before their arrival does (or a renamed user's before the rename).
         if rooms[roomID]?.pendingChanges.isEmpty == false { flushRoom(roomID, now: now, &effects) }
-        guard let posted = rooms[roomID]?.post(now: now, from: session.user, text: text, action: action) else { return }
+        guard let posted = rooms[roomID]?.post(now: now, from: user, text: text, action: action) else { return }
         effects.append(.broadcast(recipients: posted.recipients, except: nil, OutboundMessage(.message(posted.message))))
-        if let re {
-            send(.ack(re: re, room: posted.message.room, seq: posted.message.seq), to: connection, &effects)
+        if let re, connections[origin] != nil {
+            send(.ack(re: re, room: posted.message.room, seq: posted.message.seq), to: origin, &effects)
         }
-        log(.debug, "connection \(connection): message in \(rooms[roomID]?.name ?? "?") from \(session.name)", &effects)
     }
 
     private mutating func rename(to raw: String, key: SessionKey, connection: ConnectionID, re: RequestID?,
@@ -111,6 +125,7 @@ extension ChatCore {
         send(.renamed(user: user, oldName: oldName, re: re), to: connection, &effects)
         guard name != oldName else { return }
         for roomID in session.rooms { presenceChanged(roomID, PresenceChange(.rename, user, oldName: oldName), by: key) }
+        announce({ .renamed(node: $0, userID: user.id, name: name) }, &effects)
         log(.info, "connection \(connection): \(oldName) is now \(name)", &effects)
     }
 
@@ -139,6 +154,7 @@ extension ChatCore {
         sessions[key]?.current = roomID
         guard let room = rooms[roomID] else { return }
         presenceChanged(roomID, PresenceChange(.join, session.user), by: key)
+        announce({ .joined(node: $0, user: session.user, room: room.name) }, &effects)
         send(.joined(room: room.name, re: re), to: connection, &effects)
         sendRoomState(roomID, to: connection, re: nil, &effects)
         guard session.singleRoom else { return }
@@ -147,6 +163,7 @@ extension ChatCore {
         for previous in session.rooms {
             let previousName = rooms[previous]?.name ?? ""
             removeFromRoom(key, connection: connection, roomID: previous, user: session.user, &effects)
+            announce({ .left(node: $0, userID: session.userID, room: previousName) }, &effects)
             send(.left(room: previousName, current: room.name, re: nil), to: connection, &effects)
         }
     }
@@ -163,13 +180,18 @@ extension ChatCore {
         if rooms.count >= config.maxRooms {
             return .failure(ChatError(.roomLimit, "the server has reached its limit of \(config.maxRooms) rooms"))
         }
+        return .success(addRoom(name, &effects))
+    }
+
+    /// A new room (not configured, so it goes when its last member leaves).
+    mutating func addRoom(_ name: String, _ effects: inout [ChatEffect]) -> RoomID {
         let roomID = nextRoomID
         nextRoomID += 1
         let room = Room(id: roomID, name: name, permanent: false, historySize: config.historySize)
         rooms[roomID] = room
         roomByKey[room.key] = roomID
         log(.debug, "room \(name) created", &effects)
-        return .success(roomID)
+        return roomID
     }
 
     private var roomsPerUserLimit: ChatError {
@@ -194,6 +216,7 @@ extension ChatCore {
         sessions[key]?.current = current
         let roomName = rooms[roomID]?.name ?? ""
         removeFromRoom(key, connection: connection, roomID: roomID, user: session.user, &effects)
+        announce({ .left(node: $0, userID: session.userID, room: roomName) }, &effects)
         send(.left(room: roomName, current: rooms[current]?.name ?? "", re: re), to: connection, &effects)
     }
 

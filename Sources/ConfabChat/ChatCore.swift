@@ -30,6 +30,8 @@ struct ChatCore {
     /// Numbers user ids (through `userIDs`), never reused, unlike session keys.
     var nextUserNumber: UInt64 = 1
     var nextRoomID: RoomID = 1
+    /// Cluster mode: this node's view of the others; nil for one process.
+    var cluster: ClusterView?
 
     init(config: ChatConfig, random: any RandomNumberGenerator) {
         // Clamp instead of trapping; ConfabConfig reports out-of-range values to the operator.
@@ -56,6 +58,7 @@ struct ChatCore {
         self.random = generator
         self.reservedKeys = Set(config.reservedNames.map(Names.key))
         self.homeRoom = 1
+        self.cluster = config.cluster.map { ClusterView(node: $0.nodeID) }
         for name in names {
             let room = Room(id: nextRoomID, name: name, permanent: true, historySize: config.historySize)
             rooms[room.id] = room
@@ -78,6 +81,8 @@ struct ChatCore {
             flush(now: now, &effects)
         case .flush(let now):
             flush(now: now, &effects)
+        case .cluster(let event, let now):
+            handleCluster(event, now: now, &effects)
         }
     }
 
@@ -173,6 +178,8 @@ struct ChatCore {
             roomByKey.removeValue(forKey: room.key)
             directoryChanged.remove(roomID)
             directoryRemoved.append(room.name)
+            // Every node that sees the room go asks; Redis keeps it if a message came since.
+            if cluster != nil { effects.append(.cluster(.forgetRoom(roomKey: room.key, lastSeq: room.nextSeq - 1))) }
             log(.debug, "room \(room.name) removed", &effects)
             return
         }
@@ -182,6 +189,11 @@ struct ChatCore {
     /// Ends a session for good: `leave` presence in each room, name, id and token freed.
     mutating func endSession(_ key: SessionKey, _ effects: inout [ChatEffect]) {
         guard let session = sessions.removeValue(forKey: key) else { return }
+        if session.isRemote {
+            cluster?.remoteUsers.removeValue(forKey: session.userID)
+        } else {
+            announce({ .ended(node: $0, userID: session.userID) }, &effects)
+        }
         if let connection = session.connection {
             connections.removeValue(forKey: connection)
             watchers.remove(connection)

@@ -16,6 +16,8 @@ public enum ChatEffect: Sendable {
     /// The machine has already ended the session; a later `.disconnected` for it is ignored.
     case close(ConnectionID, code: UInt16, reason: String)
     case log(ChatLogLevel, String)
+    /// Cluster mode only (`ChatConfig.cluster`).
+    case cluster(ClusterEffect)
 }
 
 /// Why an upgrade is refused before it happens (answered as HTTP 400 with `message`).

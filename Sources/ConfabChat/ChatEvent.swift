@@ -46,4 +46,6 @@ public enum ChatEvent: Sendable {
     /// The end of a loop turn: presence collected during the turn goes out, one message per
     /// room. The server sends it only when `ChatMachine.hasPendingPresence`.
     case flush(now: Int64)
+    /// Cluster mode only (`ChatConfig.cluster`).
+    case cluster(ClusterEvent, now: Int64)
 }

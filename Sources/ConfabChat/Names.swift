@@ -130,6 +130,12 @@ struct ResumeToken: Hashable {
     private var words: (UInt64, UInt64, UInt64, UInt64)
     static let length = 32
 
+    /// Held by sessions hosted on other nodes, which this node cannot resume. Never drawn:
+    /// drawn tokens are made of alphabet bytes, never zero.
+    static let unissued = ResumeToken(words: (0, 0, 0, 0))
+
+    private init(words: (UInt64, UInt64, UInt64, UInt64)) { self.words = words }
+
     init?(_ text: String) {
         let bytes = Array(text.utf8)
         guard bytes.count == Self.length, bytes.allSatisfy(Tokens.isAlphabet) else { return nil }

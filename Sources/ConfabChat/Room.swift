@@ -97,6 +97,23 @@ struct Room {
         return (message, connections)
     }
 
+    /// Stores a message numbered elsewhere (by the cluster) and returns its recipients here.
+    mutating func accept(_ message: ChatMessage) -> [ConnectionID] {
+        nextSeq = message.seq + 1
+        history.append(message)
+        return connections
+    }
+
+    /// Takes in a room's history as stored elsewhere, keeping what only this node has.
+    mutating func mergeHistory(_ stored: [ChatMessage]) {
+        var bySeq: [UInt64: ChatMessage] = [:]
+        for message in history.oldestFirst + stored where Names.key(message.room) == key { bySeq[message.seq] = message }
+        let merged = bySeq.keys.sorted().suffix(history.capacity).compactMap { bySeq[$0] }
+        history = HistoryRing(capacity: history.capacity)
+        for message in merged { history.append(message) }
+        if let last = merged.last { nextSeq = max(nextSeq, last.seq + 1) }
+    }
+
     /// A session taken over by a new connection keeps its slot.
     mutating func replaceConnection(_ old: ConnectionID, with new: ConnectionID) {
         connectionSet.replace(old, with: new)

@@ -16,6 +16,9 @@ struct Session {
     var limiter: RateLimiter
     /// In one room at a time: joining another leaves the previous one (`ConnectRequest.singleRoom`).
     let singleRoom: Bool
+    /// Cluster mode: the node hosting a session listed here but connected elsewhere (no
+    /// connection, token or grace period here); nil for this node's own sessions.
+    var node: String?
 
     init(key: SessionKey, userID: String, name: String, room: RoomID, connection: ConnectionID,
          token: ResumeToken, limiter: RateLimiter, singleRoom: Bool = false) {
@@ -29,7 +32,16 @@ struct Session {
         self.singleRoom = singleRoom
     }
 
+    /// Another node's user, as its `joined` introduced them.
+    init(key: SessionKey, remote user: ChatUser, node: String, room: RoomID) {
+        self.init(key: key, userID: user.id, name: user.name, room: room, connection: 0, token: .unissued,
+                  limiter: RateLimiter(burst: 1, now: 0))
+        self.connection = nil
+        self.node = node
+    }
+
     var userID: String { user.id }
+    var isRemote: Bool { node != nil }
     var name: String { user.name }
     /// Case-folded, for `nameOwners`.
     var nameKey: String { Names.key(user.name) }

@@ -119,7 +119,7 @@ extension ProtocolV1 {
         }
     }
 
-    private static func chatMessage(_ m: JSONObject) -> ChatMessage? {
+    static func chatMessage(_ m: JSONObject) -> ChatMessage? {
         guard let from = chatUser(m["from"]), let seq = m.int("seq") else { return nil }
         return ChatMessage(room: m.string("room") ?? "", seq: UInt64(max(0, seq)),
                            timestamp: m.string("ts").flatMap(Timestamp.parse) ?? 0, from: from,
@@ -134,7 +134,7 @@ extension ProtocolV1 {
         }
     }
 
-    private static func chatUser(_ value: JSONValue?) -> ChatUser? {
+    static func chatUser(_ value: JSONValue?) -> ChatUser? {
         guard case .object(let object)? = value, let name = object.string("name") else { return nil }
         return ChatUser(id: object.string("id") ?? "", name: name)
     }

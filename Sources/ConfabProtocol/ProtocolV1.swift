@@ -254,7 +254,7 @@ extension ProtocolV1 {
         return w.bytes
     }
 
-    private static func user(_ user: ChatUser, _ w: inout JSONWriter) {
+    static func user(_ user: ChatUser, _ w: inout JSONWriter) {
         w.beginObject()
         w.key("id"); w.string(user.id)
         w.key("name"); w.string(user.name)

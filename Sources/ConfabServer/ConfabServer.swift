@@ -221,6 +221,8 @@ public final class ConfabServer: ReactorDelegate {
             reactor.close(connection, code: code, reason: reason)
         case .log(let level, let text):
             logger.log(level: Logger.Level(level), "\(text)")
+        case .cluster:
+            break
         }
     }
 

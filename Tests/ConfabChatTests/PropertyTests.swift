@@ -229,7 +229,7 @@ import Testing
                 model.open.remove(c)
                 model.views[c] = nil
                 model.partial[c] = nil
-            case .log:
+            case .log, .cluster:
                 break
             }
         }

@@ -1,0 +1,188 @@
+import ConfabCodec
+import ConfabProtocol
+
+/// This node's view of the cluster: the other nodes' users are listed here as sessions
+/// without a connection (`Session.node`), so rooms, counts, `users`, names and presence work
+/// on one model whoever hosts whom. Each node applies the others' membership news at O(1)
+/// per change; a `hello` (a node arriving, or back after losing Redis) reconciles one node's
+/// users in full.
+struct ClusterView {
+    let node: String
+    /// Subscribed to the bus; false before the first `up` and while Redis is lost.
+    var isUp = false
+    /// Other nodes' users listed here, by user id.
+    var remoteUsers: [String: SessionKey] = [:]
+}
+
+extension ChatCore {
+    /// Tells the other nodes. Nothing while Redis is lost: the `hello` after it carries the news.
+    func announce(_ make: (String) -> BusMessage, _ effects: inout [ChatEffect]) {
+        guard let cluster, cluster.isUp else { return }
+        effects.append(.cluster(.publish(make(cluster.node))))
+    }
+
+    /// Posts go through Redis for their seq while it is there.
+    var postsThroughCluster: Bool { cluster?.isUp == true }
+
+    mutating func handleCluster(_ event: ClusterEvent, now: Int64, _ effects: inout [ChatEffect]) {
+        guard let cluster else { return log(.warning, "cluster event outside cluster mode ignored", &effects) }
+        switch event {
+        case .up:
+            self.cluster?.isUp = true
+            log(.notice, "cluster: on the bus as node \(cluster.node)", &effects)
+            announce({ .hello(node: $0, members: localMembers) }, &effects)
+            // Sorted so the effect order does not depend on hashing.
+            for room in rooms.values.sorted(by: { $0.key < $1.key }) {
+                if room.nextSeq > 1 { effects.append(.cluster(.raiseSeq(roomKey: room.key, atLeast: room.nextSeq - 1))) }
+                effects.append(.cluster(.loadHistory(roomKey: room.key)))
+            }
+        case .down:
+            self.cluster?.isUp = false
+            log(.warning, "cluster: Redis lost; node \(cluster.node) serves its own users alone", &effects)
+        case .bus(let message):
+            apply(message, now: now, &effects)
+        case .history(let roomKey, let messages):
+            guard let roomID = roomByKey[roomKey] else { return }
+            rooms[roomID]?.mergeHistory(messages)
+        case .postFailed(let post):
+            guard let roomID = roomByKey[post.roomKey] else { return }
+            log(.warning, "cluster: message in \(post.room) delivered on this node only", &effects)
+            postHere(roomID, from: post.from, text: post.text, action: post.action, origin: post.origin, re: post.re,
+                     now: now, &effects)
+        }
+    }
+
+    /// This node's own users, for `hello` and `members`.
+    var localMembers: [ClusterMember] {
+        sessions.values.filter { !$0.isRemote }.map { session in
+            ClusterMember(user: session.user, rooms: session.rooms.compactMap { rooms[$0]?.name })
+        }
+    }
+
+    private mutating func apply(_ message: BusMessage, now: Int64, _ effects: inout [ChatEffect]) {
+        guard let cluster else { return }
+        if case .message(let node, let chat, let origin, let re) = message {
+            return receive(chat, ours: node == cluster.node ? origin : nil, re: re, now: now, &effects)
+        }
+        // Our own news, already applied here.
+        guard message.node != cluster.node else { return }
+        switch message {
+        case .hello(let node, let members):
+            reconcile(node, members, &effects)
+            announce({ .members(node: $0, members: localMembers) }, &effects)
+        case .members(let node, let members):
+            reconcile(node, members, &effects)
+        case .joined(let node, let user, let room):
+            remoteJoin(user, on: node, room: room, &effects)
+        case .left(_, let userID, let room):
+            remoteLeave(userID, room: room, &effects)
+        case .renamed(_, let userID, let name):
+            remoteRename(userID, to: name, &effects)
+        case .ended(_, let userID):
+            if let key = cluster.remoteUsers[userID] { endSession(key, &effects) }
+        case .message:
+            break
+        }
+    }
+
+    /// A chat message numbered by Redis: delivered here and stored, once. `ours`: the
+    /// connection on this node that sent it, to ack.
+    private mutating func receive(_ message: ChatMessage, ours origin: ConnectionID?, re: RequestID?, now: Int64,
+                                  _ effects: inout [ChatEffect]) {
+        // Only fields are read before the write: a copy of the room would make the write copy its arrays.
+        guard let roomID = roomByKey[Names.key(message.room)], let nextSeq = rooms[roomID]?.nextSeq else { return }
+        guard message.seq >= nextSeq else {
+            return log(.debug, "cluster: message \(message.seq) in \(message.room) already delivered", &effects)
+        }
+        if rooms[roomID]?.pendingChanges.isEmpty == false { flushRoom(roomID, now: now, &effects) }
+        guard let recipients = rooms[roomID]?.accept(message) else { return }
+        if !recipients.isEmpty {
+            effects.append(.broadcast(recipients: recipients, except: nil, OutboundMessage(.message(message))))
+        }
+        if let origin, let re, connections[origin] != nil {
+            send(.ack(re: re, room: message.room, seq: message.seq), to: origin, &effects)
+        }
+    }
+
+    /// Another node's user entered a room (created here if it is new to this node).
+    private mutating func remoteJoin(_ user: ChatUser, on node: String, room name: String, _ effects: inout [ChatEffect]) {
+        guard Names.isValidRoomName(name) else {
+            return log(.warning, "cluster: node \(node) sent invalid room name; ignored", &effects)
+        }
+        let roomID = roomByKey[Names.key(name)] ?? addRoom(name, &effects)
+        let key: SessionKey
+        if let known = cluster?.remoteUsers[user.id], let session = sessions[known] {
+            guard !session.rooms.contains(roomID) else { return }
+            key = known
+            sessions[key]?.rooms.append(roomID)
+            sessions[key]?.node = node
+        } else {
+            guard Names.validUserName(user.name) == user.name, !user.id.isEmpty else {
+                return log(.warning, "cluster: node \(node) sent invalid user; ignored", &effects)
+            }
+            key = sessions.nextKey
+            sessions.store(Session(key: key, remote: user, node: node, room: roomID))
+            cluster?.remoteUsers[user.id] = key
+            claimListedName(Names.key(user.name), for: key, &effects)
+        }
+        rooms[roomID]?.addUser(key)
+        presenceChanged(roomID, PresenceChange(.join, user), by: key)
+    }
+
+    /// Another node's user left a room; a user in no room any more is gone.
+    private mutating func remoteLeave(_ userID: String, room name: String, _ effects: inout [ChatEffect]) {
+        guard let key = cluster?.remoteUsers[userID], let session = sessions[key],
+              let roomID = roomByKey[Names.key(name)], session.rooms.contains(roomID) else { return }
+        let remaining = session.rooms.filter { $0 != roomID }
+        guard let current = remaining.last else { return endSession(key, &effects) }
+        sessions[key]?.rooms = RoomList(remaining)
+        sessions[key]?.current = current
+        removeFromRoom(key, connection: nil, roomID: roomID, user: session.user, &effects)
+    }
+
+    private mutating func remoteRename(_ userID: String, to raw: String, _ effects: inout [ChatEffect]) {
+        guard let key = cluster?.remoteUsers[userID], let session = sessions[key],
+              let name = Names.validUserName(raw), name != session.name else { return }
+        if nameOwners[session.nameKey] == key { nameOwners.removeValue(forKey: session.nameKey) }
+        claimListedName(Names.key(name), for: key, &effects)
+        sessions[key]?.rename(to: name)
+        let user = ChatUser(id: userID, name: name)
+        for roomID in session.rooms {
+            presenceChanged(roomID, PresenceChange(.rename, user, oldName: session.name), by: key)
+        }
+    }
+
+    /// Lists a remote user's name as taken here. Two users holding one name (taken on two
+    /// nodes at once) both stay listed; the first listed owns it here.
+    private mutating func claimListedName(_ nameKey: String, for key: SessionKey, _ effects: inout [ChatEffect]) {
+        if nameOwners[nameKey] == nil {
+            nameOwners[nameKey] = key
+        } else {
+            log(.warning, "cluster: the name \(nameKey) is held on two nodes", &effects)
+        }
+    }
+
+    /// Makes this node's copy of `node`'s users exactly `members`: joins first, so a user
+    /// moving between rooms is never dropped in between, then leaves, then the users gone.
+    private mutating func reconcile(_ node: String, _ members: [ClusterMember], _ effects: inout [ChatEffect]) {
+        var listed = Set<String>()
+        for member in members {
+            listed.insert(member.user.id)
+            if let key = cluster?.remoteUsers[member.user.id], sessions[key]?.name != member.user.name {
+                remoteRename(member.user.id, to: member.user.name, &effects)
+            }
+            for room in member.rooms { remoteJoin(member.user, on: node, room: room, &effects) }
+            guard let key = cluster?.remoteUsers[member.user.id], let session = sessions[key] else { continue }
+            let wanted = Set(member.rooms.map(Names.key))
+            for roomID in session.rooms {
+                guard let room = rooms[roomID], !wanted.contains(room.key) else { continue }
+                remoteLeave(member.user.id, room: room.name, &effects)
+            }
+        }
+        let gone = (cluster?.remoteUsers ?? [:]).values.filter { key in
+            guard let session = sessions[key] else { return false }
+            return session.node == node && !listed.contains(session.userID)
+        }
+        for key in gone.sorted() { endSession(key, &effects) }
+    }
+}

@@ -1,0 +1,59 @@
+import ConfabCodec
+import ConfabProtocol
+
+/// This process as one node of a cluster sharing rooms through Redis (docs/CLUSTER.md).
+public struct ClusterSettings: Sendable, Equatable {
+    /// Unique per process start; tags everything this node publishes.
+    public var nodeID: String
+
+    public init(nodeID: String) { self.nodeID = nodeID }
+}
+
+/// What the cluster's I/O tells the machine.
+public enum ClusterEvent: Sendable {
+    /// Subscribed to the bus (at start, or again after losing Redis).
+    case up
+    /// Lost Redis: from now on the node serves its own users alone.
+    case down
+    /// A message from the bus: another node's news, or any node's chat message.
+    case bus(BusMessage)
+    /// A room's history as Redis holds it, oldest first (answering `loadHistory`).
+    case history(roomKey: String, [ChatMessage])
+    /// A post that did not reach Redis: the machine delivers it on this node alone.
+    case postFailed(ClusterPost)
+}
+
+/// What the machine asks of the cluster's I/O.
+public enum ClusterEffect: Sendable {
+    /// To every other node.
+    case publish(BusMessage)
+    /// Number (the room's next cluster-wide seq), store in the room's history and publish;
+    /// it comes back as a bus `message`, to this node too.
+    case post(ClusterPost)
+    /// Fetch the room's stored history; answered by `ClusterEvent.history`.
+    case loadHistory(roomKey: String)
+    /// Messages numbered while apart: the room's next seq must stay above `seq`.
+    case raiseSeq(roomKey: String, atLeast: UInt64)
+    /// The room is gone (its last member anywhere left): drop its seq and history, unless a
+    /// message was numbered after `lastSeq` (someone is using the room again).
+    case forgetRoom(roomKey: String, lastSeq: UInt64)
+}
+
+/// A chat message on its way to Redis for its seq.
+public struct ClusterPost: Sendable {
+    public var roomKey: String
+    /// The message without its seq, as the bus carries it up to `"seq":` (ClusterWire).
+    public var payload: [UInt8]
+    /// The least seq it may get: the next this node expects in the room, so a Redis that
+    /// lost the room's count (restarted empty, or the room forgotten meanwhile) never numbers
+    /// a message below one already delivered.
+    public var seqFloor: UInt64
+    /// To deliver it here alone when Redis cannot take it.
+    public var room: String
+    public var from: ChatUser
+    public var text: String
+    public var action: Bool
+    public var timestamp: Int64
+    public var origin: ConnectionID
+    public var re: RequestID?
+}
