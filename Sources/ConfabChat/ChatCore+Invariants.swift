@@ -13,7 +13,6 @@ extension ChatCore {
                 // Another node's user: listed, but connected, resumed and timed out over there.
                 if cluster?.remoteUsers[session.userID] != key { problems.append("remote \(key) not indexed") }
                 if session.connection != nil || graceDeadlines[key] != nil { problems.append("remote \(key) has local state") }
-                if nameOwners[session.nameKey] == nil { problems.append("remote name \(session.name) not listed") }
             } else {
                 if nameOwners[session.nameKey] != key { problems.append("name \(session.name) not owned by \(key)") }
                 if tokenOwners[session.token] != key { problems.append("token of \(key) not registered") }
