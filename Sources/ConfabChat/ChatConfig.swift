@@ -35,7 +35,7 @@ public struct ChatConfig: Sendable, Equatable {
     /// Shown by clients (the `server` field of `welcome`).
     public var serverName: String
     /// nil: one process, all state here. Set: one node of a cluster (docs/CLUSTER.md).
-    public var cluster: ClusterSettings?
+    public var cluster: ClusterNode?
 
     public init(
         historySize: Int = 50,
@@ -54,7 +54,7 @@ public struct ChatConfig: Sendable, Equatable {
         presenceIntervalMs: Int = 1000,
         minimumLogLevel: ChatLogLevel = .info,
         serverName: String = "Confab",
-        cluster: ClusterSettings? = nil
+        cluster: ClusterNode? = nil
     ) {
         self.historySize = historySize
         self.maxMessageBytes = maxMessageBytes

@@ -2,7 +2,7 @@ import ConfabCodec
 import ConfabProtocol
 
 /// This process as one node of a cluster sharing rooms through Redis (docs/CLUSTER.md).
-public struct ClusterSettings: Sendable, Equatable {
+public struct ClusterNode: Sendable, Equatable {
     /// Unique per process start; tags everything this node publishes.
     public var nodeID: String
 

@@ -30,7 +30,9 @@ extension ConfabServer {
         if path == "/metrics" {
             let snapshot = ServerMetrics.Snapshot(
                 reactor: reactor.stats, server: counters, webSockets: reactor.sessionCount,
-                tcpConnections: reactor.connectionCount, users: chat.userCount, rooms: chat.roomCount)
+                tcpConnections: reactor.connectionCount, users: chat.userCount, rooms: chat.roomCount,
+                cluster: cluster.map { ServerMetrics.ClusterSnapshot(up: $0.isUp, redis: $0.redis.counters,
+                                                                     roundTripMs: $0.redis.roundTripMs, undecodable: $0.undecodable) })
             return respond(200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render(snapshot), request,
                            headers: [("Cache-Control", "no-store")])
         }
@@ -82,7 +84,10 @@ extension ConfabServer {
 
     private func healthJSON() -> [UInt8] {
         let uptime = (WallClock.unixMillis() - startedAt) / 1000
-        return Array(#"{"status":"ok","version":"\#(ConfabVersion.current)","uptimeSeconds":\#(uptime),"connections":\#(reactor.sessionCount),"rooms":\#(chat.roomCount)}"#.utf8)
+        // A node apart from Redis still serves its users: 200, so a balancer keeps it, but degraded.
+        let clusterField = cluster.map { $0.isUp ? #","cluster":"up""# : #","cluster":"down""# } ?? ""
+        let status = cluster?.isUp == false ? "degraded" : "ok"
+        return Array(#"{"status":"\#(status)","version":"\#(ConfabVersion.current)","uptimeSeconds":\#(uptime),"connections":\#(reactor.sessionCount),"rooms":\#(chat.roomCount)\#(clusterField)}"#.utf8)
     }
 
     private func methodNotAllowed(allow: String) -> Route {

@@ -34,6 +34,8 @@ public final class ConfabServer: ReactorDelegate {
     var pixideNames: [ConnectionID: String] = [:]
     var counters = ServerCounters()
     let metrics = ServerMetrics()
+    /// Cluster mode (`cluster.redis`): this node's link to the others through Redis.
+    let cluster: ClusterLink?
 
     public init(config: ConfabConfig, logger: Logger) throws {
         self.config = config
@@ -48,7 +50,16 @@ public final class ConfabServer: ReactorDelegate {
         reactor = try Reactor(settings: settings, logger: logger)
         files = StaticFiles(root: config.web.root)
         admission = Admission(config.server)
-        chat = ChatMachine(config: ChatConfig(config.chat, serverName: config.server.name, logLevel: config.log.level), random: SystemRandomNumberGenerator())
+        var chatConfig = ChatConfig(config.chat, serverName: config.server.name, logLevel: config.log.level)
+        if let redis = config.cluster.redis {
+            let node = config.cluster.nodeId ?? ClusterLink.newNodeID()
+            chatConfig.cluster = ClusterNode(nodeID: node)
+            cluster = ClusterLink(reactor: reactor, endpoint: redis, keyPrefix: config.cluster.keyPrefix, node: node,
+                                  historySize: chatConfig.historySize, logger: logger)
+        } else {
+            cluster = nil
+        }
+        chat = ChatMachine(config: chatConfig, random: SystemRandomNumberGenerator())
         startedAt = WallClock.unixMillis()
         wsLimits = WebSocketLimits(
             maxFrameBytes: config.websocket.maxFrameBytes,
@@ -72,6 +83,11 @@ public final class ConfabServer: ReactorDelegate {
         if config.line.enabled {
             let kind = ListenerProtocol.lines(endpoint: Endpoint.line.rawValue, maxLineBytes: config.line.maxLineBytes)
             address.linePort = try reactor.listen(host: config.server.host, port: config.line.port, speaking: kind).port
+        }
+        if let cluster {
+            logger.notice("cluster mode", metadata: ["node": "\(cluster.node)", "redis": "\(cluster.redis.endpoint.host):\(cluster.redis.endpoint.port)"])
+            cluster.deliver = { [unowned self] event in handle(.cluster(event, now: WallClock.unixMillis())) }
+            cluster.start()
         }
         if let path = config.compat.pixidePath {
             logger.info("PixIDE endpoint enabled", metadata: ["path": "\(path)"])
@@ -221,8 +237,8 @@ public final class ConfabServer: ReactorDelegate {
             reactor.close(connection, code: code, reason: reason)
         case .log(let level, let text):
             logger.log(level: Logger.Level(level), "\(text)")
-        case .cluster:
-            break
+        case .cluster(let effect):
+            cluster?.apply(effect)
         }
     }
 

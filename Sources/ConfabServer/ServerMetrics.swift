@@ -24,6 +24,14 @@ final class ServerMetrics {
         var tcpConnections: Int
         var users: Int
         var rooms: Int
+        var cluster: ClusterSnapshot?
+    }
+
+    struct ClusterSnapshot {
+        var up: Bool
+        var redis: RedisCounters
+        var roundTripMs: Double?
+        var undecodable: Int
     }
 
     /// The Prometheus text exposition of the current values.
@@ -53,6 +61,14 @@ final class ServerMetrics {
         }
         for (reason, count) in snapshot.server.refused {
             counter("confab_connections_refused_total", count, [("reason", reason)])
+        }
+        if let cluster = snapshot.cluster {
+            gauge("confab_cluster_up", cluster.up ? 1 : 0)
+            gauge("confab_cluster_redis_rtt_seconds", (cluster.roundTripMs ?? 0) / 1000)
+            counter("confab_cluster_reconnects_total", cluster.redis.reconnects)
+            counter("confab_cluster_commands_total", cluster.redis.commandsSent)
+            counter("confab_cluster_messages_received_total", cluster.redis.messagesReceived)
+            counter("confab_cluster_messages_undecodable_total", cluster.undecodable)
         }
         var out: [UInt8] = []
         registry.emit(into: &out)

@@ -22,7 +22,7 @@ struct ClusterHarness {
         historySize = config.historySize
         nodes = (0..<count).map { index in
             var config = config
-            config.cluster = ClusterSettings(nodeID: "node\(index)")
+            config.cluster = ClusterNode(nodeID: "node\(index)")
             return Harness(config, seed: UInt64(42 + index))
         }
         up = Array(repeating: false, count: count)

@@ -1,0 +1,101 @@
+import ConfabChat
+import ConfabProtocol
+import ConfabReactor
+import Logging
+
+/// Cluster mode's I/O (docs/CLUSTER.md): the machine's cluster effects as Redis commands,
+/// and Redis's answers and the bus's messages back as cluster events. Loop thread only.
+final class ClusterLink {
+    let node: String
+    let redis: RedisClient
+    let keys: ClusterKeys
+    let historySize: Int
+    let logger: Logger
+    /// Where events go: the server's `handle`.
+    var deliver: (ClusterEvent) -> Void = { _ in }
+    /// Bus messages that did not parse (another version, or someone else on the channel).
+    private(set) var undecodable = 0
+
+    init(reactor: Reactor, endpoint: RedisEndpoint, keyPrefix: String, node: String, historySize: Int, logger: Logger) {
+        self.node = node
+        self.keys = ClusterKeys(prefix: keyPrefix)
+        self.historySize = historySize
+        self.logger = logger
+        redis = RedisClient(reactor: reactor, endpoint: endpoint, channels: [keys.bus], logger: logger)
+    }
+
+    func start() {
+        redis.onUp = { [unowned self] in deliver(.up) }
+        redis.onDown = { [unowned self] reason in
+            logger.warning("cluster: Redis lost; serving this node's users alone", metadata: ["reason": "\(reason)"])
+            deliver(.down)
+        }
+        redis.onMessage = { [unowned self] _, payload in
+            guard let message = ClusterWire.decode(payload) else {
+                undecodable += 1
+                if undecodable == 1 || undecodable % 1000 == 0 {
+                    logger.warning("cluster: bus message not understood; ignored", metadata: ["count": "\(undecodable)"])
+                }
+                return
+            }
+            deliver(.bus(message))
+        }
+        redis.start()
+    }
+
+    var isUp: Bool { redis.isUp }
+
+    func apply(_ effect: ClusterEffect) {
+        switch effect {
+        case .publish(let message):
+            redis.send([Array("PUBLISH".utf8), Array(keys.bus.utf8), ClusterWire.encode(message)], reply: nil)
+        case .post(let post):
+            let arguments = ClusterScripts.post.call(
+                keys: [keys.seq(post.roomKey), keys.history(post.roomKey)],
+                arguments: [post.payload, Array(String(post.seqFloor).utf8), Array(String(historySize).utf8), Array(keys.bus.utf8)])
+            redis.send(arguments) { [unowned self] reply in
+                if case .error(let reason) = reply {
+                    logger.warning("cluster: message not posted through Redis", metadata: ["reason": "\(reason)"])
+                    deliver(.postFailed(post))
+                }
+            }
+        case .loadHistory(let roomKey):
+            guard historySize > 0 else { return }
+            redis.send([Array("LRANGE".utf8), Array(keys.history(roomKey).utf8), Array("0".utf8), Array("-1".utf8)]) {
+                [unowned self] reply in
+                guard case .array(let items) = reply else { return }
+                let messages = items.compactMap { item -> ChatMessage? in
+                    guard case .bulk(let bytes) = item else { return nil }
+                    return ClusterWire.decodeStoredMessage(bytes)
+                }
+                deliver(.history(roomKey: roomKey, messages))
+            }
+        case .raiseSeq(let roomKey, let atLeast):
+            redis.send(ClusterScripts.raiseSeq.call(keys: [keys.seq(roomKey)], arguments: [Array(String(atLeast).utf8)]),
+                       reply: nil)
+        case .forgetRoom(let roomKey, let lastSeq):
+            redis.send(ClusterScripts.forgetRoom.call(keys: [keys.seq(roomKey), keys.history(roomKey)],
+                                                      arguments: [Array(String(lastSeq).utf8)]), reply: nil)
+        }
+    }
+
+    func close() { redis.close() }
+
+    /// A node id for this process start: `n-` and 10 random base-32 characters.
+    static func newNodeID() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
+        var random = SystemRandomNumberGenerator()
+        return "n-" + String((0..<10).map { _ in alphabet[Int(random.next(upperBound: UInt64(alphabet.count)))] })
+    }
+}
+
+/// Every Redis key and channel Confab uses, under the configured prefix (docs/CLUSTER.md).
+struct ClusterKeys {
+    let prefix: String
+
+    /// The one pub/sub channel every node listens to.
+    var bus: String { prefix + "bus" }
+    /// A room's last seq (a counter) and its recent messages (a list of bus messages).
+    func seq(_ roomKey: String) -> String { prefix + "room:" + roomKey + ":seq" }
+    func history(_ roomKey: String) -> String { prefix + "room:" + roomKey + ":history" }
+}
