@@ -1,0 +1,181 @@
+"""Cluster mode (docs/CLUSTER.md): several real Confab nodes share rooms through a real
+Redis and behave as one server. Each test starts its own redis-server and 2-3 nodes."""
+
+from __future__ import annotations
+
+import pytest
+
+from confabtest.chat import is_message, is_type
+from confabtest.redis import RedisServer
+from confabtest.waiting import poll_until
+
+
+def node_config(redis: RedisServer, extra: str = "") -> str:
+    return ("chat:\n  historySize: 20\nlog:\n  level: debug\n"
+            f"cluster:\n  redis: {redis.url}\n  keyPrefix: 'test:'\n" + extra)
+
+
+def health(server) -> dict:
+    return server.healthz()
+
+
+def wait_joined(server, timeout: float = 10.0) -> None:
+    """The node is on the bus."""
+    poll_until(lambda: health(server).get("cluster"), lambda v: v == "up", timeout=timeout)
+
+
+@pytest.fixture
+def redis(tmp_path):
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def nodes(redis, server_factory):
+    def start(count: int = 2, extra: str = ""):
+        started = [server_factory(config_yaml=node_config(redis, extra)) for _ in range(count)]
+        for node in started:
+            wait_joined(node)
+        return started
+    return start
+
+
+def test_a_message_on_one_node_reaches_the_others_once_and_in_one_order(nodes):
+    a, b = nodes(2)
+    ann = a.client("name=ann")
+    ben = b.client("name=ben")
+    ann.expect_change("join", user_id=ben.id)
+    for i in range(10):
+        ann.say(f"a{i}")
+        ben.say(f"b{i}")
+    got = {}
+    for client in (ann, ben):
+        seen = []
+        while len(seen) < 20:
+            msg, _ = client.recv_until(is_type("message"))
+            seen.append((msg["seq"], msg["text"]))
+        got[client.name] = seen
+    assert got["ann"] == got["ben"]
+    assert [seq for seq, _ in got["ann"]] == list(range(1, 21))
+    assert sorted(text for _, text in got["ann"]) == sorted([f"a{i}" for i in range(10)] + [f"b{i}" for i in range(10)])
+
+
+def test_the_sender_gets_its_ack_with_the_cluster_seq(nodes):
+    a, b = nodes(2)
+    ann = a.client("name=ann")
+    ben = b.client("name=ben")
+    ben.say("first")
+    ben.recv_until(is_message("first"))
+    ann.send({"type": "send", "text": "second", "id": 5})
+    ack, _ = ann.recv_until(is_type("ack"))
+    assert ack["re"] == 5 and ack["seq"] == 2
+    msg, _ = ben.recv_until(is_message("second"))
+    assert msg["seq"] == 2
+
+
+def test_presence_users_and_room_counts_span_the_nodes(nodes):
+    a, b = nodes(2)
+    ann = a.client("name=ann")
+    ben = b.client("name=ben")
+    change = ann.expect_change("join")
+    assert change["user"]["name"] == "ben"
+    assert sorted(u["name"] for u in ben.users["users"]) == ["ann", "ben"]
+    ann.send({"type": "rooms"})
+    rooms, _ = ann.recv_until(is_type("rooms"))
+    assert {r["name"]: r["users"] for r in rooms["rooms"]}["lobby"] == 2
+    ben.close()
+    left = ann.expect_change("leave")
+    assert left["user"]["name"] == "ben"
+
+
+def test_a_newcomer_on_another_node_gets_the_rooms_history(nodes):
+    a, b = nodes(2)
+    ann = a.client("name=ann")
+    for i in range(3):
+        ann.say(f"m{i}")
+        ann.recv_until(is_message(f"m{i}"))
+    cy = b.client("name=cy")
+    assert [m["text"] for m in cy.history["messages"]] == ["m0", "m1", "m2"]
+
+
+def test_history_outlives_every_node(nodes, redis, server_factory):
+    a, = nodes(1)
+    ann = a.client("name=ann")
+    ann.say("remember me")
+    ann.recv_until(is_message("remember me"))
+    a.stop()
+    b = server_factory(config_yaml=node_config(redis))
+    wait_joined(b)
+    # The history arrives once the node has read it from Redis.
+    def history():
+        client = b.client()
+        texts = [m["text"] for m in client.history["messages"]]
+        client.close()
+        return texts
+    assert poll_until(history, lambda texts: texts == ["remember me"], timeout=10)
+
+
+def test_names_are_unique_across_nodes(nodes):
+    a, b = nodes(2)
+    ann = a.client("name=ann")
+    ben = b.client("name=ben")
+    ann.expect_change("join", user_id=ben.id)
+    ben.send({"type": "name", "name": "ANN"})
+    error, _ = ben.recv_until(is_type("error"))
+    assert error["code"] == "name_taken"
+    # A name taken on one node, then freed there, is free on the other.
+    ann.send({"type": "name", "name": "anna"})
+    ben.expect_change("rename", user_id=ann.id)
+    ben.send({"type": "name", "name": "ann"})
+    renamed, _ = ben.recv_until(is_type("renamed"))
+    assert renamed["user"]["name"] == "ann"
+
+
+def test_a_room_made_on_one_node_is_joinable_and_listed_on_the_other(nodes):
+    a, b = nodes(2)
+    ann = a.client("name=ann")
+    ben = b.client("name=ben")
+    ann.send({"type": "join", "room": "dev"})
+    ann.recv_until(is_type("history", room="dev"))
+    ben.send({"type": "join", "room": "dev"})
+    users, _ = ben.recv_until(is_type("users", room="dev"))
+    assert sorted(u["name"] for u in users["users"]) == ["ann", "ben"]
+    ben.say("hi dev", room="dev")
+    msg, _ = ann.recv_until(is_message("hi dev", room="dev"))
+    assert msg["from"]["name"] == "ben"
+
+
+def test_a_node_apart_from_redis_keeps_its_users_chatting_and_rejoins(nodes, redis):
+    a, b = nodes(2)
+    ann = a.client("name=ann")
+    amy = a.client("name=amy")
+    ben = b.client("name=ben")
+    redis.stop()
+    poll_until(lambda: health(a), lambda h: h.get("cluster") == "down" and h.get("status") == "degraded", timeout=10)
+    # Local chat never stops.
+    ann.say("still here")
+    amy.recv_until(is_message("still here"))
+    redis.start()
+    wait_joined(a, timeout=15)
+    wait_joined(b, timeout=15)
+    # Cross-node chat is back without a restart (Redis came back empty).
+    def crosses():
+        ben.say("ping across")
+        try:
+            ann.recv_until(is_message("ping across"), timeout=1)
+            return True
+        except AssertionError:
+            return False
+    poll_until(crosses, bool, timeout=10, interval=0.1)
+    # And the nodes know each other's users again.
+    ann.send({"type": "users"})
+    users, _ = ann.recv_until(is_type("users"))
+    assert sorted(u["name"] for u in users["users"]) == ["amy", "ann", "ben"]
+
+
+def test_metrics_report_the_cluster(nodes):
+    a, _ = nodes(2)
+    text = a.get("/metrics").body.decode()
+    assert "confab_cluster_up 1" in text
+    assert "confab_cluster_commands_total" in text
