@@ -25,7 +25,16 @@ let package = Package(
             pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"])]
         ),
-        // Pure: HTTP/1.1 request parsing, RFC 6455 handshake and frames. No I/O.
+        // hiredis and its libuv adapter, through Debian's libhiredis-dev (0.14). Its shim
+        // includes CLibUV's, so both modules share one set of libuv types. Only ConfabReactor
+        // imports it.
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        // Pure: HTTP/1.1 request parsing, RFC 6455 handshake and frames, and the small values the
+        // layers above share (connection ids, reconnect backoff, Redis endpoints). No I/O.
         .target(name: "ConfabCodec"),
         // Pure: the wire protocol. Typed requests and server messages, and the dialects that
         // turn bytes into the former and the latter into bytes (protocol v1 JSON, lines, PixIDE).
@@ -33,10 +42,11 @@ let package = Package(
         // Pure: the room state machine, on typed requests and messages. No sockets, clocks or randomness.
         .target(name: "ConfabChat", dependencies: ["ConfabCodec", "ConfabProtocol"], swiftSettings: explicitImports),
         // Pure: configuration value, YAML/env/flag layering and validation.
-        .target(name: "ConfabConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
-        // The only code that calls libuv: loop, TCP, upgrade, WebSocket I/O, timers, signals.
+        .target(name: "ConfabConfig", dependencies: ["ConfabCodec", .product(name: "Yams", package: "Yams")]),
+        // The only code that calls libuv (and hiredis): loop, TCP, upgrade, WebSocket I/O,
+        // timers, signals, the Redis client.
         .target(name: "ConfabReactor", dependencies: [
-            "CLibUV", "ConfabCodec",
+            "CLibUV", "CHiredis", "ConfabCodec",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: explicitImports),
         // Wiring: config -> reactor -> room state machine; static files; health.
@@ -61,7 +71,7 @@ let package = Package(
         .testTarget(name: "ConfabCodecTests", dependencies: ["ConfabCodec"]),
         .testTarget(name: "ConfabProtocolTests", dependencies: ["ConfabProtocol"]),
         .testTarget(name: "ConfabChatTests", dependencies: ["ConfabChat", "ConfabCodec", "ConfabProtocol"]),
-        .testTarget(name: "ConfabConfigTests", dependencies: ["ConfabConfig"]),
+        .testTarget(name: "ConfabConfigTests", dependencies: ["ConfabConfig", "ConfabCodec"]),
         .testTarget(name: "ConfabClientTests", dependencies: ["ConfabClient", "ConfabProtocol"]),
         .testTarget(name: "ConfabReactorTests", dependencies: [
             "ConfabReactor", "ConfabCodec",

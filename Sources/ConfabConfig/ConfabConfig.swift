@@ -16,6 +16,7 @@ public struct ConfabConfig: Sendable, Equatable {
     public var line = LineSettings()
     public var diagnostics = DiagnosticsSettings()
     public var compat = CompatSettings()
+    public var cluster = ClusterSettings()
 
     public init() {}
 }

@@ -25,6 +25,8 @@ extension ConfigKey {
         ConfigKey("server.shutdownTimeoutSeconds", \.server.shutdownTimeoutSeconds,
                   .integer(min: 0, max: 3_600),
                   "Seconds to close clients and flush on SIGTERM before exiting."),
+        ConfigKey("server.reusePort", \.server.reusePort, .boolean,
+                  "Set SO_REUSEPORT so several processes can listen on one port."),
 
         ConfigKey("web.root", \.web.root,
                   .string("a directory path", allowed: "directory") { !$0.isEmpty },
@@ -95,11 +97,25 @@ extension ConfigKey {
         ConfigKey("line.maxLineBytes", \.line.maxLineBytes, .integer(min: 64, max: 1_048_576),
                   "Longest input line of the line chat; longer lines are refused."),
 
-        ConfigKey("diagnostics.echoPath", \.diagnostics.echoPath, .optionalEndpointPath,
+        ConfigKey("diagnostics.echoPath", \.diagnostics.echoPath, .optional(.endpointPath),
                   "Path of a WebSocket echo endpoint for conformance tests; null is off."),
 
-        ConfigKey("compat.pixidePath", \.compat.pixidePath, .optionalEndpointPath,
+        ConfigKey("compat.pixidePath", \.compat.pixidePath, .optional(.endpointPath),
                   "Path of a WebSocket endpoint for PixIDE chat clients; null is off."),
+
+        ConfigKey("cluster.redis", \.cluster.redis, .optional(.redisURL),
+                  "Redis shared by the nodes of a cluster; null runs one process alone."),
+        ConfigKey("cluster.keyPrefix", \.cluster.keyPrefix,
+                  .string("1 to 64 characters without spaces", allowed: "1-64 chars, no spaces") {
+                      (1...64).contains($0.count) && !$0.contains { $0.isWhitespace || $0.isNewline }
+                  },
+                  "Prefix of every Redis key and channel, so deployments can share one."),
+        ConfigKey("cluster.nodeId", \.cluster.nodeId,
+                  .optional(.string("1 to 64 letters, digits, '.', '_', ':' or '-'",
+                                    allowed: "1-64 of A-Z a-z 0-9 . _ : -") { isNodeId($0) }),
+                  "This node's name in the cluster; null makes a new one each start."),
+        ConfigKey("cluster.nodeTimeoutSeconds", \.cluster.nodeTimeoutSeconds, .integer(min: 2, max: 3_600),
+                  "Seconds without a heartbeat after which a node is declared dead."),
     ]
 
     /// The key with this dotted path.
@@ -113,6 +129,11 @@ extension ConfigKey {
         let parts = key.path.split(separator: ".").dropLast()
         return parts.indices.map { parts[...$0].joined(separator: ".") }
     })
+}
+
+/// A node id goes into Redis keys, channels and logs: plain ASCII, no separators to escape.
+func isNodeId(_ text: String) -> Bool {
+    (1...64).contains(text.count) && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._:-".contains($0)) }
 }
 
 /// A host to bind: non-empty, no spaces or URL punctuation. Resolution is the server's job.

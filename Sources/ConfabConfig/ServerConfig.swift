@@ -16,6 +16,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var allowedOrigins = AllowedOrigins.any
     /// Long enough to flush close frames, short enough for a supervisor's stop timeout (often 10 s).
     public var shutdownTimeoutSeconds = 5
+    /// Off: a second process on the same port is almost always a mistake, unless it is
+    /// meant as another node of a cluster (SO_REUSEPORT lets the kernel share the port).
+    public var reusePort = false
 
     public init() {}
 }

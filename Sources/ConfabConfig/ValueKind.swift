@@ -1,3 +1,5 @@
+import ConfabCodec
+
 /// How one key's value is typed, checked, described and printed.
 /// Every constraint is written here once, so errors, `--help` and docs use the same words.
 struct ValueKind<Value: Sendable>: Sendable {
@@ -143,22 +145,41 @@ extension ValueKind where Value: RawRepresentable & CaseIterable, Value.RawValue
     }
 }
 
-extension ValueKind where Value == String? {
-    /// An endpoint path, or null for off. In the environment an empty value or "null" is off.
-    static var optionalEndpointPath: ValueKind {
-        let path = ValueKind<String>.endpointPath
-        let expected = "null or " + path.expected
+extension ValueKind where Value == RedisEndpoint {
+    /// A `redis://` URL; the message says what is wrong with a bad one, and never shows
+    /// its password.
+    static var redisURL: ValueKind {
+        let expected = "a URL redis://[:password@]host:port[/db]"
         return ValueKind(
-            typeName: "string or null", allowed: "null or " + path.allowed, expected: expected,
-            parse: { (raw) throws(ValueProblem) -> String? in
+            typeName: "string", allowed: "redis://[:password@]host:port[/db]", expected: expected,
+            parse: { (raw) throws(ValueProblem) -> RedisEndpoint in
+                guard case .scalar(let text) = raw else {
+                    throw ValueProblem(kind: .wrongType, expected: expected, found: raw.found)
+                }
+                do throws(RedisEndpoint.InvalidURL) { return try RedisEndpoint.parse(text) } catch {
+                    throw ValueProblem(kind: .notAllowed, expected: "\(expected) (\(error.reason))",
+                                       found: quoted(RedisEndpoint.redacted(text)))
+                }
+            },
+            render: \.description)
+    }
+}
+
+extension ValueKind {
+    /// `kind`'s value, or null for off. In the environment an empty value or "null" is off.
+    static func optional<Wrapped>(_ kind: ValueKind<Wrapped>) -> ValueKind where Value == Wrapped? {
+        ValueKind(
+            typeName: kind.typeName + " or null", allowed: "null or " + kind.allowed,
+            expected: "null or " + kind.expected,
+            parse: { (raw) throws(ValueProblem) -> Wrapped? in
                 switch raw {
                 case .null, .scalar(""), .scalar("null"): return nil
                 default:
-                    do throws(ValueProblem) { return try path.parse(raw) } catch {
-                        throw ValueProblem(kind: error.kind, expected: expected, found: raw.found)
+                    do throws(ValueProblem) { return try kind.parse(raw) } catch {
+                        throw ValueProblem(kind: error.kind, expected: "null or " + error.expected, found: error.found)
                     }
                 }
             },
-            render: { $0 ?? "null" })
+            render: { $0.map(kind.render) ?? "null" })
     }
 }

@@ -26,11 +26,16 @@ final class Listener {
 
 extension Reactor {
     /// Binds and listens; returns the address actually bound (port 0 picks a free one).
+    /// With `reusePort`, SO_REUSEPORT is set before the bind, so other processes (or
+    /// reactors) that also set it can listen on the same port and the kernel spreads the
+    /// connections among them; without it a second bind fails with EADDRINUSE.
     @discardableResult
-    public func listen(host: String, port: Int, speaking kind: ListenerProtocol = .http, backlog: Int32 = 1024) throws -> (host: String, port: Int) {
+    public func listen(host: String, port: Int, speaking kind: ListenerProtocol = .http, backlog: Int32 = 1024,
+                       reusePort: Bool = false) throws -> (host: String, port: Int) {
         var address = sockaddr_storage()
+        let isIPv6 = host.contains(":")
         try withUnsafeMutablePointer(to: &address) { storage in
-            if host.contains(":") {
+            if isIPv6 {
                 try check(uv_ip6_addr(host, Int32(port), storage.cast(to: sockaddr_in6.self)), "address \(host)")
             } else {
                 try check(uv_ip4_addr(host, Int32(port), storage.cast(to: sockaddr_in.self)), "address \(host)")
@@ -38,9 +43,20 @@ extension Reactor {
         }
         guard mayOpenHandle("listen") else { throw LibuvError(operation: "listen on \(host):\(port)", code: Int32(UV_ECANCELED.rawValue)) }
         let listener = Listener(kind: kind, reactor: self)
-        opened(uv_tcp_init(loop, listener.tcp), "uv_tcp_init")
+        if reusePort {
+            // libuv 1.44 has no flag for it: make the socket now (uv_tcp_init_ex) to set the option.
+            let status = uv_tcp_init_ex(loop, listener.tcp, UInt32(isIPv6 ? AF_INET6 : AF_INET))
+            guard status == 0 else {
+                listener.tcp.deallocate()  // Never initialised: nothing to close.
+                throw LibuvError(operation: "socket for \(host):\(port)", code: status)
+            }
+            opened(status, "uv_tcp_init_ex")
+        } else {
+            opened(uv_tcp_init(loop, listener.tcp), "uv_tcp_init")
+        }
         setContext(listener.tcp.cast(to: uv_handle_t.self), listener)
         listeners.append(listener)
+        if reusePort { try setReusePort(listener.tcp) }
         try withUnsafePointer(to: &address) { storage in
             try check(uv_tcp_bind(listener.tcp, UnsafeRawPointer(storage).assumingMemoryBound(to: sockaddr.self), 0), "bind \(host):\(port)")
         }
@@ -52,6 +68,15 @@ extension Reactor {
             listener.reactor.accept(on: listener, status: status)
         }, "listen on \(host):\(port)")
         return try localAddress(of: listener.tcp)
+    }
+
+    private func setReusePort(_ tcp: UnsafeMutablePointer<uv_tcp_t>) throws {
+        var fd: uv_os_fd_t = -1
+        try check(uv_fileno(tcp.cast(to: uv_handle_t.self), &fd), "uv_fileno")
+        var on: Int32 = 1
+        guard setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            throw LibuvError(operation: "setsockopt(SO_REUSEPORT)", code: -errno)
+        }
     }
 
     /// Stops accepting new connections on every listener; existing ones carry on.

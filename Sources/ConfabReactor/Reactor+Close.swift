@@ -37,7 +37,8 @@ extension Reactor {
         }
     }
 
-    /// Closes every handle (connections at once, queued data or not) so `run()` returns;
+    /// Closes every handle (connections at once, queued data or not) and every Redis client
+    /// (their unanswered commands get errors now) so `run()` returns;
     /// from now on new timers never fire and nothing new is opened. Safe to call again.
     public func stop() {
         guard state == .open else { return }
@@ -47,6 +48,7 @@ extension Reactor {
         for timer in timers { timer.cancel() }  // cancel() edits `timers`; the loop iterates a copy.
         for signal in signals { signal.cancel() }
         for reader in inputReaders { reader.cancel() }
+        for client in redisClients { client.close() }  // close() edits `redisClients`, like cancel().
         uv_check_stop(flushCheck)
         closeAndFree(flushCheck)
     }

@@ -61,6 +61,8 @@ public final class Reactor {
     var timers: [LoopTimer] = []
     var signals: [SignalWatcher] = []
     var inputReaders: [InputReader] = []
+    /// Started Redis clients, held until they are closed (by their owner or by `stop()`).
+    var redisClients: [RedisClient] = []
 
     var state = LoopState.open
     private var isRunning = false
@@ -135,6 +137,7 @@ public final class Reactor {
         timers.removeAll()
         signals.removeAll()
         inputReaders.removeAll()
+        redisClients.removeAll()
         let status = uv_loop_close(loop)
         loopCloseStatus = status
         state = .closed

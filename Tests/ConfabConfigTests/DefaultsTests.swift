@@ -13,6 +13,7 @@ import Testing
         #expect(config.server.maxConnectionsPerIP == 1_000)
         #expect(config.server.allowedOrigins == .any)
         #expect(config.server.shutdownTimeoutSeconds == 5)
+        #expect(config.server.reusePort == false)
         #expect(config.web.root == "web")
         #expect(config.chat.historySize == 50)
         #expect(config.chat.maxMessageBytes == 4_096)
@@ -39,6 +40,10 @@ import Testing
         #expect(config.log.format == .text)
         #expect(config.diagnostics.echoPath == nil)
         #expect(config.compat.pixidePath == nil)
+        #expect(config.cluster.redis == nil)
+        #expect(config.cluster.keyPrefix == "confab:")
+        #expect(config.cluster.nodeId == nil)
+        #expect(config.cluster.nodeTimeoutSeconds == 10)
     }
 
     @Test func noFileAndNoEnvironmentGiveTheDefaults() throws {

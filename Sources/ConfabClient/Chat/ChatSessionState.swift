@@ -1,3 +1,4 @@
+import ConfabCodec
 import ConfabProtocol
 
 /// What the terminal client shows: a rendered server line or a local notice.
