@@ -1,4 +1,5 @@
 import ConfabChat
+import ConfabCodec
 import ConfabProtocol
 import ConfabReactor
 import Logging
