@@ -10,8 +10,18 @@ struct ClusterView {
     let node: String
     /// Subscribed to the bus; false before the first `up` and while Redis is lost.
     var isUp = false
-    /// Other nodes' users listed here, by user id.
-    var remoteUsers: [String: SessionKey] = [:]
+    /// Every session listed here, this node's and the others', by user id.
+    var users: [String: SessionKey] = [:]
+    /// How many of them other nodes host.
+    var remoteCount = 0
+    /// Connections presenting a resume token this node does not know, waiting for Redis to
+    /// say whose it is.
+    var parked: [ConnectionID: ConnectRequest] = [:]
+
+    /// The key of another node's user.
+    func remote(_ userID: String, in sessions: SessionTable) -> SessionKey? {
+        users[userID].flatMap { sessions[$0]?.isRemote == true ? $0 : nil }
+    }
 }
 
 extension ChatCore {
@@ -31,6 +41,10 @@ extension ChatCore {
             self.cluster?.isUp = true
             log(.notice, "cluster: on the bus as node \(cluster.node)", &effects)
             announce({ .hello(node: $0, members: localMembers) }, &effects)
+            // Redis may have restarted empty: what it must know of this node goes again.
+            for session in sessions.values where !session.isRemote {
+                effects.append(.cluster(.storeToken(session.token.string, userID: session.userID)))
+            }
             // Sorted so the effect order does not depend on hashing.
             for room in rooms.values.sorted(by: { $0.key < $1.key }) {
                 if room.nextSeq > 1 { effects.append(.cluster(.raiseSeq(roomKey: room.key, atLeast: room.nextSeq - 1))) }
@@ -44,6 +58,13 @@ extension ChatCore {
         case .history(let roomKey, let messages):
             guard let roomID = roomByKey[roomKey] else { return }
             rooms[roomID]?.mergeHistory(messages)
+        case .tokenOwner(let connection, _, let userID):
+            guard let request = self.cluster?.parked.removeValue(forKey: connection) else { return }
+            if let userID, let key = cluster.remote(userID, in: sessions) {
+                adopt(key, on: connection, now: now, &effects)
+            } else {
+                startSession(connection, request, now: now, &effects)
+            }
         case .postFailed(let post):
             guard let roomID = roomByKey[post.roomKey] else { return }
             log(.warning, "cluster: message in \(post.room) delivered on this node only", &effects)
@@ -64,8 +85,8 @@ extension ChatCore {
         if case .message(let node, let chat, let origin, let re) = message {
             return receive(chat, ours: node == cluster.node ? origin : nil, re: re, now: now, &effects)
         }
-        // Our own news, already applied here.
-        guard message.node != cluster.node else { return }
+        // Our own news, already applied here (but not our own death notice: see `nodeDown`).
+        if case .down = message {} else if message.node == cluster.node { return }
         switch message {
         case .hello(let node, let members):
             reconcile(node, members, &effects)
@@ -79,9 +100,90 @@ extension ChatCore {
         case .renamed(_, let userID, let name):
             remoteRename(userID, to: name, &effects)
         case .ended(_, let userID):
-            if let key = cluster.remoteUsers[userID] { endSession(key, &effects) }
+            if let key = cluster.remote(userID, in: sessions) { endSession(key, &effects) }
+        case .moved(let node, let userID, _):
+            movedAway(userID, to: node, &effects)
+        case .down(let node):
+            nodeDown(node, now: now, &effects)
         case .message:
             break
+        }
+    }
+
+    /// A connection presenting a token this node does not know: in a cluster it may be
+    /// another node's session; Redis says. Returns false when there is nothing to ask.
+    mutating func parkForLookup(_ connection: ConnectionID, _ request: ConnectRequest, _ effects: inout [ChatEffect]) -> Bool {
+        guard cluster?.isUp == true, let text = request.resumeToken, ResumeToken(text) != nil else { return false }
+        cluster?.parked[connection] = request
+        effects.append(.cluster(.lookupToken(text, for: connection)))
+        return true
+    }
+
+    /// Resumes another node's session here (its connection dropped, its node died, or the
+    /// client just came back through another node): it is this node's from now on.
+    private mutating func adopt(_ key: SessionKey, on connection: ConnectionID, now: Int64, _ effects: inout [ChatEffect]) {
+        guard var session = sessions[key], let from = session.node else { return }
+        session.node = nil
+        session.connection = connection
+        session.token = newToken()
+        session.limiter = RateLimiter(burst: config.rateBurst, now: now)
+        sessions.store(session)
+        cluster?.remoteCount -= 1
+        graceDeadlines.removeValue(forKey: key)
+        connections[connection] = key
+        tokenOwners[session.token] = key
+        nameOwners[session.nameKey] = key
+        for roomID in session.rooms { rooms[roomID]?.addConnection(connection) }
+        announce({ .moved(node: $0, userID: session.userID, from: from) }, &effects)
+        effects.append(.cluster(.storeToken(session.token.string, userID: session.userID)))
+        log(.info, "connection \(connection): session \(session.userID) resumed from node \(from)", &effects)
+        send(welcome(session, resumed: true), to: connection, &effects)
+        for roomID in session.rooms { sendRoomState(roomID, to: connection, re: nil, &effects) }
+    }
+
+    /// Another node resumed a session: if it was this node's, its connection (if any) is
+    /// closed with 4000, as for a take-over here; no presence either way.
+    private mutating func movedAway(_ userID: String, to node: String, _ effects: inout [ChatEffect]) {
+        guard let key = cluster?.users[userID], var session = sessions[key] else { return }
+        graceDeadlines.removeValue(forKey: key)
+        guard !session.isRemote else {
+            sessions[key]?.node = node
+            return
+        }
+        if let old = session.connection {
+            effects.append(.close(old, code: ChatCloseCode.sessionResumedElsewhere, reason: "session resumed elsewhere"))
+            connections.removeValue(forKey: old)
+            watchers.remove(old)
+            for roomID in session.rooms { rooms[roomID]?.removeConnection(old) }
+        }
+        tokenOwners.removeValue(forKey: session.token)
+        session.token = .unissued
+        session.connection = nil
+        session.node = node
+        sessions.store(session)
+        cluster?.remoteCount += 1
+        log(.info, "session \(userID) resumed on node \(node)", &effects)
+    }
+
+    /// A node stopped beating: its users are dropped connections now, resumable anywhere
+    /// for the grace period, then gone everywhere (each node ends them in its own `tick`).
+    private mutating func nodeDown(_ node: String, now: Int64, _ effects: inout [ChatEffect]) {
+        guard let cluster else { return }
+        guard node != cluster.node else {
+            // Declared dead while alive (a long pause, a partition): say so again.
+            log(.warning, "cluster: this node was declared dead; announcing itself again", &effects)
+            return announce({ .hello(node: $0, members: localMembers) }, &effects)
+        }
+        let hosted = cluster.users.values.filter { sessions[$0]?.node == node }.sorted()
+        log(.notice, "cluster: node \(node) is down; its \(hosted.count) users resumable for \(config.resumeGraceSeconds) s",
+            &effects)
+        for key in hosted {
+            if config.resumeGraceSeconds == 0, let userID = sessions[key]?.userID {
+                endSession(key, &effects)
+                effects.append(.cluster(.dropToken(userID: userID)))
+            } else {
+                graceDeadlines[key] = now + Int64(config.resumeGraceSeconds) * 1000
+            }
         }
     }
 
@@ -111,10 +213,14 @@ extension ChatCore {
         }
         let roomID = roomByKey[Names.key(name)] ?? addRoom(name, &effects)
         let key: SessionKey
-        if let known = cluster?.remoteUsers[user.id], let session = sessions[known] {
+        if let known = cluster?.users[user.id], let session = sessions[known] {
+            guard session.isRemote else {
+                return log(.warning, "cluster: node \(node) announced this node's user \(user.id); ignored", &effects)
+            }
             guard !session.rooms.contains(roomID) else { return }
             key = known
             sessions[key]?.rooms.append(roomID)
+            sessions[key]?.current = roomID  // as on its own node: a join makes the room current
             sessions[key]?.node = node
         } else {
             guard Names.validUserName(user.name) == user.name, !user.id.isEmpty else {
@@ -122,7 +228,8 @@ extension ChatCore {
             }
             key = sessions.nextKey
             sessions.store(Session(key: key, remote: user, node: node, room: roomID))
-            cluster?.remoteUsers[user.id] = key
+            cluster?.users[user.id] = key
+            cluster?.remoteCount += 1
             claimListedName(Names.key(user.name), for: key, &effects)
         }
         rooms[roomID]?.addUser(key)
@@ -131,17 +238,17 @@ extension ChatCore {
 
     /// Another node's user left a room; a user in no room any more is gone.
     private mutating func remoteLeave(_ userID: String, room name: String, _ effects: inout [ChatEffect]) {
-        guard let key = cluster?.remoteUsers[userID], let session = sessions[key],
+        guard let key = cluster?.remote(userID, in: sessions), let session = sessions[key],
               let roomID = roomByKey[Names.key(name)], session.rooms.contains(roomID) else { return }
         let remaining = session.rooms.filter { $0 != roomID }
-        guard let current = remaining.last else { return endSession(key, &effects) }
+        guard let fallback = remaining.last else { return endSession(key, &effects) }
         sessions[key]?.rooms = RoomList(remaining)
-        sessions[key]?.current = current
+        if session.current == roomID { sessions[key]?.current = fallback }
         removeFromRoom(key, connection: nil, roomID: roomID, user: session.user, &effects)
     }
 
     private mutating func remoteRename(_ userID: String, to raw: String, _ effects: inout [ChatEffect]) {
-        guard let key = cluster?.remoteUsers[userID], let session = sessions[key],
+        guard let key = cluster?.remote(userID, in: sessions), let session = sessions[key],
               let name = Names.validUserName(raw), name != session.name else { return }
         if nameOwners[session.nameKey] == key { nameOwners.removeValue(forKey: session.nameKey) }
         claimListedName(Names.key(name), for: key, &effects)
@@ -168,18 +275,19 @@ extension ChatCore {
         var listed = Set<String>()
         for member in members {
             listed.insert(member.user.id)
-            if let key = cluster?.remoteUsers[member.user.id], sessions[key]?.name != member.user.name {
+            if let key = cluster?.remote(member.user.id, in: sessions), sessions[key]?.name != member.user.name {
                 remoteRename(member.user.id, to: member.user.name, &effects)
             }
             for room in member.rooms { remoteJoin(member.user, on: node, room: room, &effects) }
-            guard let key = cluster?.remoteUsers[member.user.id], let session = sessions[key] else { continue }
+            guard let key = cluster?.remote(member.user.id, in: sessions), let session = sessions[key] else { continue }
+            graceDeadlines.removeValue(forKey: key)  // its node is alive after all
             let wanted = Set(member.rooms.map(Names.key))
             for roomID in session.rooms {
                 guard let room = rooms[roomID], !wanted.contains(room.key) else { continue }
                 remoteLeave(member.user.id, room: room.name, &effects)
             }
         }
-        let gone = (cluster?.remoteUsers ?? [:]).values.filter { key in
+        let gone = (cluster?.users ?? [:]).values.filter { key in
             guard let session = sessions[key] else { return false }
             return session.node == node && !listed.contains(session.userID)
         }

@@ -11,8 +11,7 @@ extension ChatCore {
             if Set(session.rooms).count != session.rooms.count { problems.append("session \(key) joined a room twice") }
             if session.isRemote {
                 // Another node's user: listed, but connected, resumed and timed out over there.
-                if cluster?.remoteUsers[session.userID] != key { problems.append("remote \(key) not indexed") }
-                if session.connection != nil || graceDeadlines[key] != nil { problems.append("remote \(key) has local state") }
+                if session.connection != nil || tokenOwners[session.token] != nil { problems.append("remote \(key) has local state") }
             } else {
                 if nameOwners[session.nameKey] != key { problems.append("name \(session.name) not owned by \(key)") }
                 if tokenOwners[session.token] != key { problems.append("token of \(key) not registered") }
@@ -34,7 +33,12 @@ extension ChatCore {
                 }
             }
         }
-        let remote = cluster?.remoteUsers.count ?? 0
+        let remote = cluster?.remoteCount ?? 0
+        if let cluster {
+            if cluster.users.count != sessions.count { problems.append("\(cluster.users.count) user ids for \(sessions.count) sessions") }
+            for (id, key) in cluster.users where sessions[key]?.userID != id { problems.append("user id \(id) indexed wrongly") }
+            if sessions.values.filter(\.isRemote).count != remote { problems.append("remote count \(remote) is wrong") }
+        }
         for (name, key) in nameOwners where sessions[key]?.nameKey != name { problems.append("name \(name) owned by \(key) who has another") }
         if remote == 0 && nameOwners.count != sessions.count { problems.append("\(nameOwners.count) names for \(sessions.count) sessions") }
         if tokenOwners.count != sessions.count - remote { problems.append("\(tokenOwners.count) tokens for \(sessions.count - remote) sessions") }

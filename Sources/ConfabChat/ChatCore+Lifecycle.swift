@@ -13,10 +13,11 @@ extension ChatCore {
             resume(key, on: connection, now: now, &effects)
             return
         }
+        if parkForLookup(connection, request, &effects) { return }
         startSession(connection, request, now: now, &effects)
     }
 
-    private mutating func startSession(_ connection: ConnectionID, _ request: ConnectRequest, now: Int64,
+    mutating func startSession(_ connection: ConnectionID, _ request: ConnectRequest, now: Int64,
                                        _ effects: inout [ChatEffect]) {
         var chosen: String?
         var nameError: ChatError?
@@ -50,6 +51,10 @@ extension ChatCore {
         connections[connection] = key
         nameOwners[session.nameKey] = key
         tokenOwners[session.token] = key
+        if cluster != nil {
+            cluster?.users[session.userID] = key
+            effects.append(.cluster(.storeToken(session.token.string, userID: session.userID)))
+        }
         if start == homeRoom, let home = rooms[homeRoom], home.userCount >= config.roomCapacity {
             // The server should have asked admissionError first; admit anyway rather than strand the user.
             log(.warning, "connection \(connection): admitted to full room \(home.name)", &effects)
@@ -93,12 +98,14 @@ extension ChatCore {
         session.connection = connection
         sessions.store(session)
         connections[connection] = key
+        if cluster != nil { effects.append(.cluster(.storeToken(session.token.string, userID: session.userID))) }
         send(welcome(session, resumed: true), to: connection, &effects)
         for roomID in session.rooms { sendRoomState(roomID, to: connection, re: nil, &effects) }
     }
 
     mutating func disconnect(_ connection: ConnectionID, _ cause: DisconnectCause, now: Int64,
                              _ effects: inout [ChatEffect]) {
+        if cluster?.parked.removeValue(forKey: connection) != nil { return }
         guard let key = connections[connection], let session = sessions[key] else {
             log(.debug, "disconnect of unknown connection \(connection) ignored", &effects)
             return
@@ -127,10 +134,11 @@ extension ChatCore {
         // Sorted so the effect order does not depend on hashing.
         let expired = graceDeadlines.filter { $0.value <= now }.map(\.key).sorted()
         for key in expired {
-            if let session = sessions[key] {
-                log(.info, "session \(session.userID) (\(session.name)) expired after its grace period", &effects)
-            }
+            guard let session = sessions[key] else { continue }
+            log(.info, "session \(session.userID) (\(session.name)) expired after its grace period", &effects)
             endSession(key, &effects)
+            // A dead node's user: its node cannot drop the token any more.
+            if session.isRemote { effects.append(.cluster(.dropToken(userID: session.userID))) }
         }
     }
 }

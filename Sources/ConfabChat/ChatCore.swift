@@ -189,10 +189,12 @@ struct ChatCore {
     /// Ends a session for good: `leave` presence in each room, name, id and token freed.
     mutating func endSession(_ key: SessionKey, _ effects: inout [ChatEffect]) {
         guard let session = sessions.removeValue(forKey: key) else { return }
+        cluster?.users.removeValue(forKey: session.userID)
         if session.isRemote {
-            cluster?.remoteUsers.removeValue(forKey: session.userID)
-        } else {
+            cluster?.remoteCount -= 1
+        } else if cluster != nil {
             announce({ .ended(node: $0, userID: session.userID) }, &effects)
+            effects.append(.cluster(.dropToken(userID: session.userID)))
         }
         if let connection = session.connection {
             connections.removeValue(forKey: connection)

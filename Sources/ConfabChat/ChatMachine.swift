@@ -49,7 +49,7 @@ public struct ChatMachine {
 
     /// Sessions, including those in their resume grace period.
     /// This node's sessions (in a cluster, the other nodes' users are listed but not counted).
-    public var userCount: Int { core.sessions.count - (core.cluster?.remoteUsers.count ?? 0) }
+    public var userCount: Int { core.sessions.count - (core.cluster?.remoteCount ?? 0) }
     public var connectionCount: Int { core.connections.count }
     public var roomCount: Int { core.rooms.count }
 }

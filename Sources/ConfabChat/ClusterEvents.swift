@@ -21,6 +21,8 @@ public enum ClusterEvent: Sendable {
     case history(roomKey: String, [ChatMessage])
     /// A post that did not reach Redis: the machine delivers it on this node alone.
     case postFailed(ClusterPost)
+    /// Whose resume token this is, answering `lookupToken` (nil: nobody's, or Redis is away).
+    case tokenOwner(ConnectionID, token: String, userID: String?)
 }
 
 /// What the machine asks of the cluster's I/O.
@@ -34,6 +36,13 @@ public enum ClusterEffect: Sendable {
     case loadHistory(roomKey: String)
     /// Messages numbered while apart: the room's next seq must stay above `seq`.
     case raiseSeq(roomKey: String, atLeast: UInt64)
+    /// Record which user a resume token resumes, so any node can (replacing the user's previous token).
+    case storeToken(String, userID: String)
+    /// The user's session is over: its token resumes nothing any more.
+    case dropToken(userID: String)
+    /// Ask whose token this is (a connection resuming a session this node does not host);
+    /// answered by `ClusterEvent.tokenOwner`.
+    case lookupToken(String, for: ConnectionID)
     /// The room is gone (its last member anywhere left): drop its seq and history, unless a
     /// message was numbered after `lastSeq` (someone is using the room again).
     case forgetRoom(roomKey: String, lastSeq: UInt64)

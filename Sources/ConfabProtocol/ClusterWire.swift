@@ -25,11 +25,18 @@ public enum BusMessage: Sendable {
     case ended(node: String, userID: String)
     /// A chat message with its cluster-wide seq. `origin` and `re` let the sender's node ack it.
     case message(node: String, ChatMessage, origin: UInt64?, re: RequestID?)
+    /// `node` resumed a session hosted by `from`: it is `node`'s now (no presence: to the
+    /// others the user never left).
+    case moved(node: String, userID: String, from: String)
+    /// `node` missed its heartbeats for the node timeout (published by Redis's heartbeat
+    /// script, once, by whichever node noticed): its users are dropped connections now.
+    case down(node: String)
 
     public var node: String {
         switch self {
         case .hello(let node, _), .members(let node, _), .joined(let node, _, _), .left(let node, _, _),
-             .renamed(let node, _, _), .ended(let node, _), .message(let node, _, _, _):
+             .renamed(let node, _, _), .ended(let node, _), .message(let node, _, _, _), .moved(let node, _, _),
+             .down(let node):
             return node
         }
     }
@@ -71,6 +78,12 @@ public enum ClusterWire {
         case .ended(let node, let userID):
             type("end", node, &w)
             w.key("id"); w.string(userID)
+        case .moved(let node, let userID, let from):
+            type("moved", node, &w)
+            w.key("id"); w.string(userID)
+            w.key("from"); w.string(from)
+        case .down(let node):
+            type("down", node, &w)
         case .message(let node, let message, let origin, let re):
             messageFields(node: node, room: message.room, timestamp: message.timestamp, from: message.from,
                           text: message.text, action: message.action, origin: origin, re: re, &w)
@@ -118,6 +131,11 @@ public enum ClusterWire {
         case "end":
             guard let id = m.string("id") else { return nil }
             return .ended(node: node, userID: id)
+        case "moved":
+            guard let id = m.string("id"), let from = m.string("from") else { return nil }
+            return .moved(node: node, userID: id, from: from)
+        case "down":
+            return .down(node: node)
         case "msg":
             guard let message = ProtocolV1.chatMessage(m) else { return nil }
             return .message(node: node, message, origin: m.number("c").flatMap { UInt64($0) },

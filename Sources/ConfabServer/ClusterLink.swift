@@ -9,16 +9,24 @@ import Logging
 final class ClusterLink {
     let node: String
     let redis: RedisClient
+    let reactor: Reactor
     let keys: ClusterKeys
     let historySize: Int
+    let nodeTimeoutMs: Int
+    private var heartbeat: LoopTimer?
+    /// Shutting down: the bus is no longer listened to.
+    private var leaving = false
     let logger: Logger
     /// Where events go: the server's `handle`.
     var deliver: (ClusterEvent) -> Void = { _ in }
     /// Bus messages that did not parse (another version, or someone else on the channel).
     private(set) var undecodable = 0
 
-    init(reactor: Reactor, endpoint: RedisEndpoint, keyPrefix: String, node: String, historySize: Int, logger: Logger) {
+    init(reactor: Reactor, endpoint: RedisEndpoint, keyPrefix: String, node: String, nodeTimeoutSeconds: Int,
+         historySize: Int, logger: Logger) {
         self.node = node
+        self.reactor = reactor
+        self.nodeTimeoutMs = nodeTimeoutSeconds * 1000
         self.keys = ClusterKeys(prefix: keyPrefix)
         self.historySize = historySize
         self.logger = logger
@@ -26,12 +34,16 @@ final class ClusterLink {
     }
 
     func start() {
-        redis.onUp = { [unowned self] in deliver(.up) }
+        redis.onUp = { [unowned self] in
+            beat()  // at once: a node that dies before its first timed beat must still be missed
+            deliver(.up)
+        }
         redis.onDown = { [unowned self] reason in
             logger.warning("cluster: Redis lost; serving this node's users alone", metadata: ["reason": "\(reason)"])
             deliver(.down)
         }
         redis.onMessage = { [unowned self] _, payload in
+            guard !leaving else { return }
             guard let message = ClusterWire.decode(payload) else {
                 undecodable += 1
                 if undecodable == 1 || undecodable % 1000 == 0 {
@@ -42,6 +54,31 @@ final class ClusterLink {
             deliver(.bus(message))
         }
         redis.start()
+        // Three beats per timeout: one lost or late beat never looks like death.
+        heartbeat = reactor.every(milliseconds: UInt64(min(1000, nodeTimeoutMs / 3))) { [unowned self] in beat() }
+    }
+
+    /// Says this node is alive, and declares dead any node silent for the timeout (in one
+    /// script, so each death is announced once, whichever node notices it first).
+    private func beat() {
+        guard redis.isUp else { return }
+        redis.send(ClusterScripts.heartbeat.call(keys: [keys.nodes],
+                                                 arguments: [node, String(nodeTimeoutMs), keys.bus].map { Array($0.utf8) })) {
+            [unowned self] reply in
+            guard case .array(let dead) = reply, !dead.isEmpty else { return }
+            let names = dead.compactMap { if case .bulk(let bytes) = $0 { String(decoding: bytes, as: UTF8.self) } else { nil } }
+            logger.notice("cluster: declared nodes dead", metadata: ["nodes": "\(names.joined(separator: ","))"])
+        }
+    }
+
+    /// A clean exit: the other nodes treat this node's users as dropped connections at once
+    /// (resumable on them) instead of waiting for the node timeout.
+    func leave() {
+        leaving = true
+        heartbeat?.cancel()
+        guard redis.isUp else { return }
+        redis.send([Array("ZREM".utf8), Array(keys.nodes.utf8), Array(node.utf8)], reply: nil)
+        redis.send([Array("PUBLISH".utf8), Array(keys.bus.utf8), ClusterWire.encode(.down(node: node))], reply: nil)
     }
 
     var isUp: Bool { redis.isUp }
@@ -71,6 +108,18 @@ final class ClusterLink {
                 }
                 deliver(.history(roomKey: roomKey, messages))
             }
+        case .storeToken(let token, let userID):
+            redis.send(ClusterScripts.storeToken.call(keys: [keys.tokens, keys.tokenOf],
+                                                      arguments: [Array(token.utf8), Array(userID.utf8)]), reply: nil)
+        case .dropToken(let userID):
+            redis.send(ClusterScripts.dropToken.call(keys: [keys.tokens, keys.tokenOf], arguments: [Array(userID.utf8)]),
+                       reply: nil)
+        case .lookupToken(let token, let connection):
+            redis.send([Array("HGET".utf8), Array(keys.tokens.utf8), Array(token.utf8)]) { [unowned self] reply in
+                var owner: String?
+                if case .bulk(let bytes) = reply { owner = String(decoding: bytes, as: UTF8.self) }
+                deliver(.tokenOwner(connection, token: token, userID: owner))
+            }
         case .raiseSeq(let roomKey, let atLeast):
             redis.send(ClusterScripts.raiseSeq.call(keys: [keys.seq(roomKey)], arguments: [Array(String(atLeast).utf8)]),
                        reply: nil)
@@ -80,7 +129,10 @@ final class ClusterLink {
         }
     }
 
-    func close() { redis.close() }
+    func close() {
+        heartbeat?.cancel()
+        redis.close()
+    }
 
     /// A node id for this process start: `n-` and 10 random base-32 characters.
     static func newNodeID() -> String {
@@ -99,4 +151,9 @@ struct ClusterKeys {
     /// A room's last seq (a counter) and its recent messages (a list of bus messages).
     func seq(_ roomKey: String) -> String { prefix + "room:" + roomKey + ":seq" }
     func history(_ roomKey: String) -> String { prefix + "room:" + roomKey + ":history" }
+    /// Live nodes, scored by their last heartbeat (Redis's clock, in ms).
+    var nodes: String { prefix + "nodes" }
+    /// Resume tokens: token → user id, and user id → its current token.
+    var tokens: String { prefix + "tokens" }
+    var tokenOf: String { prefix + "tokenOf" }
 }

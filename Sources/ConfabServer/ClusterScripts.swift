@@ -44,4 +44,36 @@ struct ClusterScripts {
         end
         return 0
         """)
+
+    /// KEYS: tokens, tokenOf. ARGV: token, user id. The user's previous token is void.
+    static let storeToken = ClusterScripts(source: """
+        local old = redis.call('HGET', KEYS[2], ARGV[2])
+        if old then redis.call('HDEL', KEYS[1], old) end
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+        redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+        return 0
+        """)
+
+    /// KEYS: tokens, tokenOf. ARGV: user id.
+    static let dropToken = ClusterScripts(source: """
+        local old = redis.call('HGET', KEYS[2], ARGV[1])
+        if old then redis.call('HDEL', KEYS[1], old) end
+        redis.call('HDEL', KEYS[2], ARGV[1])
+        return 0
+        """)
+
+    /// KEYS: nodes. ARGV: this node, the node timeout in ms, the bus channel. Beats for this
+    /// node on Redis's clock (one clock for every host) and announces, once, each node
+    /// silent for the timeout. Returns the nodes declared dead.
+    static let heartbeat = ClusterScripts(source: """
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        redis.call('ZADD', KEYS[1], now, ARGV[1])
+        local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+        for _, node in ipairs(dead) do
+          redis.call('ZREM', KEYS[1], node)
+          redis.call('PUBLISH', ARGV[3], '{"t":"down","n":"' .. node .. '"}')
+        end
+        return dead
+        """)
 }

@@ -55,7 +55,8 @@ public final class ConfabServer: ReactorDelegate {
             let node = config.cluster.nodeId ?? ClusterLink.newNodeID()
             chatConfig.cluster = ClusterNode(nodeID: node)
             cluster = ClusterLink(reactor: reactor, endpoint: redis, keyPrefix: config.cluster.keyPrefix, node: node,
-                                  historySize: chatConfig.historySize, logger: logger)
+                                  nodeTimeoutSeconds: config.cluster.nodeTimeoutSeconds, historySize: chatConfig.historySize,
+                                  logger: logger)
         } else {
             cluster = nil
         }
@@ -124,6 +125,7 @@ public final class ConfabServer: ReactorDelegate {
         shuttingDown = true
         logger.notice("shutting down", metadata: ["signal": "\(signum)", "connections": "\(reactor.connectionCount)"])
         reactor.stopAccepting()
+        cluster?.leave()
         for connection in reactor.connections(endpoint: Endpoint.line.rawValue) {
             sendLine("-- server shutting down", to: connection)
         }

@@ -12,6 +12,11 @@ struct ClusterHarness {
     /// Redis: per room key, the last seq drawn and the stored history (bus payloads).
     var seqs: [String: UInt64] = [:]
     var stored: [String: [[UInt8]]] = [:]
+    /// Resume tokens: token → user id, and each user's current token.
+    var tokens: [String: String] = [:]
+    var tokenOf: [String: String] = [:]
+    /// Nodes killed: they hear and do nothing.
+    var dead: Set<Int> = []
     let historySize: Int
     /// In flight: (to node, event).
     var queue: [(Int, ClusterEvent)] = []
@@ -45,17 +50,28 @@ struct ClusterHarness {
         run(node, .cluster(.down, now: nodes[node].now))
     }
 
+    /// The node dies without a word (kill -9); the others hear Redis declare it down.
+    mutating func kill(_ node: Int) {
+        dead.insert(node)
+        up[node] = false
+        queue.removeAll { $0.0 == node }
+        for other in nodes.indices where up[other] {
+            queue.append((other, .bus(.down(node: "node\(node)"))))
+        }
+    }
+
     /// One event on one node, in a turn of its own; its cluster effects go to "Redis".
     @discardableResult
     mutating func run(_ node: Int, _ event: ChatEvent) -> [ChatEffect] {
+        guard !dead.contains(node) else { return [] }
         let produced = nodes[node].turn(event)
         effects[node] += produced
         for effect in produced { if case .cluster(let effect) = effect { redis(effect, from: node) } }
         return produced
     }
 
-    mutating func connect(_ node: Int, _ connection: ConnectionID, name: String? = nil) -> [ChatEffect] {
-        run(node, .connected(connection, ConnectRequest(name: name), now: nodes[node].now))
+    mutating func connect(_ node: Int, _ connection: ConnectionID, name: String? = nil, resume: String? = nil) -> [ChatEffect] {
+        run(node, .connected(connection, ConnectRequest(name: name, resumeToken: resume), now: nodes[node].now))
     }
 
     mutating func request(_ node: Int, _ connection: ConnectionID, _ json: String) -> [ChatEffect] {
@@ -69,6 +85,7 @@ struct ClusterHarness {
     private mutating func redis(_ effect: ClusterEffect, from node: Int) {
         guard up[node] else {
             if case .post(let post) = effect { queue.append((node, .postFailed(post))) }
+            if case .lookupToken(let token, let connection) = effect { queue.append((node, .tokenOwner(connection, token: token, userID: nil))) }
             return
         }
         switch effect {
@@ -90,6 +107,14 @@ struct ClusterHarness {
         case .loadHistory(let roomKey):
             let messages = (stored[roomKey] ?? []).compactMap(ClusterWire.decodeStoredMessage)
             queue.append((node, .history(roomKey: roomKey, messages)))
+        case .storeToken(let token, let userID):
+            if let old = tokenOf[userID] { tokens.removeValue(forKey: old) }
+            tokens[token] = userID
+            tokenOf[userID] = token
+        case .dropToken(let userID):
+            if let old = tokenOf.removeValue(forKey: userID) { tokens.removeValue(forKey: old) }
+        case .lookupToken(let token, let connection):
+            queue.append((node, .tokenOwner(connection, token: token, userID: tokens[token])))
         case .raiseSeq(let roomKey, let atLeast):
             seqs[roomKey] = max(seqs[roomKey] ?? 0, atLeast)
         case .forgetRoom(let roomKey, let lastSeq):

@@ -222,3 +222,96 @@ import Testing
         cluster.check()
     }
 }
+
+/// Sessions across nodes: resume anywhere, take-over from another node, and nodes that die.
+@Suite struct ClusterSessionTests {
+    @Test func aSessionResumesOnAnotherNodeWithItsNameRoomsAndHistory() {
+        var cluster = ClusterHarness(nodes: 2)
+        let welcome = cluster.connect(0, 1, name: "ann").delivered(to: 1).first
+        let token = welcome?.string("token") ?? ""
+        let annID = welcome?.user["id"] as? String
+        cluster.request(0, 1, #"{"type":"join","room":"dev"}"#)
+        cluster.connect(1, 101, name: "ben")
+        cluster.settle()
+        cluster.run(0, .disconnected(1, .dropped("reset"), now: cluster.nodes[0].now))
+        cluster.say(1, 101, "while ann was away")
+        cluster.settle()
+        _ = cluster.take()
+        // The client comes back through node 1.
+        cluster.connect(1, 102, resume: token)
+        cluster.settle()
+        let effects = cluster.take()
+        let got = effects[1].delivered(to: 102)
+        #expect(got.first?.type == "welcome")
+        #expect(got.first?["resumed"] as? Bool == true)
+        #expect(got.first?.user["id"] as? String == annID)
+        #expect(got.first?.user["name"] as? String == "ann")
+        #expect((got.first?["rooms"] as? [String]) == ["lobby", "dev"])
+        #expect(got.first?.string("room") == "dev")
+        let lobbyHistory = got.first { $0.type == "history" && $0.string("room") == "lobby" }
+        #expect(((lobbyHistory?["messages"] as? [JSON]) ?? []).compactMap { $0["text"] as? String } == ["while ann was away"])
+        // No presence anywhere: to the others Ann never left.
+        #expect(!effects.flatMap { $0 }.contains { if case .broadcast(_, _, let m) = $0 { m.text.contains("presence") } else { false } })
+        // The old node lists her as node 1's now; the old token is spent.
+        #expect(cluster.nodes[0].machine.userCount == 0)
+        #expect(cluster.nodes[1].machine.userCount == 2)
+        #expect(cluster.tokens[token] == nil)
+        cluster.check()
+    }
+
+    @Test func resumingOnAnotherNodeClosesTheStillOpenOldConnectionWith4000() {
+        var cluster = ClusterHarness(nodes: 2)
+        let token = cluster.connect(0, 1, name: "ann").delivered(to: 1).first?.string("token") ?? ""
+        cluster.settle()
+        cluster.connect(1, 101, resume: token)
+        cluster.settle()
+        let effects = cluster.take()
+        #expect(effects[0].closes.map { "\($0.0) \($0.1)" } == ["1 4000"])
+        // Its later disconnect ends nothing and tells nobody.
+        let after = cluster.run(0, .disconnected(1, .dropped("closed"), now: cluster.nodes[0].now))
+        cluster.settle()
+        #expect(after.withoutLogs.isEmpty)
+        #expect(cluster.nodes[1].machine.roomUserIDs(named: "lobby")?.count == 1)
+        cluster.check()
+    }
+
+    @Test func anUnknownTokenStartsANewSessionAfterAsking() {
+        var cluster = ClusterHarness(nodes: 2)
+        let parked = cluster.connect(1, 101, resume: String(repeating: "A", count: 32))
+        #expect(parked.delivered(to: 101).isEmpty)
+        cluster.settle()
+        #expect(cluster.take()[1].delivered(to: 101).first?["resumed"] as? Bool == false)
+        cluster.check()
+    }
+
+    @Test func aDeadNodesUsersAreResumableElsewhereThenLeaveEverywhere() {
+        var config = ChatConfig()
+        config.resumeGraceSeconds = 10
+        var cluster = ClusterHarness(nodes: 3, config)
+        let annToken = cluster.connect(0, 1, name: "ann").delivered(to: 1).first?.string("token") ?? ""
+        cluster.connect(0, 2, name: "amy")
+        cluster.connect(1, 101, name: "ben")
+        cluster.connect(2, 201, name: "cy")
+        cluster.settle()
+        _ = cluster.take()
+        cluster.kill(0)
+        cluster.settle()
+        // Nobody leaves yet: they are dropped connections, resumable anywhere.
+        #expect(cluster.nodes[1].machine.roomUserIDs(named: "lobby")?.count == 4)
+        cluster.connect(2, 202, resume: annToken)
+        cluster.settle()
+        #expect(cluster.take()[2].delivered(to: 202).first?["resumed"] as? Bool == true)
+        // When the grace period ends, Amy (not resumed) leaves on every node; Ann stays.
+        for node in 1...2 {
+            cluster.nodes[node].now += 10_001
+            cluster.run(node, .tick(now: cluster.nodes[node].now))
+        }
+        cluster.settle()
+        let effects = cluster.take()
+        let leaves = effects[1].delivered(to: 101).filter { $0.type == "presence" }.flatMap(\.changes)
+        #expect(leaves.compactMap { ($0["user"] as? JSON)?["name"] as? String } == ["amy"])
+        #expect(cluster.nodes[1].machine.roomUserIDs(named: "lobby")?.count == 3)
+        #expect(cluster.nodes[2].machine.roomUserIDs(named: "lobby")?.count == 3)
+        cluster.check()
+    }
+}

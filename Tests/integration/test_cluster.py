@@ -3,6 +3,8 @@ Redis and behave as one server. Each test starts its own redis-server and 2-3 no
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 from confabtest.chat import is_message, is_type
@@ -10,9 +12,9 @@ from confabtest.redis import RedisServer
 from confabtest.waiting import poll_until
 
 
-def node_config(redis: RedisServer, extra: str = "") -> str:
-    return ("chat:\n  historySize: 20\nlog:\n  level: debug\n"
-            f"cluster:\n  redis: {redis.url}\n  keyPrefix: 'test:'\n" + extra)
+def node_config(redis: RedisServer, chat: str = "", cluster: str = "") -> str:
+    return ("chat:\n  historySize: 20\n" + chat + "log:\n  level: debug\n"
+            f"cluster:\n  redis: {redis.url}\n  keyPrefix: 'test:'\n" + cluster)
 
 
 def health(server) -> dict:
@@ -24,6 +26,18 @@ def wait_joined(server, timeout: float = 10.0) -> None:
     poll_until(lambda: health(server).get("cluster"), lambda v: v == "up", timeout=timeout)
 
 
+def listed(client, room: str = "lobby") -> list[str]:
+    client.send({"type": "users", "room": room})
+    users, _ = client.recv_until(is_type("users", room=room))
+    return sorted(u["name"] for u in users["users"])
+
+
+def wait_listed(client, names: list[str], room: str = "lobby") -> None:
+    """Until `client`'s node lists exactly `names` in `room`: news from other nodes travels
+    through Redis, so it can arrive after a reply the test caused directly."""
+    poll_until(lambda: listed(client, room), lambda got: got == sorted(names), timeout=10)
+
+
 @pytest.fixture
 def redis(tmp_path):
     server = RedisServer(tmp_path / "redis").start()
@@ -33,8 +47,8 @@ def redis(tmp_path):
 
 @pytest.fixture
 def nodes(redis, server_factory):
-    def start(count: int = 2, extra: str = ""):
-        started = [server_factory(config_yaml=node_config(redis, extra)) for _ in range(count)]
+    def start(count: int = 2, chat: str = "", cluster: str = ""):
+        started = [server_factory(config_yaml=node_config(redis, chat, cluster)) for _ in range(count)]
         for node in started:
             wait_joined(node)
         return started
@@ -80,7 +94,7 @@ def test_presence_users_and_room_counts_span_the_nodes(nodes):
     ben = b.client("name=ben")
     change = ann.expect_change("join")
     assert change["user"]["name"] == "ben"
-    assert sorted(u["name"] for u in ben.users["users"]) == ["ann", "ben"]
+    wait_listed(ben, ["ann", "ben"])
     ann.send({"type": "rooms"})
     rooms, _ = ann.recv_until(is_type("rooms"))
     assert {r["name"]: r["users"] for r in rooms["rooms"]}["lobby"] == 2
@@ -139,8 +153,7 @@ def test_a_room_made_on_one_node_is_joinable_and_listed_on_the_other(nodes):
     ann.send({"type": "join", "room": "dev"})
     ann.recv_until(is_type("history", room="dev"))
     ben.send({"type": "join", "room": "dev"})
-    users, _ = ben.recv_until(is_type("users", room="dev"))
-    assert sorted(u["name"] for u in users["users"]) == ["ann", "ben"]
+    wait_listed(ben, ["ann", "ben"], room="dev")
     ben.say("hi dev", room="dev")
     msg, _ = ann.recv_until(is_message("hi dev", room="dev"))
     assert msg["from"]["name"] == "ben"
@@ -169,9 +182,8 @@ def test_a_node_apart_from_redis_keeps_its_users_chatting_and_rejoins(nodes, red
             return False
     poll_until(crosses, bool, timeout=10, interval=0.1)
     # And the nodes know each other's users again.
-    ann.send({"type": "users"})
-    users, _ = ann.recv_until(is_type("users"))
-    assert sorted(u["name"] for u in users["users"]) == ["amy", "ann", "ben"]
+    wait_listed(ann, ["amy", "ann", "ben"])
+    wait_listed(ben, ["amy", "ann", "ben"])
 
 
 def test_metrics_report_the_cluster(nodes):
@@ -179,3 +191,53 @@ def test_metrics_report_the_cluster(nodes):
     text = a.get("/metrics").body.decode()
     assert "confab_cluster_up 1" in text
     assert "confab_cluster_commands_total" in text
+
+
+def test_a_session_resumes_on_another_node_with_nothing_missed_or_repeated(nodes):
+    a, b = nodes(2)
+    ann = a.client("name=ann")
+    ben = b.client("name=ben")
+    ann.expect_change("join", user_id=ben.id)
+    ann.send({"type": "join", "room": "dev"})
+    ann.recv_until(is_type("history", room="dev"))
+    ben.say("m1")
+    ann.recv_until(is_message("m1"))
+    token, ann_id = ann.token, ann.id
+    ann.drop()
+    for i in range(2, 5):
+        ben.say(f"m{i}")
+    ben.recv_until(is_message("m4"))
+    back = b.client(f"resume={token}")
+    assert back.welcome["resumed"] is True
+    assert back.welcome["user"] == {"id": ann_id, "name": "ann"}
+    assert back.welcome["rooms"] == ["lobby", "dev"] and back.welcome["room"] == "dev"
+    lobby = next(m for m in back.intro if m.get("type") == "history" and m.get("room") == "lobby")
+    # Replayed by seq: after the last seen (1), nothing missed and nothing twice.
+    assert [(m["seq"], m["text"]) for m in lobby["messages"] if m["seq"] > 1] == [(2, "m2"), (3, "m3"), (4, "m4")]
+    # To the others she never left; and she chats on from node b.
+    back.say("back", room="lobby")
+    msg, skipped = ben.recv_until(is_message("back"))
+    assert not [m for m in skipped if m.get("type") == "presence"]
+    assert msg["from"]["id"] == ann_id
+
+
+def test_a_killed_nodes_users_leave_everywhere_after_timeout_and_grace(nodes):
+    a, b = nodes(2, chat="  resumeGraceSeconds: 1\n", cluster="  nodeTimeoutSeconds: 2\n")
+    ann = a.client("name=ann")
+    ben = b.client("name=ben")
+    ann.expect_change("join", user_id=ben.id)
+    a.signal(signal.SIGKILL)
+    change = ben.expect_change("leave", user_id=ann.id, timeout=15)
+    assert change["user"]["name"] == "ann"
+    assert listed(ben) == ["ben"]
+
+
+def test_a_stopped_nodes_users_can_resume_on_another_node(nodes):
+    a, b = nodes(2, chat="  resumeGraceSeconds: 30\n")
+    ann = a.client("name=ann")
+    ben = b.client("name=ben")
+    ann.expect_change("join", user_id=ben.id)
+    token, ann_id = ann.token, ann.id
+    a.stop()
+    back = b.client(f"resume={token}")
+    assert back.welcome["resumed"] is True and back.welcome["user"]["id"] == ann_id
