@@ -17,11 +17,18 @@ struct ClusterView {
     /// Connections presenting a resume token this node does not know, waiting for Redis to
     /// say whose it is.
     var parked: [ConnectionID: ConnectRequest] = [:]
+    /// Renames waiting for Redis to grant the name.
+    var renaming: [SessionKey: PendingRename] = [:]
 
     /// The key of another node's user.
     func remote(_ userID: String, in sessions: SessionTable) -> SessionKey? {
         users[userID].flatMap { sessions[$0]?.isRemote == true ? $0 : nil }
     }
+}
+
+struct PendingRename {
+    var name: String
+    var re: RequestID?
 }
 
 extension ChatCore {
@@ -44,6 +51,7 @@ extension ChatCore {
             // Redis may have restarted empty: what it must know of this node goes again.
             for session in sessions.values where !session.isRemote {
                 effects.append(.cluster(.storeToken(session.token.string, userID: session.userID)))
+                effects.append(.cluster(.claimName(session.nameKey, userID: session.userID, reclaim: true)))
             }
             // Sorted so the effect order does not depend on hashing.
             for room in rooms.values.sorted(by: { $0.key < $1.key }) {
@@ -65,6 +73,8 @@ extension ChatCore {
             } else {
                 startSession(connection, request, now: now, &effects)
             }
+        case .nameClaim(let nameKey, let userID, let granted, let displaced):
+            nameClaimed(nameKey, by: userID, granted: granted, displaced: displaced, &effects)
         case .postFailed(let post):
             guard let roomID = roomByKey[post.roomKey] else { return }
             log(.warning, "cluster: message in \(post.room) delivered on this node only", &effects)
@@ -105,9 +115,53 @@ extension ChatCore {
             movedAway(userID, to: node, &effects)
         case .down(let node):
             nodeDown(node, now: now, &effects)
+        case .nameLost(_, let userID, let name):
+            if let key = cluster.users[userID], let session = sessions[key], !session.isRemote, session.nameKey == name {
+                loseName(key, &effects)
+            }
         case .message:
             break
         }
+    }
+
+    /// Redis answered a claim: a rename goes ahead or is refused; a name a session already
+    /// shows (its first, or one re-claimed after an outage) is given up if refused.
+    private mutating func nameClaimed(_ nameKey: String, by userID: String, granted answer: Bool?, displaced: String?,
+                                      _ effects: inout [ChatEffect]) {
+        // Unanswered (Redis lost meanwhile): decided here, as apart; the re-claim after settles it.
+        let granted = answer ?? true
+        guard let key = cluster?.users[userID], let session = sessions[key], !session.isRemote else {
+            if granted { effects.append(.cluster(.releaseName(nameKey, userID: userID))) }
+            return
+        }
+        if let displaced { announce({ .nameLost(node: $0, userID: displaced, name: nameKey) }, &effects) }
+        if let pending = cluster?.renaming[key], Names.key(pending.name) == nameKey {
+            cluster?.renaming.removeValue(forKey: key)
+            if granted, case .success = checkName(pending.name, for: key) {
+                return performRename(key, to: pending.name, re: pending.re, &effects)
+            }
+            if granted { effects.append(.cluster(.releaseName(nameKey, userID: userID))) }
+            guard let connection = session.connection else { return }
+            return sendError(ChatError(.nameTaken, "the name \(pending.name) is taken"), to: connection, re: pending.re, &effects)
+        }
+        if session.nameKey == nameKey {
+            if !granted { loseName(key, &effects) }
+        } else if granted {
+            effects.append(.cluster(.releaseName(nameKey, userID: userID)))  // a claim nobody waits for any more
+        }
+    }
+
+    /// Another user holds this session's name cluster-wide: it gets a random one, and is told.
+    private mutating func loseName(_ key: SessionKey, _ effects: inout [ChatEffect]) {
+        guard let session = sessions[key] else { return }
+        let name = randomName()
+        log(.notice, "session \(session.userID): the name \(session.name) is held on another node; now \(name)", &effects)
+        if let connection = session.connection {
+            sendError(ChatError(.nameTaken, "the name \(session.name) is taken on another server; you are now \(name)"),
+                      to: connection, re: nil, &effects)
+        }
+        performRename(key, to: name, re: nil, &effects)
+        effects.append(.cluster(.claimName(Names.key(name), userID: session.userID, reclaim: false)))
     }
 
     /// A connection presenting a token this node does not know: in a cluster it may be
@@ -179,8 +233,10 @@ extension ChatCore {
             &effects)
         for key in hosted {
             if config.resumeGraceSeconds == 0, let userID = sessions[key]?.userID {
+                let nameKey = sessions[key]?.nameKey ?? ""
                 endSession(key, &effects)
                 effects.append(.cluster(.dropToken(userID: userID)))
+                effects.append(.cluster(.releaseName(nameKey, userID: userID)))
             } else {
                 graceDeadlines[key] = now + Int64(config.resumeGraceSeconds) * 1000
             }

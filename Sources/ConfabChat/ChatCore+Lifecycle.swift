@@ -54,6 +54,8 @@ extension ChatCore {
         if cluster != nil {
             cluster?.users[session.userID] = key
             effects.append(.cluster(.storeToken(session.token.string, userID: session.userID)))
+            // Shown at once; if another node's user won it meanwhile, this one is renamed.
+            effects.append(.cluster(.claimName(session.nameKey, userID: session.userID, reclaim: false)))
         }
         if start == homeRoom, let home = rooms[homeRoom], home.userCount >= config.roomCapacity {
             // The server should have asked admissionError first; admit anyway rather than strand the user.
@@ -138,7 +140,10 @@ extension ChatCore {
             log(.info, "session \(session.userID) (\(session.name)) expired after its grace period", &effects)
             endSession(key, &effects)
             // A dead node's user: its node cannot drop the token any more.
-            if session.isRemote { effects.append(.cluster(.dropToken(userID: session.userID))) }
+            if session.isRemote {
+                effects.append(.cluster(.dropToken(userID: session.userID)))
+                effects.append(.cluster(.releaseName(session.nameKey, userID: session.userID)))
+            }
         }
     }
 }

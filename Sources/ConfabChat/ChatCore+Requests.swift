@@ -115,18 +115,32 @@ extension ChatCore {
         case .success(let valid): name = valid
         case .failure(let error): return sendError(error, to: connection, re: re, &effects)
         }
+        // In a cluster another node may be giving the name away this instant: Redis decides.
+        if postsThroughCluster && Names.key(name) != session.nameKey {
+            cluster?.renaming[key] = PendingRename(name: name, re: re)
+            return effects.append(.cluster(.claimName(Names.key(name), userID: session.userID, reclaim: false)))
+        }
+        performRename(key, to: name, re: re, &effects)
+    }
+
+    /// Renames a session whose new name is known to be free, and tells everyone.
+    mutating func performRename(_ key: SessionKey, to name: String, re: RequestID?, _ effects: inout [ChatEffect]) {
+        guard let session = sessions[key] else { return }
         let oldName = session.name
         if name != oldName {
             nameOwners.removeValue(forKey: session.nameKey)
             nameOwners[Names.key(name)] = key
             sessions[key]?.rename(to: name)
+            if cluster != nil && Names.key(name) != session.nameKey {
+                effects.append(.cluster(.releaseName(session.nameKey, userID: session.userID)))
+            }
         }
         let user = sessions[key]?.user ?? session.user
-        send(.renamed(user: user, oldName: oldName, re: re), to: connection, &effects)
+        if let connection = session.connection { send(.renamed(user: user, oldName: oldName, re: re), to: connection, &effects) }
         guard name != oldName else { return }
         for roomID in session.rooms { presenceChanged(roomID, PresenceChange(.rename, user, oldName: oldName), by: key) }
         announce({ .renamed(node: $0, userID: user.id, name: name) }, &effects)
-        log(.info, "connection \(connection): \(oldName) is now \(name)", &effects)
+        log(.info, "session \(user.id): \(oldName) is now \(name)", &effects)
     }
 
     private mutating func join(_ name: String, key: SessionKey, connection: ConnectionID, re: RequestID?,

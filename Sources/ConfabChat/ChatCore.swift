@@ -195,6 +195,8 @@ struct ChatCore {
         } else if cluster != nil {
             announce({ .ended(node: $0, userID: session.userID) }, &effects)
             effects.append(.cluster(.dropToken(userID: session.userID)))
+            effects.append(.cluster(.releaseName(session.nameKey, userID: session.userID)))
+            cluster?.renaming.removeValue(forKey: key)
         }
         if let connection = session.connection {
             connections.removeValue(forKey: connection)

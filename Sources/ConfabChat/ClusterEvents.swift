@@ -23,6 +23,9 @@ public enum ClusterEvent: Sendable {
     case postFailed(ClusterPost)
     /// Whose resume token this is, answering `lookupToken` (nil: nobody's, or Redis is away).
     case tokenOwner(ConnectionID, token: String, userID: String?)
+    /// Redis's answer to `claimName` (`granted` nil: no answer, Redis was lost): `displaced`
+    /// is the user who held it and lost it by the rule for names taken while apart.
+    case nameClaim(String, userID: String, granted: Bool?, displaced: String?)
 }
 
 /// What the machine asks of the cluster's I/O.
@@ -36,6 +39,12 @@ public enum ClusterEffect: Sendable {
     case loadHistory(roomKey: String)
     /// Messages numbered while apart: the room's next seq must stay above `seq`.
     case raiseSeq(roomKey: String, atLeast: UInt64)
+    /// Take a name (its case-folded key) for a user, cluster-wide; answered by
+    /// `ClusterEvent.nameClaim`. `reclaim`: this node held it before losing Redis; if another
+    /// user holds it now, the lesser user id keeps it.
+    case claimName(String, userID: String, reclaim: Bool)
+    /// The user no longer holds the name (if it still was theirs).
+    case releaseName(String, userID: String)
     /// Record which user a resume token resumes, so any node can (replacing the user's previous token).
     case storeToken(String, userID: String)
     /// The user's session is over: its token resumes nothing any more.

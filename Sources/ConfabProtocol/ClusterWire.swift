@@ -31,12 +31,15 @@ public enum BusMessage: Sendable {
     /// `node` missed its heartbeats for the node timeout (published by Redis's heartbeat
     /// script, once, by whichever node noticed): its users are dropped connections now.
     case down(node: String)
+    /// Two users took one name while their nodes were apart from Redis; the lesser user id
+    /// keeps it, and `userID`'s node renames its user.
+    case nameLost(node: String, userID: String, name: String)
 
     public var node: String {
         switch self {
         case .hello(let node, _), .members(let node, _), .joined(let node, _, _), .left(let node, _, _),
              .renamed(let node, _, _), .ended(let node, _), .message(let node, _, _, _), .moved(let node, _, _),
-             .down(let node):
+             .down(let node), .nameLost(let node, _, _):
             return node
         }
     }
@@ -84,6 +87,10 @@ public enum ClusterWire {
             w.key("from"); w.string(from)
         case .down(let node):
             type("down", node, &w)
+        case .nameLost(let node, let userID, let name):
+            type("lost", node, &w)
+            w.key("id"); w.string(userID)
+            w.key("name"); w.string(name)
         case .message(let node, let message, let origin, let re):
             messageFields(node: node, room: message.room, timestamp: message.timestamp, from: message.from,
                           text: message.text, action: message.action, origin: origin, re: re, &w)
@@ -136,6 +143,9 @@ public enum ClusterWire {
             return .moved(node: node, userID: id, from: from)
         case "down":
             return .down(node: node)
+        case "lost":
+            guard let id = m.string("id"), let name = m.string("name") else { return nil }
+            return .nameLost(node: node, userID: id, name: name)
         case "msg":
             guard let message = ProtocolV1.chatMessage(m) else { return nil }
             return .message(node: node, message, origin: m.number("c").flatMap { UInt64($0) },

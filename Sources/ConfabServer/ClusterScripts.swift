@@ -76,4 +76,26 @@ struct ClusterScripts {
         end
         return dead
         """)
+
+    /// KEYS: names. ARGV: name key, user id, "1" to re-claim after an outage. Returns {1}
+    /// when the user holds the name now, {0} when another does; on a re-claim against
+    /// another holder the lesser user id wins, and {1, displaced holder} says who lost it.
+    static let claimName = ClusterScripts(source: """
+        local holder = redis.call('HGET', KEYS[1], ARGV[1])
+        if not holder or holder == ARGV[2] then
+          redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+          return {1}
+        end
+        if ARGV[3] == '1' and ARGV[2] < holder then
+          redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+          return {1, holder}
+        end
+        return {0}
+        """)
+
+    /// KEYS: names. ARGV: name key, user id. Only the holder lets a name go.
+    static let releaseName = ClusterScripts(source: """
+        if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+        return 0
+        """)
 }

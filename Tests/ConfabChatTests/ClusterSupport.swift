@@ -15,6 +15,8 @@ struct ClusterHarness {
     /// Resume tokens: token → user id, and each user's current token.
     var tokens: [String: String] = [:]
     var tokenOf: [String: String] = [:]
+    /// Names: key → the user holding it.
+    var names: [String: String] = [:]
     /// Nodes killed: they hear and do nothing.
     var dead: Set<Int> = []
     let historySize: Int
@@ -86,6 +88,9 @@ struct ClusterHarness {
         guard up[node] else {
             if case .post(let post) = effect { queue.append((node, .postFailed(post))) }
             if case .lookupToken(let token, let connection) = effect { queue.append((node, .tokenOwner(connection, token: token, userID: nil))) }
+            if case .claimName(let nameKey, let userID, _) = effect {
+                queue.append((node, .nameClaim(nameKey, userID: userID, granted: nil, displaced: nil)))
+            }
             return
         }
         switch effect {
@@ -115,6 +120,19 @@ struct ClusterHarness {
             if let old = tokenOf.removeValue(forKey: userID) { tokens.removeValue(forKey: old) }
         case .lookupToken(let token, let connection):
             queue.append((node, .tokenOwner(connection, token: token, userID: tokens[token])))
+        case .claimName(let nameKey, let userID, let reclaim):
+            let holder = names[nameKey]
+            if holder == nil || holder == userID {
+                names[nameKey] = userID
+                queue.append((node, .nameClaim(nameKey, userID: userID, granted: true, displaced: nil)))
+            } else if reclaim, let holder, userID < holder {
+                names[nameKey] = userID
+                queue.append((node, .nameClaim(nameKey, userID: userID, granted: true, displaced: holder)))
+            } else {
+                queue.append((node, .nameClaim(nameKey, userID: userID, granted: false, displaced: nil)))
+            }
+        case .releaseName(let nameKey, let userID):
+            if names[nameKey] == userID { names.removeValue(forKey: nameKey) }
         case .raiseSeq(let roomKey, let atLeast):
             seqs[roomKey] = max(seqs[roomKey] ?? 0, atLeast)
         case .forgetRoom(let roomKey, let lastSeq):

@@ -136,9 +136,51 @@ import Testing
         let rename = effects[1].delivered(to: 101).last { $0.type == "presence" }
         #expect(rename?.changes.first?["event"] as? String == "rename")
         #expect(rename?.changes.first?["oldName"] as? String == "ann")
-        // The old name is free everywhere; the new one is not.
-        #expect(cluster.request(1, 101, #"{"type":"name","name":"ann"}"#).delivered(to: 101).first?.type == "renamed")
+        // The old name is free everywhere (a rename waits for Redis to grant it); the new one is not.
+        cluster.request(1, 101, #"{"type":"name","name":"ann"}"#)
+        cluster.settle()
+        #expect(cluster.take()[1].delivered(to: 101).first?.type == "renamed")
         #expect(cluster.request(1, 101, #"{"type":"name","name":"anna"}"#).delivered(to: 101).first?.string("code") == "name_taken")
+        cluster.check()
+    }
+
+    @Test func twoNodesRacingForOneNameOneWinsTheOtherIsTold() {
+        var cluster = ClusterHarness(nodes: 2)
+        cluster.connect(0, 1, name: "ann")
+        cluster.connect(1, 101, name: "ben")
+        cluster.settle()
+        _ = cluster.take()
+        // Both ask before either node hears of the other's rename.
+        cluster.request(0, 1, #"{"type":"name","name":"zed","id":1}"#)
+        cluster.request(1, 101, #"{"type":"name","name":"Zed","id":2}"#)
+        cluster.settle()
+        let effects = cluster.take()
+        #expect(effects[0].delivered(to: 1).first { $0["re"] != nil }?.type == "renamed")
+        let lost = effects[1].delivered(to: 101).first { $0["re"] != nil }
+        #expect(lost?.type == "error")
+        #expect(lost?.string("code") == "name_taken")
+        #expect(cluster.names["zed"] == (cluster.nodes[0].machine.userID(of: 1) ?? "?"))
+        cluster.check()
+    }
+
+    @Test func namesTakenOnTwoNodesWhileApartGoToTheLesserUserID() {
+        var cluster = ClusterHarness(nodes: 2, upNow: false)
+        // Both nodes start apart from Redis; each gives "max" to its first user.
+        cluster.connect(0, 1, name: "max")
+        cluster.connect(1, 101, name: "max")
+        let ids = [cluster.nodes[0].machine.userID(of: 1) ?? "", cluster.nodes[1].machine.userID(of: 101) ?? ""]
+        cluster.bringUp(0)
+        cluster.bringUp(1)
+        cluster.settle()
+        let effects = cluster.take()
+        let winner = ids[0] < ids[1] ? 0 : 1
+        let loser = 1 - winner
+        let loserConnection: ConnectionID = loser == 0 ? 1 : 101
+        let told = effects[loser].delivered(to: loserConnection)
+        #expect(told.contains { $0.type == "error" && $0.string("code") == "name_taken" })
+        #expect(told.last { $0.type == "renamed" }.map { ($0.user["name"] as? String) != "max" } == true)
+        #expect(cluster.names["max"] == ids[winner])
+        #expect(cluster.nodes[0].machine.roomUserIDs(named: "lobby") == cluster.nodes[1].machine.roomUserIDs(named: "lobby"))
         cluster.check()
     }
 
