@@ -72,17 +72,18 @@ public final class RedisClient {
         channelBytes = self.channels.map { Array($0.utf8) }
         self.logger = logger
         self.timing = timing
+        // The reactor holds the client until it is closed; its stop() closes every client.
+        if reactor.mayOpenHandle("RedisClient") {
+            reactor.redisClients.append(self)
+        } else {
+            state = .closed
+        }
     }
 
-    /// Connects, and keeps reconnecting until `close()`. Does nothing once the reactor is
-    /// stopping; the reactor's `stop()` closes every started client.
+    /// Connects, and keeps reconnecting until `close()`. Once only; does nothing on a client
+    /// made while the reactor was stopping.
     public func start() {
         guard state == .idle else { return }
-        guard reactor.mayOpenHandle("RedisClient.start") else {
-            state = .closed
-            return
-        }
-        reactor.redisClients.append(self)
         attempt()
     }
 
@@ -109,6 +110,7 @@ public final class RedisClient {
         isUp = false
         roundTripMs = nil
         for timer in [timer, pingTimer, deferTimer] { timer?.cancel() }
+        deferTimer = nil  // Its body holds the client.
         let unanswered = (commands?.close() ?? []) + (subscriber?.close() ?? [])
         commands = nil
         subscriber = nil
@@ -148,10 +150,9 @@ public final class RedisClient {
         timer?.cancel()
         timer = nil
         backoff.reset()
+        logger.info(everUp ? "redis reconnected" : "redis connected", metadata: ["redis": "\(endpoint)", "attempts": "\(attempts)"])
         if everUp { counters.reconnects += 1 }
         everUp = true
-        logger.info(outageLogged ? "redis reconnected" : "redis connected",
-                    metadata: ["redis": "\(endpoint)", "attempts": "\(attempts)"])
         outageLogged = false
         pingSentAt = nil
         pingTimer = reactor.every(milliseconds: timing.pingIntervalMs) { [unowned self] in ping() }
@@ -219,7 +220,9 @@ public final class RedisClient {
         guard let reply else { return }
         deferred.append((reply, value))
         guard deferTimer?.isActive != true else { return }
-        deferTimer = reactor.after(milliseconds: 0, keepsLoopAlive: true) { [unowned self] in
+        // Holds the client until it fires, so the answers come even if its owner let go.
+        deferTimer = reactor.after(milliseconds: 0, keepsLoopAlive: true) { [self] in
+            deferTimer = nil
             let due = deferred
             deferred.removeAll()
             for (handler, value) in due { handler(value) }
