@@ -6,12 +6,13 @@ import Logging
 /// adapter: no thread, and nothing it does blocks the loop (connects are non-blocking, host
 /// names are resolved by libuv off the loop thread). Loop thread only.
 ///
-/// Two connections: one for commands (`send`) and one subscribed to `channels`. The client is
-/// up once both are logged in (AUTH, SELECT from the endpoint) and every channel's SUBSCRIBE
-/// is confirmed. Losing either connection drops both and reconnects both, so after `onUp`
-/// the subscription is fresh; what was published while the client was down is not replayed
-/// (Redis pub/sub keeps nothing). Attempts retry forever, 50–100 ms after the first failure,
-/// doubling up to 2.5–5 s (`ReconnectBackoff`), each given `connectTimeoutMs` to come up.
+/// Two connections: one for commands (`send`) and one subscribed to `channels` (none when
+/// there are no channels). The client is up once both are logged in (AUTH, SELECT from the
+/// endpoint) and every channel's SUBSCRIBE is confirmed. Losing either connection drops both
+/// and reconnects both, so after `onUp` the subscription is fresh; what was published while
+/// the client was down is not replayed (Redis pub/sub keeps nothing). Attempts retry
+/// forever, 50–100 ms after the first failure, doubling up to 2.5–5 s (`ReconnectBackoff`),
+/// each given `connectTimeoutMs` to come up.
 /// The command connection is PINGed every second while up: that measures `roundTripMs`, and
 /// a PING unanswered for `pingTimeoutMs` counts as a lost connection.
 ///
