@@ -105,7 +105,7 @@ extension ValueKind where Value == String {
                 }
                 return text
             },
-            render: { $0 })
+            render: yamlScalar)
     }
 
     /// An HTTP path for an endpoint: starts with "/", no spaces, query or fragment,
@@ -114,6 +114,17 @@ extension ValueKind where Value == String {
         string("a path starting with \"/\" (not /, /healthz, /metrics or /static/...)",
                allowed: "path starting with /", isEndpointPath)
     }
+}
+
+/// `text` as YAML reads it back: plain when it can be, double-quoted when a plain scalar
+/// would be read as something else (`confab:` as a mapping, `true` as a boolean, ...).
+func yamlScalar(_ text: String) -> String {
+    let plain = !text.isEmpty && !text.hasSuffix(":") && !text.contains(": ") && !text.contains(" #")
+        && !"-?:,[]{}#&*!|>'\"%@`".contains(text.first ?? " ")
+        && text.first?.isWhitespace == false && text.last?.isWhitespace == false
+        && !["null", "~", "true", "false", "yes", "no", "on", "off"].contains(text.lowercased())
+        && Double(text) == nil
+    return plain ? text : quoted(text)
 }
 
 /// Routes the server answers itself; an endpoint there would shadow them.

@@ -61,7 +61,7 @@ public final class Reactor {
     var timers: [LoopTimer] = []
     var signals: [SignalWatcher] = []
     var inputReaders: [InputReader] = []
-    /// Started Redis clients, held until they are closed (by their owner or by `stop()`).
+    /// Redis clients, held from their init until they are closed (by their owner or `stop()`).
     var redisClients: [RedisClient] = []
 
     var state = LoopState.open

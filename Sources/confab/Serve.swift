@@ -65,6 +65,7 @@ struct Serve: ParsableCommand {
         let banner = "confab \(ConfabVersion.current) listening on http://\(host):\(address.port) (WebSocket at \(settings.server.wsPath)\(lines))\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         logger.info("started", metadata: ["address": "\(host):\(address.port)", "config": "\(file ?? "(defaults)")", "webRoot": "\(settings.web.root)"])
+        if let redis = settings.cluster.redis { logger.info("cluster redis configured", metadata: ["redis": "\(redis)", "keyPrefix": "\(settings.cluster.keyPrefix)"]) }
         server.run()
     }
 }

@@ -6,12 +6,13 @@ import Logging
 /// adapter: no thread, and nothing it does blocks the loop (connects are non-blocking, host
 /// names are resolved by libuv off the loop thread). Loop thread only.
 ///
-/// Two connections: one for commands (`send`) and one subscribed to `channels`. The client is
-/// up once both are logged in (AUTH, SELECT from the endpoint) and every channel's SUBSCRIBE
-/// is confirmed. Losing either connection drops both and reconnects both, so after `onUp`
-/// the subscription is fresh; what was published while the client was down is not replayed
-/// (Redis pub/sub keeps nothing). Attempts retry forever, 50–100 ms after the first failure,
-/// doubling up to 2.5–5 s (`ReconnectBackoff`), each given `connectTimeoutMs` to come up.
+/// Two connections: one for commands (`send`) and one subscribed to `channels` (none when
+/// there are no channels). The client is up once both are logged in (AUTH, SELECT from the
+/// endpoint) and every channel's SUBSCRIBE is confirmed. Losing either connection drops both
+/// and reconnects both, so after `onUp` the subscription is fresh; what was published while
+/// the client was down is not replayed (Redis pub/sub keeps nothing). Attempts retry
+/// forever, 50–100 ms after the first failure, doubling up to 2.5–5 s (`ReconnectBackoff`),
+/// each given `connectTimeoutMs` to come up.
 /// The command connection is PINGed every second while up: that measures `roundTripMs`, and
 /// a PING unanswered for `pingTimeoutMs` counts as a lost connection.
 ///
@@ -72,17 +73,18 @@ public final class RedisClient {
         channelBytes = self.channels.map { Array($0.utf8) }
         self.logger = logger
         self.timing = timing
+        // The reactor holds the client until it is closed; its stop() closes every client.
+        if reactor.mayOpenHandle("RedisClient") {
+            reactor.redisClients.append(self)
+        } else {
+            state = .closed
+        }
     }
 
-    /// Connects, and keeps reconnecting until `close()`. Does nothing once the reactor is
-    /// stopping; the reactor's `stop()` closes every started client.
+    /// Connects, and keeps reconnecting until `close()`. Once only; does nothing on a client
+    /// made while the reactor was stopping.
     public func start() {
         guard state == .idle else { return }
-        guard reactor.mayOpenHandle("RedisClient.start") else {
-            state = .closed
-            return
-        }
-        reactor.redisClients.append(self)
         attempt()
     }
 
@@ -109,6 +111,7 @@ public final class RedisClient {
         isUp = false
         roundTripMs = nil
         for timer in [timer, pingTimer, deferTimer] { timer?.cancel() }
+        deferTimer = nil  // Its body holds the client.
         let unanswered = (commands?.close() ?? []) + (subscriber?.close() ?? [])
         commands = nil
         subscriber = nil
@@ -148,10 +151,9 @@ public final class RedisClient {
         timer?.cancel()
         timer = nil
         backoff.reset()
+        logger.info(everUp ? "redis reconnected" : "redis connected", metadata: ["redis": "\(endpoint)", "attempts": "\(attempts)"])
         if everUp { counters.reconnects += 1 }
         everUp = true
-        logger.info(outageLogged ? "redis reconnected" : "redis connected",
-                    metadata: ["redis": "\(endpoint)", "attempts": "\(attempts)"])
         outageLogged = false
         pingSentAt = nil
         pingTimer = reactor.every(milliseconds: timing.pingIntervalMs) { [unowned self] in ping() }
@@ -219,7 +221,9 @@ public final class RedisClient {
         guard let reply else { return }
         deferred.append((reply, value))
         guard deferTimer?.isActive != true else { return }
-        deferTimer = reactor.after(milliseconds: 0, keepsLoopAlive: true) { [unowned self] in
+        // Holds the client until it fires, so the answers come even if its owner let go.
+        deferTimer = reactor.after(milliseconds: 0, keepsLoopAlive: true) { [self] in
+            deferTimer = nil
             let due = deferred
             deferred.removeAll()
             for (handler, value) in due { handler(value) }

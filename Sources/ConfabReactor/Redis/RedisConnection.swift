@@ -276,7 +276,8 @@ private func isNumericAddress(_ host: String) -> Bool {
 }
 
 /// hiredis's reply callback type, as a C function pointer.
-private typealias ReplyCallback = @convention(c) (UnsafeMutablePointer<redisAsyncContext>?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
+private typealias ReplyCallback = @convention(c) (
+    UnsafeMutablePointer<redisAsyncContext>?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
 
 private func connectCallback(_ context: UnsafePointer<redisAsyncContext>?, _ status: Int32) {
     guard let context, let connection = RedisConnection.attached(to: context) else { return }
