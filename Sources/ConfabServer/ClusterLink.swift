@@ -38,10 +38,7 @@ final class ClusterLink {
             beat()  // at once: a node that dies before its first timed beat must still be missed
             deliver(.up)
         }
-        redis.onDown = { [unowned self] reason in
-            logger.warning("cluster: Redis lost; serving this node's users alone", metadata: ["reason": "\(reason)"])
-            deliver(.down)
-        }
+        redis.onDown = { [unowned self] _ in deliver(.down) }  // the client logs the outage, the machine what it means
         redis.onMessage = { [unowned self] _, payload in
             guard !leaving else { return }
             guard let message = ClusterWire.decode(payload) else {

@@ -79,7 +79,7 @@ public final class ConfabServer: ReactorDelegate {
 
     /// Binds the listeners and installs timers and signal handlers; returns the bound addresses.
     public func start() throws -> Addresses {
-        let http = try reactor.listen(host: config.server.host, port: config.server.port)
+        let http = try reactor.listen(host: config.server.host, port: config.server.port, reusePort: config.server.reusePort)
         var address = Addresses(host: http.host, port: http.port, linePort: nil)
         if config.line.enabled {
             let kind = ListenerProtocol.lines(endpoint: Endpoint.line.rawValue, maxLineBytes: config.line.maxLineBytes)
