@@ -9,6 +9,7 @@ import signal
 import socket
 import time
 
+from confabtest.paths import REPO_ROOT
 from confabtest.probes import metric_value
 from confabtest.rawconn import RawConn
 from confabtest.waiting import poll_until
@@ -275,3 +276,107 @@ def test_sigterm_does_not_wait_for_http_connections(server_factory):
     finally:
         idle.close()
         half.close()
+
+
+# -- every documented family moves when it should ------------------------------------------
+
+def documented_metrics() -> dict[str, str]:
+    """name → type from the Metrics table of docs/OPERATIONS.md."""
+    text = (REPO_ROOT / "docs" / "OPERATIONS.md").read_text()
+    table = text[text.index("## Metrics"):text.index("## Logs")]
+    out = {}
+    for row in table.splitlines():
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[1] in ("gauge", "counter"):
+            for name in re.findall(r"`(confab_[a-z_]+)(?:\{[a-z_]+\})?`", cells[0]):
+                out[name] = cells[1]
+    return out
+
+
+def test_every_documented_family_is_exposed_with_its_type(server_factory):
+    documented = documented_metrics()
+    assert len(documented) >= 19, documented  # the whole table was read
+    srv = server_factory("server:\n  allowedOrigins: [https://ok.example]\n")
+    # the labelled families exist once something was counted in them
+    assert status_of_upgrade(srv, version="12") == 426
+    assert status_of_upgrade(srv, headers={"Origin": "https://evil.example"}) == 403
+    with WsPeer(srv.port, "/ws") as p:
+        p.send(ws_frame(TEXT, b"{}", rsv=4))
+        assert p.read_close()[0] == 1002
+    text = scrape(srv)
+    exposed = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))
+    assert {n: exposed.get(n) for n in documented} == documented
+    assert set(n for n in exposed if n.startswith("confab_")) == set(documented), "undocumented families"
+
+
+def test_metrics_users_count_sessions_in_their_grace_period(server):
+    """confab_users counts chat sessions, grace periods included; confab_connections only
+    open ones."""
+    def counts():
+        text = scrape(server)
+        return value(text, "confab_connections"), value(text, "confab_users")
+
+    a, b, c = server.client(), server.client(), server.client()
+    assert counts() == (3, 3)
+    b.drop()  # unplanned: b's session waits for a resume
+    assert poll_until(counts, lambda v: v[0] == 2) == (2, 3)
+    c.close(1000)  # goodbye: c's session ends at once
+    a.expect_change("leave", user_id=c.id)
+    assert poll_until(counts, lambda v: v[0] == 1) == (1, 2)
+    server.client(f"resume={b.token}")
+    assert counts() == (2, 2)
+    a.close(1000)
+    poll_until(counts, lambda v: v == (1, 1))
+
+
+def test_metrics_tcp_connections_and_handshake_timeouts(server_factory):
+    """confab_tcp_connections counts every open TCP connection (handshakes included);
+    confab_handshake_timeouts_total each one cut for not finishing its request in time."""
+    srv = server_factory("http:\n  handshakeTimeoutSeconds: 1\n")
+    base = scrape(srv)
+    assert value(base, "confab_tcp_connections") == 1  # the scrape itself
+    assert value(base, "confab_handshake_timeouts_total") == 0
+    silent = [RawConn(srv.port) for _ in range(3)]
+    try:
+        silent[0].send(b"GET /healthz HTTP/1.1\r\nHost:")  # started, never finished
+        poll_until(lambda: value(scrape(srv), "confab_tcp_connections"), lambda n: n == 4)
+        for conn in silent:
+            assert conn.wait_eof(timeout=30), "a silent connection outlived the handshake timeout"
+        text = scrape(srv)
+        assert value(text, "confab_handshake_timeouts_total") == 3
+        assert value(text, "confab_tcp_connections") == 1
+    finally:
+        for conn in silent:
+            conn.close()
+
+
+def test_metrics_frames_out_count_one_frame_per_recipient(server):
+    a, b, c = server.client(), server.client(), server.client()
+    a.expect_change("join", user_id=c.id)
+    b.expect_change("join", user_id=c.id)
+    # Two scrapes with nothing in between: what a scrape itself adds (its own response).
+    s0 = value(scrape(server), "confab_frames_out_total")
+    s1 = value(scrape(server), "confab_frames_out_total")
+    a.say("three frames")
+    for cl in (a, b, c):
+        cl.expect("message", text="three frames")
+    s2 = value(scrape(server), "confab_frames_out_total")
+    assert s2 - s1 == (s1 - s0) + 3, (s0, s1, s2)
+
+
+def test_metrics_loop_lag_shows_a_stalled_loop(server):
+    """Stopping the process (SIGSTOP) for 2.5 s stalls its loop: the sweep that runs on
+    SIGCONT is at least 1.5 s late, which the max gauge keeps and the current one forgets."""
+    before = value(scrape(server), "confab_event_loop_lag_max_seconds")
+    server.proc.send_signal(signal.SIGSTOP)
+    try:
+        time.sleep(2.5)  # the stimulus: a loop that cannot run
+    finally:
+        server.proc.send_signal(signal.SIGCONT)
+    text = poll_until(lambda: scrape(server), lambda t: value(t, "confab_event_loop_lag_max_seconds") >= 1.5,
+                      timeout=30)
+    assert value(text, "confab_event_loop_lag_max_seconds") >= before
+    # the next sweeps are on time again; the max remembers
+    text = poll_until(lambda: scrape(server), lambda t: value(t, "confab_event_loop_lag_seconds") < 0.5,
+                      timeout=30)
+    assert value(text, "confab_event_loop_lag_max_seconds") >= 1.5
