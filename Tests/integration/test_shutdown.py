@@ -1,10 +1,13 @@
 """Process lifecycle: the listening line, config errors, SIGTERM drain."""
 
 import signal
+import socket
 import subprocess
 
+import pytest
+
 from confabtest.paths import confab_binary, web_root
-from confabtest.server import LISTEN_LINE
+from confabtest.server import LISTEN_LINE, server_environment
 from confabtest.websocket import FIXED_MASK_KEY, OP_CLOSE, RawWebSocket, ws_close_payload, ws_frame
 
 
@@ -34,26 +37,69 @@ def test_sigint_also_drains(server):
     assert server.wait(timeout=5) == 0
 
 
-def run_with_config(tmp_path, yaml_text):
+def run_serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`confab serve ARGS` on 127.0.0.1 that is expected to stop before listening."""
+    return subprocess.run(
+        [confab_binary(), "serve", "--host", "127.0.0.1", "--web-root", str(web_root()), *args],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=30, text=True, env=server_environment(env))
+
+
+def run_with_config(tmp_path, yaml_text, *args: str, env: dict[str, str] | None = None):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(yaml_text)
-    return subprocess.run(
-        [confab_binary(), "serve", "--host", "127.0.0.1", "--port", "0",
-         "--config", str(cfg), "--web-root", str(web_root())],
-        stdin=subprocess.DEVNULL, capture_output=True, timeout=10, text=True)
+    return run_serve("--port", "0", "--config", str(cfg), *args, env=env)
 
 
-def test_unknown_config_key_stops_startup(tmp_path):
+def test_unknown_config_key_stops_startup_with_78(tmp_path):
     proc = run_with_config(tmp_path, "chat:\n  historySize: 5\n  histroySize: 10\n")
-    assert proc.returncode != 0
-    assert "histroySize" in proc.stderr, proc.stderr
-    assert "listening" not in proc.stdout
+    assert proc.returncode == 78, proc
+    assert "bad.yaml:3: chat.histroySize: unknown key, did you mean chat.historySize?" in proc.stderr, proc.stderr
+    assert proc.stdout == ""
 
 
-def test_wrong_type_config_stops_startup(tmp_path):
-    proc = run_with_config(tmp_path, "chat:\n  historySize: lots\n")
-    assert proc.returncode != 0
-    assert "historySize" in proc.stderr, proc.stderr
+@pytest.mark.parametrize("yaml_text, env, args, where", [
+    ("chat:\n  historySize: lots\n", None, (), "bad.yaml:2: chat.historySize"),
+    ("", {"CONFAB_CHAT_HISTORY_SIZE": "lots"}, (), "environment CONFAB_CHAT_HISTORY_SIZE"),
+    ("", {"CONFAB_CHAT_HISTORYSIZE": "5"}, (), "environment CONFAB_CHAT_HISTORYSIZE: unknown variable"),
+    ("", None, ("--log-level", "loud"), "flag --log-level"),
+    ("", None, ("--port", "70000"), "flag --port"),  # a well-formed flag with a bad value
+    ("websocket:\n  pingIntervalSeconds: 30\n  idleTimeoutSeconds: 30\n", None, (), "websocket.idleTimeoutSeconds"),
+])
+def test_invalid_configuration_exits_78_naming_the_place(tmp_path, yaml_text, env, args, where):
+    proc = run_with_config(tmp_path, yaml_text, *args, env=env)
+    assert proc.returncode == 78, proc
+    assert where in proc.stderr, proc.stderr
+    assert proc.stdout == "", "no listening line"
+
+
+def test_missing_config_file_exits_78(tmp_path):
+    proc = run_serve("--port", "0", "--config", str(tmp_path / "missing.yaml"))
+    assert proc.returncode == 78, proc
+    assert "missing.yaml: file not found" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("args", [("--nope",), ("--port", "abc"), ("--port",), ("extra-argument",)])
+def test_bad_flags_exit_64(args):
+    proc = run_serve(*args)
+    assert proc.returncode == 64, proc
+    assert "Usage: confab serve" in proc.stderr, proc.stderr
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("which", ["http", "line"])
+def test_port_in_use_exits_69(tmp_path, which):
+    """docs/OPERATIONS.md: 69 cannot listen (address in use)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        if which == "http":
+            proc = run_serve("--port", port)
+        else:
+            proc = run_with_config(tmp_path, f"line:\n  enabled: true\n  port: {port}\n")
+    assert proc.returncode == 69, proc
+    assert f"127.0.0.1:{port}" in proc.stderr and "EADDRINUSE" in proc.stderr, proc.stderr
+    assert proc.stdout == ""
 
 
 def test_second_sigterm_exits_at_once(server_factory):
