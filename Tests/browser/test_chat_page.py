@@ -10,6 +10,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from chatpage import RECONNECT_WAIT
+
 
 def test_two_sessions_see_each_other_and_chat_both_ways(server, browsers):
     alice = browsers(server.url, "alice")
@@ -350,7 +352,7 @@ def test_dropped_connection_shows_reconnecting_then_online_without_duplicates(se
     assert a in bob.users()
 
     proxy.accept_again()
-    alice.wait_online(timeout=30)
+    alice.wait_online(timeout=RECONNECT_WAIT)
     alice.wait_message("while alice was away")
     assert alice.my_name() == a
     log = alice.record_status()
@@ -431,7 +433,7 @@ def test_server_restart_starts_a_fresh_session_and_says_so(server, browsers, pro
     try:
         proxy.upstream_port = second.port
         proxy.accept_again()
-        alice.wait_online(timeout=30)
+        alice.wait_online(timeout=RECONNECT_WAIT)
         alice.wait(lambda: "the server restarted: new session" in alice.lines("system"), "restart notice")
         # the remembered name is asked for again
         alice.wait(lambda: alice.my_name() == wanted, "remembered name restored")

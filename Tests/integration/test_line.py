@@ -13,7 +13,7 @@ import pytest
 from confabtest.chat import changes_in, has_change, is_message
 from confabtest.linechat import LineUser, line_port
 from confabtest.probes import metric_value
-from confabtest.waiting import poll_until
+from confabtest.waiting import poll_until, server_timeout
 
 LINE_CONFIG = "chat:\n  historySize: 50\nline:\n  enabled: true\n  port: 0\nlog:\n  level: debug\n"
 
@@ -204,7 +204,7 @@ def test_dropping_tcp_without_quit_is_a_leave_at_once(line_server, line_user, ho
     if how == "RST":
         user.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     user.close()
-    leave = ws.expect_change("leave", timeout=20)
+    leave = ws.expect_change("leave", timeout=20)  # the grace period would be 30 s
     assert leave["user"]["name"] == "Dropper"
     line_user("Dropper")  # the name is free again
 
@@ -213,10 +213,10 @@ def test_sigterm_gives_line_users_a_last_line_then_closes(line_server, line_user
     user = line_user("Stayer")
     user.wait_line(r"^-- In lobby")
     line_server.signal(signal.SIGTERM)
-    _, skipped = user.wait_line(r"^-- server shutting down$", timeout=10)
+    _, skipped = user.wait_line(r"^-- server shutting down$")
     assert skipped == [], skipped
-    assert user.wait_eof(timeout=10), "the line connection stays open after the last line"
-    assert line_server.wait(timeout=30) == 0
+    assert user.wait_eof(), "the line connection stays open after the last line"
+    assert line_server.wait(timeout=server_timeout(5)) == 0  # shutdownTimeoutSeconds 5 at the most
 
 
 LINE_ONLY = "line:\n  enabled: true\n  port: 0\n"
@@ -232,12 +232,12 @@ def test_a_flooding_line_user_is_rate_limited_then_told_and_disconnected(server_
     user = line_user_of(srv, "Flood")
     user.wait_line(r"^-- In lobby")
     user.send(b"".join(f"f{i}\n".encode() for i in range(12)))  # one write: faster than any refill
-    lines = [user.line(timeout=10) for _ in range(8)]
+    lines = [user.line() for _ in range(8)]
     assert [re.sub(r"^\d\d:\d\d:\d\d ", "", t) for t in lines[:3]] == [f"[lobby] Flood: f{i}" for i in range(3)]
     for t in lines[3:7]:
         assert re.fullmatch(r"!! too many requests; retry in \d+ ms \(rate_limited\)", t), lines
     assert lines[7] == "!! disconnected: rate limit exceeded", lines
-    assert user.wait_eof(timeout=10)
+    assert user.wait_eof()
     leave, skipped = ws.recv_until(has_change("leave"))
     assert [m["text"] for m in skipped if m.get("type") == "message"] == ["f0", "f1", "f2"]
     assert changes_in([leave], "leave")[0]["user"]["name"] == "Flood"
@@ -270,4 +270,4 @@ def test_a_line_user_who_never_reads_is_dropped(server_factory, line_user_of):
     # The server lets go of the connection within the close timeout (5 s), unread bytes or
     # not (what the kernel still holds drains at the reader's pace: slow with a 4 KB window).
     poll_until(lambda: metric_value(srv.get("/metrics").body.decode(), "confab_tcp_connections"),
-               lambda n: n == 2, timeout=30)  # the talker and this scrape
+               lambda n: n == 2, timeout=server_timeout(5))  # the talker and this scrape

@@ -8,6 +8,7 @@ import pytest
 
 from confabtest.paths import confab_binary, web_root
 from confabtest.server import LISTEN_LINE, server_environment
+from confabtest.waiting import DEFAULT_TIMEOUT, server_timeout
 from confabtest.websocket import FIXED_MASK_KEY, OP_CLOSE, RawWebSocket, ws_close_payload, ws_frame
 
 
@@ -21,20 +22,20 @@ def test_sigterm_closes_clients_1001_and_exits_0(server):
     a, b = server.client(), server.client()
     a.expect_change("join")
     server.signal(signal.SIGTERM)
-    code_a, _ = a.wait_closed(timeout=5)
-    code_b, _ = b.wait_closed(timeout=5)
+    code_a, _ = a.wait_closed()
+    code_b, _ = b.wait_closed()
     assert code_a == 1001
     assert code_b == 1001
-    exit_code = server.wait(timeout=5)
-    assert exit_code == 0, f"exit code {exit_code} (None = still running after 5 s)"
+    exit_code = server.wait(timeout=server_timeout(5))  # shutdownTimeoutSeconds 5 at the most
+    assert exit_code == 0, f"exit code {exit_code} (None = still running)"
 
 
 def test_sigint_also_drains(server):
     a = server.client()
     server.signal(signal.SIGINT)
-    code, _ = a.wait_closed(timeout=5)
+    code, _ = a.wait_closed()
     assert code == 1001
-    assert server.wait(timeout=5) == 0
+    assert server.wait(timeout=server_timeout(5)) == 0
 
 
 def run_serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -114,19 +115,21 @@ def test_second_sigterm_exits_at_once(server_factory):
         assert code == 1001
         assert srv.proc.poll() is None, "the server did not wait for the peer's close frame"
         srv.signal(signal.SIGTERM)
-        exit_code = srv.wait(timeout=3)
+        exit_code = srv.wait(timeout=DEFAULT_TIMEOUT)  # the drain alone would last 30 s
         assert exit_code is not None, "a second SIGTERM did not stop the server at once"
         assert exit_code == 128 + signal.SIGTERM, exit_code
 
 
-def test_drain_ends_when_peers_answer(server):
-    """A peer that answers the 1001 close lets the process exit 0 without waiting for timeouts."""
+def test_drain_ends_when_peers_answer(server_factory):
+    """A peer that answers the 1001 close lets the process exit 0 without waiting for timeouts
+    (60 s each here)."""
+    server = server_factory("server:\n  shutdownTimeoutSeconds: 60\nwebsocket:\n  closeTimeoutSeconds: 60\n")
     with RawWebSocket(server) as ws:
         ws.read_intro()
         server.signal(signal.SIGTERM)
         code, _ = ws.read_close()
         assert code == 1001
         ws.send(ws_frame(OP_CLOSE, ws_close_payload(1001), key=FIXED_MASK_KEY))
-        assert ws.wait_eof(timeout=3), "server kept TCP open after the close handshake"
+        assert ws.wait_eof(), "server kept TCP open after the close handshake"
         ws.close()  # the peer's side of TCP ends too
-        assert server.wait(timeout=3) == 0
+        assert server.wait(timeout=DEFAULT_TIMEOUT) == 0

@@ -7,6 +7,7 @@ import time
 from websockets.exceptions import ConnectionClosed
 
 from confabtest.probes import metric_value
+from confabtest.waiting import DEFAULT_TIMEOUT, server_timeout
 from confabtest.websocket import (FIXED_MASK_KEY, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT,
                                   RawWebSocket, ws_close_payload, ws_frame)
 
@@ -29,7 +30,7 @@ def close_code_after(srv, *writes: bytes) -> int | None:
 def test_ping_gets_pong_with_same_payload(server):
     a = server.client()
     pong = a.ws.ping(b"confab-ping-42")
-    assert pong.wait(timeout=5), "no pong for the ping"
+    assert pong.wait(timeout=DEFAULT_TIMEOUT), "no pong for the ping"
 
 
 def test_raw_ping_pong_payload(server):
@@ -190,13 +191,14 @@ def test_unanswered_pings_close_1001_idle_timeout_and_the_session_stays_resumabl
     assert (before, after) == (0, 1)
     assert srv.client(f"resume={token}").welcome["resumed"] is True
 
+
 def answered_pings_keep_connection(srv, rounds=3):
     a = srv.client()  # the websockets client answers pings by itself
     with RawWebSocket(srv) as ws:
         ws.read_intro()
         # three ping rounds (longer than the idle timeout), each answered with the same payload
         for _ in range(rounds):
-            p, _ = ws.read_until_opcode(OP_PING, timeout=4)
+            p, _ = ws.read_until_opcode(OP_PING, timeout=server_timeout(1))
             ws.send(encode_frame(OP_PONG, p))
         ws.send(encode_frame(OP_TEXT, json.dumps({"type": "send", "text": "raw alive"}).encode()))
         assert ws.read_json_until(lambda m: m.get("type") == "message")["text"] == "raw alive"
