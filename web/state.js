@@ -459,7 +459,7 @@ export function applyServerMessage(state, msg, ctx = {}) {
       const gone = catchUp && Number.isFinite(seen) && firstKept !== null ? firstKept - seen - 1 : 0;
       if (gone > 0) {
         addSystem(state, `${formatCount(gone)} message${gone === 1 ? '' : 's'} you missed in ${room.name} ${gone === 1 ? 'is' : 'are'} no longer available`,
-          msg.room, { gap: gone });
+          msg.room);
       }
       if (msg.lastSeq !== null) room.lastSeq = msg.lastSeq;
       let added = 0;

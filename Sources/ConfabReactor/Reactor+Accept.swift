@@ -148,7 +148,9 @@ extension Reactor {
         var fd: uv_os_fd_t = -1
         var limit = rlimit()
         guard uv_fileno(connection.tcp.cast(to: uv_handle_t.self), &fd) == 0,
-              getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return false }  // rlim_t.max: RLIM_INFINITY
+              getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0,
+              limit.rlim_cur != rlim_t.max  // RLIM_INFINITY
+        else { return false }
         return rlim_t(fd) + 1 >= limit.rlim_cur
     }
 

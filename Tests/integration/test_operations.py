@@ -340,7 +340,7 @@ def test_metrics_tcp_connections_and_handshake_timeouts(server_factory):
         silent[0].send(b"GET /healthz HTTP/1.1\r\nHost:")  # started, never finished
         poll_until(lambda: value(scrape(srv), "confab_tcp_connections"), lambda n: n == 4)
         for conn in silent:
-            assert conn.wait_eof(timeout=30), "a silent connection outlived the handshake timeout"
+            assert conn.wait_eof(timeout=server_timeout(1)), "a silent connection outlived the handshake timeout"
         text = scrape(srv)
         assert value(text, "confab_handshake_timeouts_total") == 3
         assert value(text, "confab_tcp_connections") == 1
