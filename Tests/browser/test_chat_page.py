@@ -234,7 +234,7 @@ def test_xss_payload_is_shown_as_text_and_runs_nothing(server, browsers):
 
     # the page is served with a CSP that forbids inline script ...
     import urllib.request
-    with urllib.request.urlopen(server.url, timeout=5) as resp:
+    with urllib.request.urlopen(server.url, timeout=30) as resp:
         csp = resp.headers.get("Content-Security-Policy", "")
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp, csp
     # ... and the browser enforces it: an injected inline script does not run

@@ -157,7 +157,7 @@ def test_json_log_every_line_is_an_object(server_factory):
         p.read_close()
     a.close()
     srv.signal(signal.SIGTERM)
-    assert srv.wait(10) == 0
+    assert srv.wait(server_timeout(5)) == 0  # shutdownTimeoutSeconds 5 at the most
     lines = _log_lines(srv)
     assert len(lines) >= 5, lines
     levels = {"trace", "debug", "info", "notice", "warning", "error", "critical"}
