@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // Signature checks of JWTs (HMAC, P-256, RSA through _CryptoExtras); BoringSSL inside.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // libuv, through Debian's libuv1-dev. Only ConfabReactor imports it.
@@ -41,8 +43,14 @@ let package = Package(
         .target(name: "ConfabProtocol", dependencies: ["ConfabCodec"], swiftSettings: explicitImports),
         // Pure: the room state machine, on typed requests and messages. No sockets, clocks or randomness.
         .target(name: "ConfabChat", dependencies: ["ConfabCodec", "ConfabProtocol"], swiftSettings: explicitImports),
+        // Pure: signed tokens (JWT) checked against configured keys, with the clock passed in.
+        .target(name: "ConfabAuth", dependencies: [
+            "ConfabCodec", "ConfabProtocol",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ], swiftSettings: explicitImports),
         // Pure: configuration value, YAML/env/flag layering and validation.
-        .target(name: "ConfabConfig", dependencies: ["ConfabCodec", .product(name: "Yams", package: "Yams")]),
+        .target(name: "ConfabConfig", dependencies: ["ConfabCodec", "ConfabAuth", .product(name: "Yams", package: "Yams")]),
         // The only code that calls libuv (and hiredis): loop, TCP, upgrade, WebSocket I/O,
         // timers, signals, the Redis client.
         .target(name: "ConfabReactor", dependencies: [
@@ -51,7 +59,7 @@ let package = Package(
         ], swiftSettings: explicitImports),
         // Wiring: config -> reactor -> room state machine; static files; health.
         .target(name: "ConfabServer", dependencies: [
-            "ConfabReactor", "ConfabCodec", "ConfabProtocol", "ConfabChat", "ConfabConfig",
+            "ConfabReactor", "ConfabCodec", "ConfabProtocol", "ConfabChat", "ConfabConfig", "ConfabAuth",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -72,6 +80,11 @@ let package = Package(
         .testTarget(name: "ConfabProtocolTests", dependencies: ["ConfabProtocol"]),
         .testTarget(name: "ConfabChatTests", dependencies: ["ConfabChat", "ConfabCodec", "ConfabProtocol"]),
         .testTarget(name: "ConfabConfigTests", dependencies: ["ConfabConfig", "ConfabCodec"]),
+        .testTarget(name: "ConfabAuthTests", dependencies: [
+            "ConfabAuth",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .testTarget(name: "ConfabClientTests", dependencies: ["ConfabClient", "ConfabProtocol"]),
         .testTarget(name: "ConfabReactorTests", dependencies: [
             "ConfabReactor", "ConfabCodec",

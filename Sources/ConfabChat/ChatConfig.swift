@@ -36,6 +36,8 @@ public struct ChatConfig: Sendable, Equatable {
     public var serverName: String
     /// nil: one process, all state here. Set: one node of a cluster (docs/CLUSTER.md).
     public var cluster: ClusterNode?
+    /// Account users may rename themselves; off, their name is the token's (`forbidden`).
+    public var allowAccountRename: Bool
 
     public init(
         historySize: Int = 50,
@@ -54,7 +56,8 @@ public struct ChatConfig: Sendable, Equatable {
         presenceIntervalMs: Int = 1000,
         minimumLogLevel: ChatLogLevel = .info,
         serverName: String = "Confab",
-        cluster: ClusterNode? = nil
+        cluster: ClusterNode? = nil,
+        allowAccountRename: Bool = false
     ) {
         self.historySize = historySize
         self.maxMessageBytes = maxMessageBytes
@@ -73,6 +76,7 @@ public struct ChatConfig: Sendable, Equatable {
         self.minimumLogLevel = minimumLogLevel
         self.serverName = serverName
         self.cluster = cluster
+        self.allowAccountRename = allowAccountRename
     }
 
     /// A large room turns small again only below this (hysteresis: three quarters of

@@ -212,7 +212,7 @@ extension ChatCore {
 
     /// Resumes another node's session here (its connection dropped, its node died, or the
     /// client just came back through another node): it is this node's from now on.
-    private mutating func adopt(_ key: SessionKey, on connection: ConnectionID, now: Int64, _ effects: inout [ChatEffect]) {
+    mutating func adopt(_ key: SessionKey, on connection: ConnectionID, now: Int64, _ effects: inout [ChatEffect]) {
         guard var session = sessions[key], let from = session.node else { return }
         session.node = nil
         session.generation += 1

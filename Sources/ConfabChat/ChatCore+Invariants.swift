@@ -67,6 +67,11 @@ extension ChatCore {
             }
         }
         if roomByKey.count != rooms.count { problems.append("room index size mismatch") }
+        if accounts.count != accountSessions.count { problems.append("\(accounts.count) account sessions indexed \(accountSessions.count) times") }
+        for (id, key) in accountSessions {
+            if accounts[key]?.id != id { problems.append("account \(id) maps to session \(key) of another account") }
+            if sessions[key]?.userID != id { problems.append("account \(id) session \(key) missing or not shown as its id") }
+        }
         for (id, room) in rooms {
             if room.userCount > config.presenceFullListMax && !room.isLarge { problems.append("room \(room.name) too large to list") }
             if room.userCount < config.presenceSmallBelow && room.isLarge { problems.append("room \(room.name) small but counted") }

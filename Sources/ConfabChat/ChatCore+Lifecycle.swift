@@ -9,31 +9,66 @@ extension ChatCore {
             log(.error, "connection \(connection) connected twice; event ignored", &effects)
             return
         }
-        if let token = request.resumeToken.flatMap(ResumeToken.init), let key = tokenOwners[token], sessions[key] != nil {
-            resume(key, on: connection, now: now, &effects)
+        if let key = continuedSession(request) {
+            if let account = request.account {
+                // The newest token's rooms list applies; the name stays the session's.
+                accounts[key] = account
+                accountSessions[account.id] = key
+            }
+            if sessions[key]?.isRemote == true {
+                adopt(key, on: connection, now: now, &effects)  // an account's session on another node
+            } else {
+                let byToken = request.resumeToken.flatMap(ResumeToken.init) == sessions[key]?.token
+                resume(key, on: connection, byToken: byToken, now: now, &effects)
+            }
             return
         }
-        if parkForLookup(connection, request, &effects) { return }
+        // An account has no session anywhere: its resume token is not looked up.
+        if request.account == nil, parkForLookup(connection, request, &effects) { return }
         startSession(connection, request, now: now, &effects)
     }
 
     mutating func startSession(_ connection: ConnectionID, _ request: ConnectRequest, now: Int64,
                                        _ effects: inout [ChatEffect]) {
+        let account = request.account
+        var start = homeRoom
+        if let account {
+            // Where a restricted account starts (checked by `admissionError` before the upgrade;
+            // things may have changed since).
+            var problem: ChatError?
+            switch startRoom(for: account) {
+            case .success(nil): break
+            case .success(let name?):
+                switch openRoom(name, &effects) {
+                case .success(let id): start = id
+                case .failure(let error): problem = error
+                }
+            case .failure(let error): problem = error
+            }
+            if let problem {
+                sendError(problem, to: connection, re: nil, &effects)
+                effects.append(.close(connection, code: ChatCloseCode.policyViolation, reason: problem.code.rawValue))
+                log(.notice, "connection \(connection): account \(account.id) has no room to start in", &effects)
+                return
+            }
+            reclaimName(for: account, &effects)
+        }
         var chosen: String?
         var nameError: ChatError?
-        if let requested = request.name {
-            switch checkName(requested, for: nil) {
+        if let requested = account?.name ?? request.name {
+            switch checkName(requested, for: nil, account: account?.id) {
             case .success(let name): chosen = name
             case .failure(let error): nameError = error
             }
         }
         let name = chosen ?? randomName()
         // A requested start room that cannot be used falls back to the home room, with an error.
-        var start = homeRoom
         var roomError: ChatError?
         if let requested = request.startRoom {
             if !Names.isValidRoomName(requested) {
                 roomError = invalidRoom
+            } else if account?.mayJoin(requested) == false {
+                roomError = forbiddenRoom
             } else {
                 switch openRoom(requested, &effects) {
                 case .success(let id): start = id
@@ -44,7 +79,7 @@ extension ChatCore {
         let key = sessions.nextKey
         let number = nextUserNumber
         nextUserNumber += 1
-        let session = Session(key: key, userID: userIDs.id(for: number), name: name, room: start, connection: connection,
+        let session = Session(key: key, userID: account?.id ?? userIDs.id(for: number), name: name, room: start, connection: connection,
                               token: newToken(), limiter: RateLimiter(burst: config.rateBurst, now: now),
                               singleRoom: request.singleRoom)
         sessions.store(session)
@@ -56,6 +91,11 @@ extension ChatCore {
             effects.append(.cluster(.storeToken(session.token.string, userID: session.userID)))
             // Shown at once; if another node's user won it meanwhile, this one is renamed.
             effects.append(.cluster(.claimName(session.nameKey, userID: session.userID, reclaim: false)))
+        }
+        if let account {
+            accountSessions[account.id] = key
+            accounts[key] = account
+            if chosen != nil { accountNames.claim(session.nameKey, for: account.id) }
         }
         if start == homeRoom, let home = rooms[homeRoom], home.userCount >= config.roomCapacity {
             // The server should have asked admissionError first; admit anyway rather than strand the user.
@@ -72,13 +112,16 @@ extension ChatCore {
         if let room = rooms[start] { announce({ .joined(node: $0, user: session.user, room: room.name) }, &effects) }
         sendRoomState(start, to: connection, re: nil, &effects)
         log(.info, "connection \(connection): session \(session.userID) started as \(name)"
+            + (account != nil ? " (account)" : "")
             + (start != homeRoom ? " in \(rooms[start]?.name ?? "?")" : "")
             + (request.resumeToken != nil ? " (resume token unknown or expired)" : ""), &effects)
     }
 
     /// Binds an existing session to a new connection. No presence: to the others the user never left.
-    private mutating func resume(_ key: SessionKey, on connection: ConnectionID, now: Int64,
-                                 _ effects: inout [ChatEffect]) {
+    /// `byToken`: the connection showed the session's resume token (`welcome.resumed`); an
+    /// account's session is also continued without it.
+    private mutating func resume(_ key: SessionKey, on connection: ConnectionID, byToken: Bool,
+                                 now: Int64, _ effects: inout [ChatEffect]) {
         guard var session = sessions[key] else { return }
         // Single use: the presented token is void from now on.
         tokenOwners.removeValue(forKey: session.token)
@@ -101,7 +144,7 @@ extension ChatCore {
         sessions.store(session)
         connections[connection] = key
         if cluster != nil { effects.append(.cluster(.storeToken(session.token.string, userID: session.userID))) }
-        send(welcome(session, resumed: true), to: connection, &effects)
+        send(welcome(session, resumed: byToken), to: connection, &effects)
         for roomID in session.rooms { sendRoomState(roomID, to: connection, re: nil, &effects) }
     }
 

@@ -110,8 +110,12 @@ extension ChatCore {
     private mutating func rename(to raw: String, key: SessionKey, connection: ConnectionID, re: RequestID?,
                                  _ effects: inout [ChatEffect]) {
         guard let session = sessions[key] else { return }
+        let account = accounts[key]
+        if account != nil && !config.allowAccountRename {
+            return sendError(ChatError(.forbidden, "your name comes from your account"), to: connection, re: re, &effects)
+        }
         let name: String
-        switch checkName(raw, for: key) {
+        switch checkName(raw, for: key, account: account?.id) {
         case .success(let valid): name = valid
         case .failure(let error): return sendError(error, to: connection, re: re, &effects)
         }
@@ -132,6 +136,8 @@ extension ChatCore {
             if nameOwners[session.nameKey] == key { nameOwners.removeValue(forKey: session.nameKey) }
             nameOwners[Names.key(name)] = key
             sessions[key]?.rename(to: name)
+            // An account's name moves with it (`auth.allowRename`): the new one is its own.
+            if let account = accounts[key] { accountNames.claim(Names.key(name), for: account.id) }
             if cluster != nil && Names.key(name) != session.nameKey {
                 effects.append(.cluster(.releaseName(session.nameKey, userID: session.userID)))
             }
@@ -154,6 +160,7 @@ extension ChatCore {
             send(.joined(room: rooms[existing]?.name ?? name, re: re), to: connection, &effects)
             return sendRoomState(existing, to: connection, re: nil, &effects)
         }
+        if accounts[key]?.mayJoin(name) == false { return sendError(forbiddenRoom, to: connection, re: re, &effects) }
         // A single-room session leaves its room on joining, so it never nears the per-user limit.
         if !session.singleRoom && session.rooms.count >= config.maxRoomsPerUser {
             return sendError(roomsPerUserLimit, to: connection, re: re, &effects)
@@ -186,15 +193,8 @@ extension ChatCore {
     /// The room `name` (a valid room name) names, for a session to enter: an existing room
     /// unless it is at `roomCapacity`, else a new room unless the server is at `maxRooms`.
     mutating func openRoom(_ name: String, _ effects: inout [ChatEffect]) -> Result<RoomID, ChatError> {
-        if let existing = roomByKey[Names.key(name)] {
-            if let room = rooms[existing], room.userCount >= config.roomCapacity {
-                return .failure(ChatError(.roomFull, "room \(room.name) is full"))
-            }
-            return .success(existing)
-        }
-        if rooms.count >= config.maxRooms {
-            return .failure(ChatError(.roomLimit, "the server has reached its limit of \(config.maxRooms) rooms"))
-        }
+        if let error = openError(name) { return .failure(error) }
+        if let existing = roomByKey[Names.key(name)] { return .success(existing) }
         return .success(addRoom(name, &effects))
     }
 
@@ -207,6 +207,20 @@ extension ChatCore {
         roomByKey[room.key] = roomID
         log(.debug, "room \(name) created", &effects)
         return roomID
+    }
+
+    /// Why `openRoom` would fail now, or nil.
+    func openError(_ name: String) -> ChatError? {
+        if let existing = roomByKey[Names.key(name)] {
+            if let room = rooms[existing], room.userCount >= config.roomCapacity {
+                return ChatError(.roomFull, "room \(room.name) is full")
+            }
+            return nil
+        }
+        if rooms.count >= config.maxRooms {
+            return ChatError(.roomLimit, "the server has reached its limit of \(config.maxRooms) rooms")
+        }
+        return nil
     }
 
     private var roomsPerUserLimit: ChatError {
@@ -245,6 +259,8 @@ extension ChatCore {
         let roomID: RoomID
         if let name {
             guard Names.isValidRoomName(name) else { return sendError(invalidRoom, to: connection, re: re, &effects) }
+            // Members of a room the account may not join are none of its business.
+            if accounts[key]?.mayJoin(name) == false { return sendError(forbiddenRoom, to: connection, re: re, &effects) }
             guard let id = roomByKey[Names.key(name)] else {
                 return sendError(ChatError(.noSuchRoom, "there is no room \(name)"), to: connection, re: re, &effects)
             }

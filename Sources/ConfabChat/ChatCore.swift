@@ -32,6 +32,11 @@ struct ChatCore {
     var nextRoomID: RoomID = 1
     /// Cluster mode: this node's view of the others; nil for one process.
     var cluster: ClusterView?
+    /// Account sessions by account id, and the account of each. One session per account for
+    /// now: a second connection takes the session over (see `continuedSession`).
+    var accountSessions: [String: SessionKey] = [:]
+    var accounts: [SessionKey: Account] = [:]
+    var accountNames = AccountNames()
 
     init(config: ChatConfig, random: any RandomNumberGenerator) {
         // Clamp instead of trapping; ConfabConfig reports out-of-range values to the operator.
@@ -87,14 +92,21 @@ struct ChatCore {
     }
 
     func admissionError(for request: ConnectRequest) -> ChatRefusal? {
-        if let token = request.resumeToken.flatMap(ResumeToken.init) {
-            // Known here, or (in a cluster) perhaps another node's session: Redis says after the upgrade.
-            if tokenOwners[token] != nil || cluster?.isUp == true { return nil }
+        if continuedSession(request) != nil { return nil }
+        // In a cluster an unknown token may be another node's session: Redis says after the upgrade.
+        if request.account == nil, cluster?.isUp == true, request.resumeToken.flatMap(ResumeToken.init) != nil { return nil }
+        if let account = request.account {
+            // An account brings its name, so `requireName` is met; a restricted one may start elsewhere.
+            switch startRoom(for: account) {
+            case .failure(let error): return ChatRefusal(code: error.code.rawValue, message: error.message)
+            case .success(.some): return nil
+            case .success(nil): break
+            }
         }
         if let home = rooms[homeRoom], home.userCount >= config.roomCapacity {
             return ChatRefusal(code: "room_full", message: "room \(home.name) is full; try again later")
         }
-        guard config.requireName else { return nil }
+        guard config.requireName, request.account == nil else { return nil }
         guard let name = request.name else {
             return ChatRefusal(code: "name_required", message: "a name is required: connect with ?name=NAME")
         }
@@ -110,7 +122,8 @@ struct ChatCore {
         if level >= config.minimumLogLevel { effects.append(.log(level, message())) }
     }
 
-    func checkName(_ raw: String, for owner: SessionKey?) -> Result<String, ChatError> {
+    /// `account` is the account asking (its own name is not taken from it).
+    func checkName(_ raw: String, for owner: SessionKey?, account: String? = nil) -> Result<String, ChatError> {
         guard let name = Names.validUserName(raw) else {
             return .failure(ChatError(.invalidName, "a name is 1-24 letters, digits, spaces, '-', '_' or '.'"))
         }
@@ -121,6 +134,9 @@ struct ChatCore {
         if let current = nameOwners[key], current != owner {
             return .failure(ChatError(.nameTaken, "the name \(name) is taken"))
         }
+        if let claimant = accountNames.owner(of: key), claimant != account {
+            return .failure(ChatError(.nameTaken, "the name \(name) belongs to an account"))
+        }
         return .success(name)
     }
 
@@ -128,12 +144,12 @@ struct ChatCore {
         for _ in 0..<1000 {
             let name = Names.random(using: &random)
             let key = Names.key(name)
-            if nameOwners[key] == nil && !reservedKeys.contains(key) { return name }
+            if nameOwners[key] == nil && !reservedKeys.contains(key) && accountNames.owner(of: key) == nil { return name }
         }
         // 225,000 combinations all but exhausted: fall back to a long random suffix.
         while true {
             let name = "user-" + Tokens.random(words: 1, using: &random)
-            if nameOwners[Names.key(name)] == nil { return name }
+            if nameOwners[Names.key(name)] == nil && accountNames.owner(of: Names.key(name)) == nil { return name }
         }
     }
 
@@ -206,6 +222,7 @@ struct ChatCore {
             watchers.remove(connection)
         }
         if nameOwners[session.nameKey] == key { nameOwners.removeValue(forKey: session.nameKey) }
+        if let account = accounts.removeValue(forKey: key) { accountSessions.removeValue(forKey: account.id) }
         tokenOwners.removeValue(forKey: session.token)
         graceDeadlines.removeValue(forKey: key)
         for roomID in session.rooms {

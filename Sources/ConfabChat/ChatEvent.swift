@@ -15,12 +15,40 @@ public struct ConnectRequest: Sendable, Equatable {
     /// the previous one (a `left` reply, presence `leave` there). For dialects such as PixIDE
     /// whose users switch rooms rather than join several.
     public var singleRoom: Bool
+    /// The signed-in account, from a token the server verified before the upgrade; nil for an
+    /// anonymous user. Its name replaces `name`.
+    public var account: Account?
 
-    public init(name: String? = nil, resumeToken: String? = nil, startRoom: String? = nil, singleRoom: Bool = false) {
+    public init(name: String? = nil, resumeToken: String? = nil, startRoom: String? = nil, singleRoom: Bool = false,
+                account: Account? = nil) {
         self.name = name
         self.resumeToken = resumeToken
         self.startRoom = startRoom
         self.singleRoom = singleRoom
+        self.account = account
+    }
+}
+
+/// Who a verified token says the user is (docs/PROTOCOL.md, "Accounts").
+public struct Account: Sendable, Equatable {
+    /// The token's `sub`, shown as `user.id`: the same in every session of the account.
+    public var id: String
+    /// The name the account is shown under; it belongs to the account (no one else may take it).
+    public var name: String
+    /// The rooms the account may join (case-insensitive); nil for any room.
+    public var rooms: [String]?
+
+    public init(id: String, name: String, rooms: [String]? = nil) {
+        self.id = id
+        self.name = name
+        self.rooms = rooms
+    }
+
+    /// Whether the account may be in the room `name`.
+    func mayJoin(_ room: String) -> Bool {
+        guard let rooms else { return true }
+        let key = Names.key(room)
+        return rooms.contains { Names.key($0) == key }
     }
 }
 

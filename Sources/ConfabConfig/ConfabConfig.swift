@@ -17,6 +17,7 @@ public struct ConfabConfig: Sendable, Equatable {
     public var diagnostics = DiagnosticsSettings()
     public var compat = CompatSettings()
     public var cluster = ClusterSettings()
+    public var auth = AuthSettings()
 
     public init() {}
 }

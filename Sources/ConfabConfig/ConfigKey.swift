@@ -14,6 +14,8 @@ public struct ConfigKey: Sendable {
     /// The phrase after "expected" in error messages.
     let expected: String
     let splitsEnvironment: @Sendable (String) -> Bool
+    /// Never quoted in messages (`auth.jwt.secret`).
+    let isSecret: Bool
     let apply: @Sendable (inout ConfabConfig, RawValue) throws(ValueProblem) -> Void
     let read: @Sendable (ConfabConfig) -> String
 
@@ -27,6 +29,7 @@ public struct ConfigKey: Sendable {
         self.doc = doc
         self.expected = kind.expected
         self.splitsEnvironment = kind.splitsEnvironment
+        self.isSecret = kind.isSecret
         self.apply = { (config, raw) throws(ValueProblem) in config[keyPath: field] = try kind.parse(raw) }
         self.read = { config in kind.render(config[keyPath: field]) }
     }

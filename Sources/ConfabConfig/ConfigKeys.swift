@@ -116,6 +116,18 @@ extension ConfigKey {
                   "This node's name in the cluster; null makes a new one each start."),
         ConfigKey("cluster.nodeTimeoutSeconds", \.cluster.nodeTimeoutSeconds, .integer(min: 2, max: 3_600),
                   "Seconds without a heartbeat after which a node is declared dead."),
+
+        ConfigKey("auth.mode", \.auth.mode, .choice,
+                  "Signed tokens (JWT) on the chat upgrade: ignored, optional or required."),
+        ConfigKey("auth.jwt.secret", \.auth.jwt.secret, .secret,
+                  "HS256 secret; prefer the environment. Never logged or shown."),
+        ConfigKey("auth.jwt.publicKeyFile", \.auth.jwt.publicKeyFile,
+                  .optional(.string("a file path", allowed: "file path") { !$0.isEmpty }),
+                  "PEM public key for RS256 (RSA) or ES256 (EC P-256) tokens."),
+        ConfigKey("auth.leewaySeconds", \.auth.leewaySeconds, .integer(min: 0, max: 300),
+                  "Clock skew allowed when checking a token's exp and nbf."),
+        ConfigKey("auth.allowRename", \.auth.allowRename, .boolean,
+                  "Let account users rename themselves (else forbidden)."),
     ]
 
     /// The key with this dotted path.

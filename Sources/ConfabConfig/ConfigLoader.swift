@@ -34,7 +34,7 @@ public enum ConfigLoader {
                 throw ConfigError(kind: error.kind, source: source, line: line, keyPath: key.path,
                                   expected: error.expected, found: error.found)
             }
-            origins[key.path] = (source, line, value.found)
+            origins[key.path] = (source, line, key.isSecret ? "(secret)" : value.found)
         }
 
         if let yaml {
@@ -52,6 +52,7 @@ public enum ConfigLoader {
             try set(key, .scalar(entry.value), .flag(entry.flag), nil)
         }
         try CrossKeyRules.check(config) { path in origins[path] }
+        try AuthRules.check(&config) { path in origins[path] }
         return config
     }
 

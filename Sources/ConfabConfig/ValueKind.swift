@@ -11,6 +11,8 @@ struct ValueKind<Value: Sendable>: Sendable {
     var expected: String
     /// Whether an environment value is split on commas into a list.
     var splitsEnvironment: @Sendable (String) -> Bool = { _ in false }
+    /// The value is a secret: no error message or origin record quotes it.
+    var isSecret = false
     var parse: @Sendable (RawValue) throws(ValueProblem) -> Value
     /// The value as it would be written in YAML (and shown as a default).
     var render: @Sendable (Value) -> String

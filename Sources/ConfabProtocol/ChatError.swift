@@ -15,6 +15,8 @@ public enum ChatErrorCode: String, Sendable, CaseIterable {
     case roomLimit = "room_limit"
     case roomFull = "room_full"
     case rateLimited = "rate_limited"
+    /// Not for this account: a room outside its token's `rooms`, or a rename without `auth.allowRename`.
+    case forbidden = "forbidden"
 }
 
 /// An `error` reply: a stable code for programs and a message for people.
