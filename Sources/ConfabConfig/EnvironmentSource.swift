@@ -3,6 +3,8 @@
 enum EnvironmentSource {
     /// Names the config file when no path is given explicitly.
     static let configFileVariable = "CONFAB_CONFIG"
+    /// `confab chat`'s token: set in a shell where `confab serve` runs too, it is not an error.
+    static let clientVariables: Set<String> = ["CONFAB_TOKEN"]
 
     /// Variables read besides `CONFAB_<PATH>`, weakest first, so a later one wins:
     /// `PORT` (set by platforms such as Heroku) < `CONFAB_PORT` < `CONFAB_SERVER_PORT`.
@@ -19,7 +21,7 @@ enum EnvironmentSource {
         let aliasNames = Set(aliases.map(\.name))
         // Sorted so that the first unknown variable reported is the same on every run.
         for name in environment.keys.sorted() where name.hasPrefix("CONFAB_") {
-            if keysByName[name] == nil, !aliasNames.contains(name), name != configFileVariable {
+            if keysByName[name] == nil, !aliasNames.contains(name), name != configFileVariable, !clientVariables.contains(name) {
                 let known = keysByName.keys.sorted() + aliasNames.sorted() + [configFileVariable]
                 throw ConfigError(kind: .unknownKey, source: .environment(name), keyPath: nil,
                                   expected: "a known variable", found: quoted(name),

@@ -132,7 +132,7 @@ extension Reactor {
         case .needMore:
             connection.restoreInput(.response(pending))
         case .refused(let status, let reason):
-            endSession(connection, cause: .transport("handshake refused (\(status)): \(reason)"))
+            endSession(connection, cause: .refused(status: status, reason: reason))
             closeHandle(of: connection)
         case .accepted(let consumed):
             var limits = pending.limits

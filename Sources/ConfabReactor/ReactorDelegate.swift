@@ -22,6 +22,9 @@ public enum CloseCause: Sendable, Equatable {
     case transport(String)
     /// The peer went silent past the idle timeout.
     case timeout(String)
+    /// A client's handshake was answered with `status` instead of 101 (`reason`: the status
+    /// line's phrase, and the `error_description` of a `WWW-Authenticate` challenge if any).
+    case refused(status: Int, reason: String)
 }
 
 /// The server side of the reactor. Called on the loop thread only.
@@ -52,6 +55,7 @@ extension CloseCause: CustomStringConvertible {
         case .local(let code, let reason): return "closed by server " + detail(code, reason)
         case .transport(let reason): return "transport: \(reason)"
         case .timeout(let reason): return "timeout: \(reason)"
+        case .refused(let status, let reason): return "handshake refused (\(status)): \(reason)"
         }
     }
 }

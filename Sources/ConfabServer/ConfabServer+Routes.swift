@@ -1,6 +1,7 @@
 import ConfabChat
 import ConfabCodec
 import ConfabConfig
+import ConfabProtocol
 import ConfabReactor
 import Logging
 
@@ -69,11 +70,18 @@ extension ConfabServer {
                                          text: refusal.message + "\n").encode(), keepAlive: false)
         }
         if endpoint == .chat {
-            let connect = ConnectRequest(name: request.query["name"], resumeToken: request.query["resume"])
+            let account: Account?
+            switch self.account(for: request, peer: peer) {
+            case .success(let found): account = found
+            case .failure(let refused): return .respond(refused.response.encode(), keepAlive: false)
+            }
+            let connect = ConnectRequest(name: request.query["name"], resumeToken: request.query["resume"], account: account)
             if let refusal = chat.admissionError(for: connect) {
-                counters.handshakeFailures[400, default: 0] += 1
+                // `forbidden`: the account's token lists no room it can enter.
+                let status = refusal.code == ChatErrorCode.forbidden.rawValue ? 403 : 400
+                counters.handshakeFailures[status, default: 0] += 1
                 logger.info("upgrade refused", metadata: ["code": "\(refusal.code)", "reason": "\(refusal.message)"])
-                return .respond(HTTPResponse(status: 400, headers: ["Content-Type": "text/plain; charset=utf-8"],
+                return .respond(HTTPResponse(status: status, headers: ["Content-Type": "text/plain; charset=utf-8"],
                                              text: "\(refusal.code): \(refusal.message)\n").encode(), keepAlive: false)
             }
             pendingConnects[connection] = connect

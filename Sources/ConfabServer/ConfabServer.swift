@@ -1,3 +1,4 @@
+import ConfabAuth
 import ConfabChat
 import ConfabCodec
 import ConfabConfig
@@ -36,6 +37,8 @@ public final class ConfabServer: ReactorDelegate {
     let metrics = ServerMetrics()
     /// Cluster mode (`cluster.redis`): this node's link to the others through Redis.
     let cluster: ClusterLink?
+    /// Who a chat upgrade is (`auth.*`); replaced whole by `reloadAuth`.
+    var authenticator: Authenticator
 
     public init(config: ConfabConfig, logger: Logger) throws {
         self.config = config
@@ -60,7 +63,9 @@ public final class ConfabServer: ReactorDelegate {
         } else {
             cluster = nil
         }
+        chatConfig.allowAccountRename = config.auth.allowRename
         chat = ChatMachine(config: chatConfig, random: SystemRandomNumberGenerator())
+        authenticator = try Self.authenticator(config)
         startedAt = WallClock.unixMillis()
         wsLimits = WebSocketLimits(
             maxFrameBytes: config.websocket.maxFrameBytes,

@@ -13,6 +13,8 @@ struct Chat: ParsableCommand {
             /quit, Ctrl-D or Ctrl-C leave (close 1000). A dropped connection is resumed with the
             session token; messages are never shown twice.
             With stdin from a pipe, end of input leaves once the sent lines are acknowledged.
+            With --token (or $CONFAB_TOKEN) you connect as that token's account; a refused
+            token (401: expired, bad signature...) ends the client with the server's reason.
             Exit codes: 0 normal, 1 connection failed or lost, 64 usage.
             """)
 
@@ -28,6 +30,14 @@ struct Chat: ParsableCommand {
     @Flag(name: .long, help: "Full-screen layout: messages above, input below, the room's users on the side (terminals only).")
     var tui = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Signed token (JWT) of an account, sent as Authorization: Bearer. Default: $\(Self.tokenVariable), which other users cannot read in ps.",
+        valueName: "jwt"))
+    var token: String?
+
+    /// Read by `confab chat` only; `confab serve` ignores it rather than refusing it as unknown.
+    static let tokenVariable = "CONFAB_TOKEN"
+
     func run() throws {
         let parsed: ServerURL
         do { parsed = try ServerURL(parsing: url) } catch {
@@ -39,7 +49,9 @@ struct Chat: ParsableCommand {
             throw ExitCode(1)
         }
         let reactor = try makeClientReactor()
-        let client = ChatClient(reactor: reactor, url: parsed, address: address, name: name, room: room, tui: tui)
+        let environmentToken = ProcessInfo.processInfo.environment[Self.tokenVariable].flatMap { $0.isEmpty ? nil : $0 }
+        let client = ChatClient(reactor: reactor, url: parsed, address: address, name: name, room: room, tui: tui,
+                                token: token ?? environmentToken)
         let status = client.run()
         if status != 0 { throw ExitCode(status) }
     }

@@ -53,6 +53,10 @@ struct Serve: ParsableCommand {
         do {
             server = try ConfabServer(config: settings, logger: logger)
             address = try server.start()
+        } catch let error as ConfigError {
+            // Keys the loader accepted but the server could not use: still the operator's config.
+            FileHandle.standardError.write(Data("confab: invalid configuration: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.config)
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             FileHandle.standardError.write(Data("confab: cannot start: \(error)\n".utf8))

@@ -49,6 +49,16 @@ import Testing
         #expect(outcome == .refused(status: 403, reason: "Forbidden"))
     }
 
+    @Test func aRefusedTokenSaysWhyFromItsChallenge() {
+        var handshake = WebSocketClientHandshake(nonce: nonce)
+        let outcome = feed(&handshake, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"confab\", "
+                           + "error=\"invalid_token\", error_description=\"token_expired\"\r\n\r\n")
+        #expect(outcome == .refused(status: 401, reason: "Unauthorized (token_expired)"))
+        var bare = WebSocketClientHandshake(nonce: nonce)
+        #expect(feed(&bare, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"confab\"\r\n\r\n")
+                == .refused(status: 401, reason: "Unauthorized"))
+    }
+
     @Test func refusesGarbageAndOversizedHeads() {
         var garbage = WebSocketClientHandshake(nonce: nonce)
         #expect(feed(&garbage, "SSH-2.0-OpenSSH\r\n\r\n") == .refused(status: 0, reason: "not an HTTP response"))

@@ -171,7 +171,7 @@ func quietReactor(_ settings: ReactorSettings = ReactorSettings()) throws -> Rea
         _ = try loop.connect(path: "/nope")
         loop.run()
         #expect(!loop.timedOut)
-        #expect(loop.clientClosed == [.transport("handshake refused (404): Not Found")])
+        #expect(loop.clientClosed == [.refused(status: 404, reason: "Not Found")])
     }
 
     @Test func connectFailureIsReported() throws {

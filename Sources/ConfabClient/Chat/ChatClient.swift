@@ -11,6 +11,8 @@ public final class ChatClient: ClientDelegate {
     let url: ServerURL
     let address: ServerAddress
     let name: String?
+    /// A signed token (JWT) for an account, sent as `Authorization: Bearer` on every connect.
+    let token: String?
     var state: ChatSessionState
     var connection: ConnectionID?
     var editor = LineEditor()
@@ -32,11 +34,13 @@ public final class ChatClient: ClientDelegate {
     /// How long exit waits for the close handshake before cutting the connection.
     static let exitLingerMs: UInt64 = 2000
 
-    public init(reactor: Reactor, url: ServerURL, address: ServerAddress, name: String?, room: String?, tui wantsTUI: Bool = false) {
+    public init(reactor: Reactor, url: ServerURL, address: ServerAddress, name: String?, room: String?, tui wantsTUI: Bool = false,
+                token: String? = nil) {
         self.reactor = reactor
         self.url = url
         self.address = address
         self.name = name
+        self.token = token
         state = ChatSessionState(initialRoom: room, serverDescription: "\(url.hostHeader)")
         state.utcOffsetSeconds = TimeZone.current.secondsFromGMT()
         terminal = isTerminal(1) ? RawTerminal(fd: 0) : nil
@@ -125,6 +129,7 @@ public final class ChatClient: ClientDelegate {
         case .peerClosed(let code, let reason): end = .server(code: code, reason: reason)
         case .protocolError(let code, let reason): end = .failed("protocol error \(code) \(reason)")
         case .transport(let reason), .timeout(let reason): end = .failed(reason)
+        case .refused(let status, let reason): end = .refused(status: status, reason: reason)
         }
         state.jitter = Double.random(in: 0..<1)
         perform(state.closed(end))
@@ -139,8 +144,10 @@ public final class ChatClient: ClientDelegate {
                 var extra: [(String, String)] = []
                 if let name { extra.append(("name", name)) }
                 if let resume { extra.append(("resume", resume)) }
+                // A header, not ?token=: it stays out of proxies' access logs.
+                let headers: HTTPHeaders = token.map { ["Authorization": "Bearer \($0)"] } ?? [:]
                 connection = reactor.connect(to: address, hostHeader: url.hostHeader, path: url.target(adding: extra),
-                                             limits: WebSocketLimits())
+                                             headers: headers, limits: WebSocketLimits())
             case .send(let json):
                 if let connection { reactor.sendText(json, to: connection) }
             case .show(let line):

@@ -17,8 +17,10 @@ public enum ConnectionEnd: Sendable, Equatable {
     case local
     /// The server sent a close frame with this code.
     case server(code: UInt16?, reason: String)
-    /// TCP failed, the handshake was refused, a protocol error, a timeout.
+    /// TCP failed, a protocol error, a timeout.
     case failed(String)
+    /// The server answered the handshake with this HTTP status instead of upgrading.
+    case refused(status: Int, reason: String)
 }
 
 /// The timers the session asks for; each comes back as one event.
@@ -176,6 +178,11 @@ public struct ChatSessionState: Sendable {
             phase = .finished
             return [.exit(status: 1, message: "cannot connect to \(serverDescription): \(Self.describe(end))")]
         }
+        // The token was refused (expired, say): trying it again cannot help.
+        if case .refused(let status, _) = end, status == 401 || status == 403 {
+            phase = .finished
+            return [.exit(status: 1, message: "the server refused the token: \(Self.describe(end))")]
+        }
         if case .server(let code?, _) = end, code == 1008 || code == 4000 || code == 1000 {
             phase = .finished
             let why = code == 4000 ? "session resumed elsewhere" : code == 1008 ? "policy violation" : "closed"
@@ -319,6 +326,7 @@ public struct ChatSessionState: Sendable {
             let codeText = code.map(String.init) ?? "no code"
             return reason.isEmpty ? "server closed (\(codeText))" : "server closed (\(codeText) \(reason))"
         case .failed(let reason): return reason
+        case .refused(let status, let reason): return "handshake refused (\(status) \(reason))"
         }
     }
 }

@@ -375,6 +375,7 @@ public final class LoadWorker: ClientDelegate {
         case .local(let code, let reason): return "closed locally \(code) \(reason)"
         case .transport(let reason): return reason
         case .timeout(let reason): return "timeout: \(reason)"
+        case .refused: return "\(cause)"
         }
     }
 }

@@ -65,7 +65,10 @@ public struct WebSocketClientHandshake: Sendable {
                 headers.add(name: name, value: value)
             }
             guard status == 101 else {
-                return .refused(status: status, reason: parts.count > 2 ? String(parts[2]) : "status \(status)")
+                var reason = parts.count > 2 ? String(parts[2]) : "status \(status)"
+                // A token refused with a 401 says why in its challenge (RFC 6750 §3).
+                if let detail = headers["WWW-Authenticate"].flatMap(Self.errorDescription) { reason += " (\(detail))" }
+                return .refused(status: status, reason: reason)
             }
             guard headers.hasToken("Upgrade", "websocket"), headers.hasToken("Connection", "Upgrade") else {
                 return .refused(status: status, reason: "101 without Upgrade: websocket")
@@ -75,5 +78,13 @@ public struct WebSocketClientHandshake: Sendable {
             }
             return .accepted(consumed: 0)
         }
+    }
+
+    /// `error_description="…"` of a challenge, if any.
+    static func errorDescription(_ challenge: String) -> String? {
+        guard let start = challenge.firstRange(of: "error_description=\"") else { return nil }
+        let rest = challenge[start.upperBound...]
+        guard let end = rest.firstIndex(of: "\"") else { return nil }
+        return String(rest[..<end])
     }
 }

@@ -1,0 +1,246 @@
+import ConfabCodec
+import Foundation
+import Testing
+@testable import ConfabChat
+
+/// Accounts: sessions of users who arrived with a verified token (ConnectRequest.account).
+@Suite struct AccountTests {
+    static let alice = Account(id: "acct-alice", name: "Alice")
+    static let bob = Account(id: "acct-bob", name: "Bob")
+
+    @Test func anAccountIsShownUnderItsIdAndName() {
+        var h = Harness()
+        let effects = h.connect(1, account: Self.alice, name: "Mallory")
+        let welcome = effects.delivered(to: 1)
+        #expect(welcome.map(\.type) == ["welcome", "users", "history"])
+        #expect(welcome[0].user["id"] as? String == "acct-alice")
+        #expect(welcome[0].user["name"] as? String == "Alice")
+        #expect(welcome[0]["resumed"] as? Bool == false)
+        h.connect(2)
+        #expect((h.say(1, "hi").delivered(to: 2).first?["from"] as? JSON)?["id"] as? String == "acct-alice")
+        h.check()
+    }
+
+    @Test func nobodyElseTakesAnAccountsName() {
+        var h = Harness()
+        h.connect(1, account: Self.alice)
+        // Anonymous users: not on connect, not by renaming.
+        let anonymous = h.connect(2, name: "alice").delivered(to: 2)
+        #expect(anonymous[0].user["name"] as? String != "alice")
+        #expect(anonymous.first { $0.type == "error" }?.string("code") == "name_taken")
+        #expect(h.request(2, ["type": "name", "name": "ALICE"]).delivered(to: 2).first?.string("code") == "name_taken")
+        // Another account whose token names the same: a random name and the error.
+        let other = h.connect(3, account: Account(id: "acct-alice-2", name: "Alice")).delivered(to: 3)
+        #expect(other[0].user["name"] as? String != "Alice")
+        #expect(other[0].user["id"] as? String == "acct-alice-2")
+        #expect(other.first { $0.type == "error" }?.string("code") == "name_taken")
+        // Gone (goodbye), the name is still the account's.
+        h.goodbye(1)
+        #expect(h.request(2, ["type": "name", "name": "Alice"]).delivered(to: 2).first?.string("code") == "name_taken")
+        #expect(h.machine.nameError("alice")?.code == .nameTaken)
+        // And it comes back to it.
+        #expect(h.connect(4, account: Self.alice).delivered(to: 4).first?.user["name"] as? String == "Alice")
+        h.check()
+    }
+
+    @Test func anAnonymousHolderGivesTheNameBack() {
+        var h = Harness()
+        h.connect(1, name: "Alice")
+        h.connect(2, name: "Watcher")
+        let effects = h.connect(3, account: Self.alice)
+        #expect(effects.delivered(to: 3).first?.user["name"] as? String == "Alice")
+        let squatter = effects.delivered(to: 1)
+        #expect(squatter.map(\.type) == ["renamed", "error", "presence"])
+        #expect(squatter[0].string("oldName") == "Alice")
+        let newName = squatter[0].user["name"] as? String
+        #expect(newName != nil && newName != "Alice")
+        #expect(squatter[1].string("code") == "name_taken")
+        // The room sees the rename, then the account's arrival.
+        let watcher = effects.delivered(to: 2)
+        #expect(watcher.count == 1)
+        #expect(watcher.first?.changes.map { $0["event"] as? String } == ["rename", "join"])
+        h.check()
+    }
+
+    @Test func renamingIsForbiddenUnlessAllowed() {
+        var h = Harness()
+        h.connect(1, account: Self.alice)
+        let refused = h.request(1, ["type": "name", "name": "Alicia", "id": 9]).delivered(to: 1)
+        #expect(refused.first?.string("code") == "forbidden")
+        #expect(refused.first?.int("re") == 9)
+
+        var open = Harness(ChatConfig(allowAccountRename: true))
+        open.connect(1, account: Self.alice)
+        open.connect(2)
+        #expect(open.request(1, ["type": "name", "name": "Alicia"]).delivered(to: 1).first?.type == "renamed")
+        // The account's name moved with it: the old one is free, the new one is the account's.
+        #expect(open.request(2, ["type": "name", "name": "Alice"]).delivered(to: 2).first?.type == "renamed")
+        open.goodbye(1)
+        #expect(open.request(2, ["type": "name", "name": "Alicia"]).delivered(to: 2).first?.string("code") == "name_taken")
+        open.check()
+    }
+
+    @Test func roomsOutsideTheListAreForbidden() {
+        var h = Harness()
+        let member = Account(id: "acct-m", name: "Member", rooms: ["lobby", "Dev"])
+        h.connect(1, account: member)
+        #expect(h.request(1, ["type": "join", "room": "dev"]).delivered(to: 1).first?.type == "joined")
+        let refused = h.request(1, ["type": "join", "room": "ops", "id": "j"]).delivered(to: 1)
+        #expect(refused.first?.string("code") == "forbidden")
+        #expect(refused.first?.string("re") == "j")
+        #expect(h.machine.roomNames(of: 1) == ["lobby", "dev"])
+        // Nor may it list who is in one.
+        h.connect(2)
+        h.request(2, ["type": "join", "room": "ops"])
+        #expect(h.request(1, ["type": "users", "room": "ops"]).delivered(to: 1).first?.string("code") == "forbidden")
+        // Accounts without a list, and anonymous users, go anywhere.
+        h.connect(3, account: Self.bob)
+        #expect(h.request(3, ["type": "join", "room": "ops"]).delivered(to: 3).first?.type == "joined")
+        h.check()
+    }
+
+    @Test func anAccountNotAllowedInTheHomeRoomStartsInItsFirstRoom() {
+        var h = Harness()
+        let member = Account(id: "acct-m", name: "Member", rooms: ["bad room", "team-a", "team-b"])
+        #expect(h.machine.admissionError(for: ConnectRequest(account: member)) == nil)
+        let welcome = h.connect(1, account: member).delivered(to: 1)
+        #expect(welcome.first?.string("room") == "team-a")
+        #expect(welcome.first?["rooms"] as? [String] == ["team-a"])
+        #expect(h.machine.roomMembers(named: "lobby")?.users == 0)
+        // It cannot leave its last room for the home room either.
+        #expect(h.request(1, ["type": "join", "room": "lobby"]).delivered(to: 1).first?.string("code") == "forbidden")
+        h.check()
+    }
+
+    @Test func anAccountWithNoRoomIsRefusedBeforeTheUpgrade() {
+        var h = Harness()
+        for rooms in [[], ["bad room"], ["x/y"]] as [[String]] {
+            let refusal = h.machine.admissionError(for: ConnectRequest(account: Account(id: "a", name: "A", rooms: rooms)))
+            #expect(refusal?.code == "forbidden")
+        }
+        // Should it get past admission anyway (rooms filled up meanwhile), it is closed, not stranded.
+        var full = Harness(ChatConfig(maxRooms: 1))
+        let effects = full.connect(1, account: Account(id: "a", name: "A", rooms: ["elsewhere"]))
+        #expect(effects.delivered(to: 1).first?.string("code") == "room_limit")
+        #expect(effects.closes.first?.1 == ChatCloseCode.policyViolation)
+        #expect(full.machine.userCount == 0)
+        _ = h
+        full.check()
+    }
+
+    @Test func accountsMeetRequireName() {
+        let h = Harness(ChatConfig(requireName: true))
+        #expect(h.machine.admissionError(for: ConnectRequest())?.code == "name_required")
+        #expect(h.machine.admissionError(for: ConnectRequest(account: Self.alice)) == nil)
+    }
+
+    @Test func anInvalidAccountNameGetsARandomOneAndTheError() {
+        var h = Harness()
+        let uuid = Account(id: "3f2b8a4e-0000-4000-8000-1234567890ab", name: "3f2b8a4e-0000-4000-8000-1234567890ab")
+        let welcome = h.connect(1, account: uuid).delivered(to: 1)
+        #expect(welcome.first?.user["id"] as? String == uuid.id)
+        #expect(welcome.first { $0.type == "error" }?.string("code") == "invalid_name")
+        h.check()
+    }
+
+    /// Interim, until one account on several connections is one user: the newest connection
+    /// of an account takes its session over, as a resume would; the older one gets 4000.
+    @Test func aSecondConnectionOfAnAccountTakesTheSessionOver() {
+        var h = Harness()
+        h.connect(1, account: Self.alice)
+        h.request(1, ["type": "join", "room": "dev"])
+        h.connect(2)
+        h.request(2, ["type": "join", "room": "dev"])
+        let effects = h.connect(3, account: Account(id: "acct-alice", name: "Alice", rooms: nil))
+        #expect(effects.closes.map(\.0) == [1])
+        #expect(effects.closes.first?.1 == ChatCloseCode.sessionResumedElsewhere)
+        let got = effects.delivered(to: 3)
+        #expect(got.map(\.type) == ["welcome", "users", "history", "users", "history"])
+        #expect(got[0]["resumed"] as? Bool == false)
+        #expect(got[0].user["id"] as? String == "acct-alice")
+        #expect(got[0]["rooms"] as? [String] == ["lobby", "dev"])
+        #expect(effects.delivered(to: 2).isEmpty)  // nobody else sees anything
+        #expect(h.machine.userCount == 2)
+        // With the session's resume token it is a resume.
+        let token = got[0].string("token")
+        #expect(h.connect(4, account: Self.alice, resume: token).delivered(to: 4).first?["resumed"] as? Bool == true)
+        h.check()
+    }
+
+    @Test func resumeTokensDoNotCrossBetweenAccountsAndAnonymousUsers() {
+        var h = Harness()
+        let anonymousToken = h.welcome(1, name: "Anon").string("token")
+        h.drop(1)
+        // An account showing an anonymous session's token starts its own session.
+        let account = h.connect(2, account: Self.alice, resume: anonymousToken).delivered(to: 2)
+        #expect(account.first?["resumed"] as? Bool == false)
+        #expect(account.first?.user["name"] as? String == "Alice")
+        let accountToken = account.first?.string("token")
+        h.drop(2)
+        // An anonymous connection showing an account's token does not become the account.
+        let anonymous = h.connect(3, resume: accountToken).delivered(to: 3)
+        #expect(anonymous.first?["resumed"] as? Bool == false)
+        #expect(anonymous.first?.user["id"] as? String != "acct-alice")
+        #expect(h.machine.admissionError(for: ConnectRequest(resumeToken: accountToken)) == nil)
+        // The account gets its session back (it is in its grace period).
+        #expect(h.connect(4, account: Self.alice).delivered(to: 4).first?.user["id"] as? String == "acct-alice")
+        #expect(h.machine.userCount == 3)
+        h.check()
+    }
+
+    @Test func aNewerTokenBringsItsRoomList() {
+        var h = Harness()
+        h.connect(1, account: Account(id: "m", name: "M", rooms: ["lobby", "dev"]))
+        h.drop(1)
+        h.connect(2, account: Account(id: "m", name: "M", rooms: ["lobby"]))
+        #expect(h.request(2, ["type": "join", "room": "dev"]).delivered(to: 2).first?.string("code") == "forbidden")
+        h.check()
+    }
+
+    @Test func randomAccountTrafficKeepsTheInvariants() {
+        for seed in 0..<40 as Range<UInt64> {
+            var h = Harness(ChatConfig(maxRooms: 5, maxRoomsPerUser: 3, roomCapacity: 4, resumeGraceSeconds: 2,
+                                       allowAccountRename: seed % 2 == 0), seed: seed)
+            var random = SplitMix64(seed: seed)
+            let accounts = [Self.alice, Self.bob, Account(id: "acct-c", name: "Alice", rooms: ["dev", "ops"]),
+                            Account(id: "acct-d", name: "Dee", rooms: [])]
+            var open: [ConnectionID] = []
+            var next: ConnectionID = 1
+            for _ in 0..<300 {
+                h.now += Int64(random.next(upperBound: 700 as UInt64))
+                let choice = random.next(upperBound: 8 as UInt64)
+                if choice < 3 || open.isEmpty {
+                    let account = random.next(upperBound: 3 as UInt64) == 0 ? nil : accounts[Int(random.next(upperBound: 4 as UInt64))]
+                    let name = ["Alice", "Bob", "Dee", nil][Int(random.next(upperBound: 4 as UInt64))]
+                    if h.machine.admissionError(for: ConnectRequest(name: name, account: account)) == nil {
+                        let effects = h.connect(next, account: account, name: name)
+                        open.removeAll { c in effects.closes.contains { $0.0 == c } }
+                        if !effects.closes.contains(where: { $0.0 == next }) { open.append(next) }
+                        next += 1
+                    }
+                } else {
+                    let connection = open[Int(random.next(upperBound: UInt64(open.count)))]
+                    switch choice {
+                    case 3: h.request(connection, ["type": "join", "room": ["dev", "ops", "lobby", "x"][Int(random.next(upperBound: 4 as UInt64))]])
+                    case 4: h.request(connection, ["type": "name", "name": ["Alice", "Bob", "Zed"][Int(random.next(upperBound: 3 as UInt64))]])
+                    case 5: h.drop(connection); open.removeAll { $0 == connection }
+                    case 6: h.goodbye(connection); open.removeAll { $0 == connection }
+                    default: h.tick(after: 1000)
+                    }
+                }
+                let problems = h.machine.invariantViolations()
+                if !problems.isEmpty {
+                    Issue.record("seed \(seed): \(problems)")
+                    return
+                }
+            }
+        }
+    }
+}
+
+extension Harness {
+    @discardableResult
+    mutating func connect(_ connection: ConnectionID, account: Account?, name: String? = nil, resume: String? = nil) -> [ChatEffect] {
+        turn(.connected(connection, ConnectRequest(name: name, resumeToken: resume, account: account), now: now))
+    }
+}
