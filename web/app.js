@@ -13,6 +13,7 @@ import {
 } from './render.js';
 import { counterState } from './utf8.js';
 import { InputHistory } from './input-history.js';
+import { JWT_KEY, tokenFromFragment } from './auth.js';
 
 const doc = document;
 const $ = (id) => doc.getElementById(id);
@@ -204,6 +205,23 @@ function onMessage(msg, ctx) {
   render();
 }
 
+// ---------- account token (#token=JWT) ----------
+
+let jwt = null;
+try { jwt = sessionStorage.getItem(JWT_KEY); } catch { /* storage disabled */ }
+
+/** Take a token from the fragment (on load, and when the embedding app sets a new one). */
+function takeToken() {
+  const { token, rest } = tokenFromFragment(location.hash);
+  if (token === null) return;
+  jwt = token;
+  try { sessionStorage.setItem(JWT_KEY, token); } catch { /* kept in memory only */ }
+  // out of the address bar, history and bookmarks
+  try { history.replaceState(history.state, '', `${location.pathname ?? ''}${location.search ?? ''}${rest}`); } catch { /* ignore */ }
+}
+takeToken();
+window.addEventListener('hashchange', takeToken);
+
 const conn = new Connection({
   protocol: location.protocol,
   host: location.host,
@@ -213,6 +231,7 @@ const conn = new Connection({
   local: localStorage,
   onMessage,
   onStatus,
+  jwt: () => jwt,
 });
 
 // ---------- input ----------

@@ -2,6 +2,7 @@
 // No browser globals at module top level: everything is injected, so it can
 // be tested in Node with a fake WebSocket and fake timers.
 import { buildWsUrl, parseServerMessage } from './protocol.js';
+import { tokenExpired } from './auth.js';
 
 export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_MAX_MS = 15000;
@@ -21,6 +22,9 @@ export const FINAL_CLOSE_CODES = new Map([
   [1008, 'Disconnected by the server: too many requests too fast'],
   [4000, 'This session was taken over by another tab or window'],
 ]);
+
+/** Shown when the account token is past its expiry: only the embedding app can renew it. */
+export const EXPIRED_MESSAGE = 'Your sign-in has expired: open the chat again from your app';
 
 /**
  * Delay before reconnect attempt number `attempt` (0-based):
@@ -65,6 +69,7 @@ export class Connection {
    * @param {Function} [o.clearTimeout]
    * @param {() => number} [o.random]
    * @param {() => number} [o.now]
+   * @param {() => string|null} [o.jwt]  the account token (JWT) to sign in with, if any
    */
   constructor(o) {
     this.o = o;
@@ -97,7 +102,7 @@ export class Connection {
     const token = this.token;
     return buildWsUrl({
       protocol: this.o.protocol, host: this.o.host, path: this.path,
-      token, name: token ? null : this.rememberedName,
+      token, name: token ? null : this.rememberedName, jwt: this.o.jwt?.() ?? null,
     });
   }
 
@@ -111,6 +116,13 @@ export class Connection {
     if (this.stopped) return;
     this._clearTimer();
     this.resumeAttempted = !!this.token;
+    const jwt = this.o.jwt?.();
+    if (jwt && tokenExpired(jwt, this._now())) {
+      // the server would refuse it with a 401 the browser cannot see: stop here and say why
+      this.stopped = true;
+      this._status({ status: 'offline', code: 401, reason: 'token_expired', message: EXPIRED_MESSAGE });
+      return;
+    }
     if (!isRetry) this._status({ status: 'connecting' });
     let ws;
     try {

@@ -224,12 +224,14 @@ export function buildUsers(room, id, { cursor, limit, name } = {}) {
  * otherwise ?name=NAME when a name is remembered.
  * @param {{protocol:string, host:string, path?:string, token?:string|null, name?:string|null}} o
  */
-export function buildWsUrl({ protocol, host, path = '/ws', token = null, name = null }) {
+export function buildWsUrl({ protocol, host, path = '/ws', token = null, name = null, jwt = null }) {
   const scheme = protocol === 'https:' ? 'wss:' : 'ws:';
   let p = typeof path === 'string' && path.startsWith('/') ? path : '/ws';
   const params = new URLSearchParams();
   if (token) params.set('resume', token);
   else if (name && name.trim()) params.set('name', name.trim());
+  // an account's signed token: a browser cannot set Authorization on a WebSocket
+  if (jwt) params.set('token', jwt);
   const q = params.toString();
   return `${scheme}//${host}${p}${q ? `?${q}` : ''}`;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Connection, backoffDelay, TOKEN_KEY, NAME_KEY, CONNECT_TIMEOUT_MS, FINAL_CLOSE_CODES } from '../../web/connection.js';
+import { Connection, backoffDelay, TOKEN_KEY, NAME_KEY, CONNECT_TIMEOUT_MS, FINAL_CLOSE_CODES, EXPIRED_MESSAGE } from '../../web/connection.js';
 
 class MemStorage {
   constructor() { this.m = new Map(); }
@@ -9,7 +9,7 @@ class MemStorage {
   removeItem(k) { this.m.delete(k); }
 }
 
-function harness({ token = null, name = null, random = () => 0.5 } = {}) {
+function harness({ token = null, name = null, random = () => 0.5, jwt = null } = {}) {
   const sockets = [];
   class FakeWS {
     constructor(url) { this.url = url; this.readyState = 0; this.sent = []; this.closed = null; sockets.push(this); }
@@ -34,6 +34,7 @@ function harness({ token = null, name = null, random = () => 0.5 } = {}) {
     setTimeout: (f, ms) => { timers.push({ f, ms, done: false }); return timers.length - 1; },
     clearTimeout: (t) => { if (timers[t]) timers[t].done = true; },
     now: () => now,
+    jwt: () => jwt,
   });
   const fire = () => {
     const t = timers.find((x) => !x.done);
@@ -228,4 +229,26 @@ test('rememberName stores the chosen name for the next fresh session', () => {
   assert.equal(h.local.getItem(NAME_KEY), 'Carol');
   h.conn.start();
   assert.equal(h.sockets[0].url, 'ws://h:1/ws?name=Carol');
+});
+
+test('an account token goes along on every attempt, resume or not', () => {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const jwt = `${b64({ alg: 'HS256' })}.${b64({ sub: 'a', exp: 10 })}.s`;  // exp 10 s; the clock starts at 1 s
+  const h = harness({ jwt, name: 'Ann' });
+  h.conn.start();
+  assert.equal(h.sockets[0].url, `ws://h:1/ws?name=Ann&token=${jwt}`);
+  h.sockets[0].recv(W());
+  h.sockets[0].drop();
+  h.fire();
+  assert.equal(h.sockets[1].url, `ws://h:1/ws?resume=tok1&token=${jwt}`);
+});
+
+test('an expired account token ends the connection attempts with a reason', () => {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const jwt = `${b64({ alg: 'HS256' })}.${b64({ sub: 'a', exp: 1 })}.s`;  // exp 1 s = the harness's clock
+  const h = harness({ jwt });
+  h.conn.start();
+  assert.equal(h.sockets.length, 0);
+  assert.deepEqual(h.statuses.at(-1), { status: 'offline', code: 401, reason: 'token_expired', message: EXPIRED_MESSAGE });
+  assert.equal(h.pendingTimers().length, 0);
 });

@@ -77,6 +77,7 @@ test('WebSocket URL: resume wins over name; wss on https', () => {
   assert.equal(buildWsUrl({ protocol: 'http:', host: 'h', name: 'Bob Smith' }), 'ws://h/ws?name=Bob+Smith');
   assert.equal(buildWsUrl({ protocol: 'http:', host: 'h', token: 'a/b+c', name: 'Bob' }), 'ws://h/ws?resume=a%2Fb%2Bc');
   assert.equal(buildWsUrl({ protocol: 'http:', host: 'h', path: 'bad' }), 'ws://h/ws');
+  assert.equal(buildWsUrl({ protocol: 'http:', host: 'h', token: 'r', jwt: 'x.y.z' }), 'ws://h/ws?resume=r&token=x.y.z');
 });
 
 test('name and room validation', () => {
