@@ -53,10 +53,10 @@ class ChatClient(Welcomed):
 
     @classmethod
     def connect(cls, server: ConfabServer, query: str = "", read_intro: bool = True,
-                timeout: float = DEFAULT_TIMEOUT) -> "ChatClient":
+                timeout: float = DEFAULT_TIMEOUT, headers: dict[str, str] | None = None) -> "ChatClient":
         ws = ws_connect(server.ws_url(query), open_timeout=timeout, close_timeout=1,
                         compression=None, ping_interval=None, max_size=None, max_queue=None,
-                        proxy=None)
+                        proxy=None, additional_headers=headers)
         ws.__enter__()  # the context-manager form is the supported one in websockets >= 17
         client = cls(ws, server)
         if read_intro:
