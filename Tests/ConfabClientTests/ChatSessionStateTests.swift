@@ -138,6 +138,19 @@ func welcomed(room: String? = nil) -> ChatSessionState {
         #expect(c.closed(.server(code: 4000, reason: "")).first == .exit(status: 1, message: "the server closed the connection: session resumed elsewhere (4000)"))
     }
 
+    @Test func aRefusedTokenEndsTheClientButAFullServerIsRetried() {
+        var expired = welcomed()
+        expired.jitter = 0
+        _ = expired.closed(.failed("connection reset"))
+        _ = expired.reconnectDue()
+        #expect(expired.closed(.refused(status: 401, reason: "Unauthorized (token_expired)"))
+                == [.exit(status: 1, message: "the server refused the token: handshake refused (401 Unauthorized (token_expired))")])
+        var full = welcomed()
+        _ = full.closed(.failed("connection reset"))
+        _ = full.reconnectDue()
+        #expect(full.closed(.refused(status: 503, reason: "Service Unavailable")).contains { if case .startTimer(.reconnect, _) = $0 { true } else { false } })
+    }
+
     @Test func firstConnectFailureExitsWithStatusOne() {
         var state = ChatSessionState(serverDescription: "127.0.0.1:1")
         _ = state.start()
