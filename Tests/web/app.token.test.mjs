@@ -2,18 +2,9 @@
 // ?token=, leaves the address bar, and survives in sessionStorage for reloads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { documentFromHtml } from './fake-dom.mjs';
+import { MemStorage, pageDocument } from './fake-dom.mjs';
 
-const html = readFileSync(new URL('../../web/index.html', import.meta.url), 'utf8');
-const doc = documentFromHtml(html);
-
-class MemStorage {
-  constructor() { this.m = new Map(); }
-  getItem(k) { return this.m.has(k) ? this.m.get(k) : null; }
-  setItem(k, v) { this.m.set(k, String(v)); }
-  removeItem(k) { this.m.delete(k); }
-}
+const doc = pageDocument();
 const sockets = [];
 class FakeWS {
   constructor(url) { this.url = url; this.readyState = 0; this.sent = []; sockets.push(this); }

@@ -1,13 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Connection, backoffDelay, TOKEN_KEY, NAME_KEY, CONNECT_TIMEOUT_MS, FINAL_CLOSE_CODES, EXPIRED_MESSAGE } from '../../web/connection.js';
-
-class MemStorage {
-  constructor() { this.m = new Map(); }
-  getItem(k) { return this.m.has(k) ? this.m.get(k) : null; }
-  setItem(k, v) { this.m.set(k, String(v)); }
-  removeItem(k) { this.m.delete(k); }
-}
+import { MemStorage } from './fake-dom.mjs';
 
 function harness({ token = null, name = null, random = () => 0.5, jwt = null } = {}) {
   const sockets = [];

@@ -2,6 +2,8 @@
 // It models only what those modules use; innerHTML deliberately throws so a
 // test fails if any code path tries to use it.
 
+import { readFileSync } from 'node:fs';
+
 class Node {
   constructor(doc) { this.ownerDocument = doc; this.childNodes = []; this.parentNode = null; }
   appendChild(child) {
@@ -177,4 +179,17 @@ export function documentFromHtml(html) {
   const title = /<title>([^<]*)<\/title>/.exec(html);
   doc.title = title ? title[1] : '';
   return doc;
+}
+
+/** web/index.html as a fake document, for tests that load web/app.js. */
+export function pageDocument() {
+  return documentFromHtml(readFileSync(new URL('../../web/index.html', import.meta.url), 'utf8'));
+}
+
+/** sessionStorage / localStorage in memory. */
+export class MemStorage {
+  constructor() { this.m = new Map(); }
+  getItem(k) { return this.m.has(k) ? this.m.get(k) : null; }
+  setItem(k, v) { this.m.set(k, String(v)); }
+  removeItem(k) { this.m.delete(k); }
 }
