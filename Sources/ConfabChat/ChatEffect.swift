@@ -20,9 +20,10 @@ public enum ChatEffect: Sendable {
     case cluster(ClusterEffect)
 }
 
-/// Why an upgrade is refused before it happens (answered as HTTP 400 with `message`).
+/// Why an upgrade is refused before it happens (answered as HTTP 400, `forbidden` as 403, with `message`).
 public struct ChatRefusal: Sendable, Equatable, Error {
-    /// Stable machine code: `name_required`, `invalid_name` or `name_taken`.
+    /// Stable machine code: `name_required`, `invalid_name`, `name_taken`, `room_full`,
+    /// `room_limit` or `forbidden`.
     public var code: String
     public var message: String
 

@@ -30,8 +30,10 @@ public struct ChatMachine {
     }
 
     /// The reason to refuse an upgrade, so the server can answer 400 before upgrading: with
-    /// `requireName` a missing, invalid or taken name; always, a home room at `roomCapacity`.
-    /// nil when the connection is welcome. A valid resume token is always admitted.
+    /// `requireName` a missing, invalid or taken name; always, a home room at `roomCapacity`;
+    /// for an account whose `rooms` leave it nowhere to start, `forbidden` (403) or the full or
+    /// limited room. nil when the connection is welcome. A connection that continues a session
+    /// (a valid resume token, an account with a session) is always admitted.
     public func admissionError(for request: ConnectRequest) -> ChatRefusal? {
         core.admissionError(for: request)
     }
