@@ -144,7 +144,7 @@ func welcomed(room: String? = nil) -> ChatSessionState {
         _ = expired.closed(.failed("connection reset"))
         _ = expired.reconnectDue()
         #expect(expired.closed(.refused(status: 401, reason: "Unauthorized (token_expired)"))
-                == [.exit(status: 1, message: "the server refused the token: handshake refused (401 Unauthorized (token_expired))")])
+                == [.exit(status: 1, message: "the server refused the token: handshake refused (401): Unauthorized (token_expired)")])
         var full = welcomed()
         _ = full.closed(.failed("connection reset"))
         _ = full.reconnectDue()

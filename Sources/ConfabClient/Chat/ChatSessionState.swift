@@ -326,7 +326,7 @@ public struct ChatSessionState: Sendable {
             let codeText = code.map(String.init) ?? "no code"
             return reason.isEmpty ? "server closed (\(codeText))" : "server closed (\(codeText) \(reason))"
         case .failed(let reason): return reason
-        case .refused(let status, let reason): return "handshake refused (\(status) \(reason))"
+        case .refused(let status, let reason): return "handshake refused (\(status)): \(reason)"
         }
     }
 }
