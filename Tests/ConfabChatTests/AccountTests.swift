@@ -244,3 +244,33 @@ extension Harness {
         turn(.connected(connection, ConnectRequest(name: name, resumeToken: resume, account: account), now: now))
     }
 }
+
+/// Accounts in cluster mode, until one account on several connections is one user there too:
+/// an account has one session in the whole cluster, taken over by its newest connection.
+@Suite struct ClusterAccountTests {
+    @Test func anAccountConnectingThroughAnotherNodeTakesItsSessionOver() {
+        var cluster = ClusterHarness(nodes: 2)
+        let alice = Account(id: "acct-alice", name: "Alice")
+        cluster.run(0, .connected(1, ConnectRequest(account: alice), now: cluster.nodes[0].now))
+        cluster.request(0, 1, #"{"type":"join","room":"dev"}"#)
+        cluster.connect(1, 50, name: "Watcher")
+        cluster.settle()
+        _ = cluster.take()
+        let effects = cluster.run(1, .connected(101, ConnectRequest(account: alice), now: cluster.nodes[1].now))
+        cluster.settle()
+        let welcome = effects.delivered(to: 101).first
+        #expect(welcome?.user["id"] as? String == "acct-alice")
+        #expect(welcome?["rooms"] as? [String] == ["lobby", "dev"])
+        #expect(cluster.take()[0].closes.map { "\($0.0) \($0.1)" } == ["1 4000"])
+        // One user on both nodes, listed once.
+        for node in 0..<2 {
+            #expect(cluster.nodes[node].machine.roomUserIDs(named: "dev") == ["acct-alice"])
+            #expect(cluster.nodes[node].machine.roomUserIDs(named: "lobby")?.filter { $0 == "acct-alice" }.count == 1)
+        }
+        // And back again through the first node.
+        cluster.run(0, .connected(2, ConnectRequest(account: alice), now: cluster.nodes[0].now))
+        cluster.settle()
+        #expect(cluster.take()[1].closes.map { "\($0.0) \($0.1)" } == ["101 4000"])
+        cluster.check()
+    }
+}
