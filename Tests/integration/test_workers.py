@@ -179,4 +179,4 @@ def test_one_worker_is_the_plain_single_process(server_factory):
     assert srv.healthz()["status"] == "ok"
     srv.client("name=solo")
     log = srv.log_text()
-    assert "websocket open" in log and "worker" not in log
+    assert "websocket open" in log and "worker=" not in log and "workers listening" not in log
