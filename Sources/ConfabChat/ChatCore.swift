@@ -87,7 +87,10 @@ struct ChatCore {
     }
 
     func admissionError(for request: ConnectRequest) -> ChatRefusal? {
-        if let token = request.resumeToken.flatMap(ResumeToken.init), tokenOwners[token] != nil { return nil }
+        if let token = request.resumeToken.flatMap(ResumeToken.init) {
+            // Known here, or (in a cluster) perhaps another node's session: Redis says after the upgrade.
+            if tokenOwners[token] != nil || cluster?.isUp == true { return nil }
+        }
         if let home = rooms[homeRoom], home.userCount >= config.roomCapacity {
             return ChatRefusal(code: "room_full", message: "room \(home.name) is full; try again later")
         }

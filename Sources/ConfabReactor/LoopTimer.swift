@@ -26,6 +26,7 @@ public final class LoopTimer {
             }
             if !timer.repeats { timer.cancel() }
             timer.body()
+            timer.reactor.finishTurn()
         }, milliseconds, repeats ? milliseconds : 0)
         if !keepsLoopAlive { uv_unref(handle.cast(to: uv_handle_t.self)) }
     }

@@ -90,14 +90,20 @@ public final class Reactor {
         opened(uv_check_init(loop, flushCheck), "uv_check_init")
         setContext(flushCheck.cast(to: uv_handle_t.self), self)
         uv_check_start(flushCheck) { handle in
-            guard let reactor = context(handle?.cast(to: uv_handle_t.self), as: Reactor.self) else { return }
-            reactor.turnEnded?()
-            reactor.flushAll()
+            context(handle?.cast(to: uv_handle_t.self), as: Reactor.self)?.finishTurn()
         }
         // The check handle must not keep the loop alive by itself.
         uv_unref(flushCheck.cast(to: uv_handle_t.self))
         lastSweep = uv_hrtime()
         every(milliseconds: Self.sweepIntervalMs, keepsLoopAlive: false) { [unowned self] in self.sweep() }
+    }
+
+    /// What the server collected (presence) joins the writes, and the writes go out. After
+    /// the poll phase (the check handle), and after each timer callback: timers run before
+    /// the poll, which may then block, so their work would otherwise wait for the next event.
+    func finishTurn() {
+        turnEnded?()
+        flushAll()
     }
 
     deinit {

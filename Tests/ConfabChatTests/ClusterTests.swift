@@ -317,6 +317,16 @@ import Testing
         cluster.check()
     }
 
+    @Test func aServerRequiringNamesAdmitsATokenFromAnotherNodeWithoutOne() {
+        var config = ChatConfig()
+        config.requireName = true
+        var cluster = ClusterHarness(nodes: 2, config)
+        let token = cluster.connect(0, 1, name: "ann").delivered(to: 1).first?.string("token") ?? ""
+        cluster.settle()
+        #expect(cluster.nodes[1].machine.admissionError(for: ConnectRequest(resumeToken: token)) == nil)
+        #expect(cluster.nodes[1].machine.admissionError(for: ConnectRequest())?.code == "name_required")
+    }
+
     @Test func anUnknownTokenStartsANewSessionAfterAsking() {
         var cluster = ClusterHarness(nodes: 2)
         let parked = cluster.connect(1, 101, resume: String(repeating: "A", count: 32))

@@ -144,6 +144,26 @@ func quietReactor(_ settings: ReactorSettings = ReactorSettings()) throws -> Rea
         #expect(loop.clientClosed == [.local(code: 1000, reason: "bye")])
     }
 
+    @Test func framesQueuedInATimerGoOutBeforeThePollNotAtTheNextEvent() throws {
+        let loop = try Loopback()
+        var queuedAfterTimer: Int?
+        loop.onClientOpen = { _ in
+            guard let server = loop.serverSide() else { return }
+            // Equal timeouts fire in one timers phase, in order: the second sees what the
+            // first left queued. Without a flush after each timer, the frame waits for the
+            // next poll to return, which nothing else here would wake.
+            loop.reactor.after(milliseconds: 20) { loop.reactor.sendText(Array("tick".utf8), to: server) }
+            loop.reactor.after(milliseconds: 20) { queuedAfterTimer = loop.reactor.flushQueue.count }
+        }
+        loop.onClientMessage = { _, message in
+            if message == Array("tick".utf8) { loop.finish() }
+        }
+        _ = try loop.connect()
+        loop.run()
+        #expect(!loop.timedOut)
+        #expect(queuedAfterTimer == 0)
+    }
+
     @Test func refusedHandshakeIsReportedToTheClient() throws {
         let loop = try Loopback()
         loop.onClientClosed = { _ in loop.finish() }

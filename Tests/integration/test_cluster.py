@@ -241,3 +241,24 @@ def test_a_stopped_nodes_users_can_resume_on_another_node(nodes):
     a.stop()
     back = b.client(f"resume={token}")
     assert back.welcome["resumed"] is True and back.welcome["user"]["id"] == ann_id
+
+
+def test_many_concurrent_claims_of_one_name_across_two_nodes_exactly_one_wins(nodes):
+    a, b = nodes(2)
+    clients = [a.client() for _ in range(5)] + [b.client() for _ in range(5)]
+    # Everyone asks at once, before any node can hear of the others' claims.
+    for i, client in enumerate(clients):
+        client.send({"type": "name", "name": "Zed", "id": i})
+    outcomes = []
+    for client in clients:
+        reply, _ = client.recv_until(lambda m: m.get("re") is not None and m.get("type") in ("renamed", "error"))
+        outcomes.append(reply["type"] if reply["type"] == "renamed" else reply["code"])
+    assert sorted(outcomes) == ["name_taken"] * 9 + ["renamed"]
+    winner = clients[outcomes.index("renamed")]
+    # Both nodes agree on who is Zed (once the rename has travelled).
+    def zed_on(client):
+        client.send({"type": "users", "name": "zed"})
+        found, _ = client.recv_until(is_type("users"))
+        return [u["id"] for u in found["users"]]
+    for client in (clients[0], clients[5]):
+        poll_until(lambda: zed_on(client), lambda ids: ids == [winner.id], timeout=10)
