@@ -11,15 +11,8 @@ public final class PortReservation {
 
     /// Binds `host` (an IP address) on a free port.
     public init(host: String) throws {
-        var storage = sockaddr_storage()
+        var storage = try socketAddress(host: host, port: 0)
         let isIPv6 = host.contains(":")
-        try withUnsafeMutablePointer(to: &storage) { pointer in
-            if isIPv6 {
-                try check(uv_ip6_addr(host, 0, pointer.cast(to: sockaddr_in6.self)), "address \(host)")
-            } else {
-                try check(uv_ip4_addr(host, 0, pointer.cast(to: sockaddr_in.self)), "address \(host)")
-            }
-        }
         let fd = socket(isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw LibuvError(operation: "socket", code: -errno) }
         var on: Int32 = 1
