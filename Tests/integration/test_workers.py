@@ -14,7 +14,7 @@ import pytest
 from confabtest.chat import is_message
 from confabtest.paths import confab_binary
 from confabtest.redis import RedisServer
-from confabtest.server import ConfabServer, server_environment
+from confabtest.server import LISTEN_LINE, ConfabServer, server_environment
 from confabtest.waiting import poll_until
 
 WORKERS = ["--workers", "2"]
@@ -83,14 +83,27 @@ def test_two_workers_share_one_port_and_their_users_chat_across_them(server_fact
     # One banner for the two, on the one port both workers listen on.
     assert srv.log_text().count("workers listening workers=2") == 1
     assert set(pids(srv)) == {1, 2}
-    listening = subprocess.run(["ss", "-Htlnp", f"sport = :{srv.port}"], capture_output=True, text=True).stdout
-    assert {int(p) for p in re.findall(r"pid=(\d+)", listening)} == set(pids(srv).values())
+    assert listeners(srv.port) == set(pids(srv).values())
     on = clients_on_each_worker(srv)
     ann, ben = on[1], on[2]
     ann.say("hello from worker 1")
     ben.recv_until(is_message("hello from worker 1"), timeout=10)
     ben.say("hello from worker 2")
     ann.recv_until(is_message("hello from worker 2"), timeout=10)
+
+
+def listeners(port: int) -> set[int]:
+    """The pids listening on a TCP port."""
+    out = subprocess.run(["ss", "-Htlnp", f"sport = :{port}"], capture_output=True, text=True).stdout
+    return {int(p) for p in re.findall(r"pid=(\d+)", out)}
+
+
+def test_the_line_chat_port_is_shared_too(server_factory, redis):
+    config = cluster_config(redis) + "line:\n  enabled: true\n  port: 0\n"
+    srv = server_factory(config_yaml=config, extra_args=WORKERS)
+    line_port = int(LISTEN_LINE.match(srv.listen_line).group("line_port"))
+    poll_until(lambda: pids(srv), lambda found: set(found) == {1, 2}, timeout=10)
+    assert listeners(line_port) == set(pids(srv).values()) == listeners(srv.port)
 
 
 def test_a_killed_worker_is_restarted_and_serves_again(server_factory, redis):
