@@ -9,9 +9,9 @@ struct Load: ParsableCommand {
         discussion: """
             Clients connect (at --ramp per second), clients 0..<senders send messages to their
             room, every delivery is matched to its message by the id and send time in its text.
-            Given several URLs (a cluster's nodes), client i connects to URL (i / --rooms) mod N:
-            round robin, and every room spans them all; the report adds the clients per server
-            and the latency of deliveries on the sender's server and on another.
+            Several URLs (a cluster's nodes): client i connects to URL (i / --rooms) mod N,
+            round robin so that every room spans them all; the report adds the clients
+            per server and the latency on the sender's server and on another.
             The report gives connections made/failed and connect time, messages/s, deliveries/s,
             expected vs received deliveries (loss) and delivery latency p50/p90/p99/p99.9/max,
             and this process's own CPU use. --json prints one JSON object instead of the table.
