@@ -108,13 +108,17 @@ export function parseServerMessage(raw) {
         re: m.re,
       };
     }
-    case 'history':
+    case 'history': {
+      const lastSeq = Number(m.lastSeq);
       return {
         type: 'history',
         room: String(m.room ?? ''),
+        // the seq of the room's latest message, kept or not (null from an older server)
+        lastSeq: Number.isFinite(lastSeq) ? lastSeq : null,
         messages: Array.isArray(m.messages)
           ? m.messages.map((x) => message(x, m.room)).filter(Boolean) : [],
       };
+    }
     case 'message':
       return message(m);
     case 'presence':

@@ -12,7 +12,7 @@ const GROUP_WINDOW_MS = 5 * 60 * 1000;
  * @typedef {{kind:'message', key:string, seq:number|null, ts:string|null, from:User, text:string, action:boolean, own:boolean}
  *          |{kind:'presence', key:string, event:string, text:string, ts:string|null}
  *          |{kind:'system', key:string, text:string, ts:string|null, error?:boolean}} Item
- * @typedef {{name:string, users:User[], items:Item[], seqs:Set<number>, maxSeq:number, unread:number, rev:number,
+ * @typedef {{name:string, users:User[], items:Item[], seqs:Set<number>, maxSeq:number, lastSeq:number|null, unread:number, rev:number,
  *            mode:'full'|'count', count:number, next:string|null, recent:User[], pageLoading:boolean,
  *            lookup:null|{name:string, pending:boolean, found:User|null}}} Room
  *
@@ -40,7 +40,7 @@ export function createState() {
 function newRoom(name) {
   // synced: this room's history has been received once (later histories are catch-ups)
   return {
-    name, users: [], items: [], seqs: new Set(), maxSeq: -Infinity, unread: 0, rev: 0, synced: false,
+    name, users: [], items: [], seqs: new Set(), maxSeq: -Infinity, lastSeq: null, unread: 0, rev: 0, synced: false,
     mode: 'full', count: 0, next: null, recent: [], pageLoading: false, lookup: null,
   };
 }
@@ -452,6 +452,16 @@ export function applyServerMessage(state, msg, ctx = {}) {
       // anything we had count as unread, as they would have live.
       const catchUp = room.synced;
       const known = room.maxSeq;
+      // Messages after the last one seen that the history no longer holds: say so, in
+      // place (docs/PROTOCOL.md, Session resume), rather than lose them silently.
+      const seen = Math.max(known, room.lastSeq ?? -Infinity);
+      const firstKept = msg.messages[0]?.seq ?? (msg.lastSeq === null ? null : msg.lastSeq + 1);
+      const gone = catchUp && Number.isFinite(seen) && firstKept !== null ? firstKept - seen - 1 : 0;
+      if (gone > 0) {
+        addSystem(state, `${formatCount(gone)} message${gone === 1 ? '' : 's'} you missed in ${room.name} ${gone === 1 ? 'is' : 'are'} no longer available`,
+          msg.room);
+      }
+      if (msg.lastSeq !== null) room.lastSeq = msg.lastSeq;
       let added = 0;
       for (const m of msg.messages) {
         const live = catchUp && m.seq !== null && m.seq > known;

@@ -85,8 +85,41 @@ extension ChatCore {
 
     /// This node's own users, for `hello` and `members`.
     var localMembers: [ClusterMember] {
-        sessions.values.filter { !$0.isRemote }.map { session in
-            ClusterMember(user: session.user, rooms: session.rooms.compactMap { rooms[$0]?.name })
+        sessions.values.filter { !$0.isRemote }.map(member)
+    }
+
+    func member(_ session: Session) -> ClusterMember {
+        ClusterMember(user: session.user, rooms: session.rooms.compactMap { rooms[$0]?.name }, generation: session.generation)
+    }
+
+    /// News about a user counts only from the node hosting it here (a node with a stale copy
+    /// may still speak of it), or about a user not listed yet.
+    private func isHost(_ node: String, of userID: String) -> Bool {
+        guard let key = cluster?.users[userID], let session = sessions[key] else { return true }
+        return session.node == node
+    }
+
+    /// Whether `node`'s listing of a session this node lists too is the live copy: more moves,
+    /// or as many and the greater node id (two nodes resuming one session at once).
+    private func outranks(_ member: ClusterMember, from node: String, _ session: Session) -> Bool {
+        let mine = (session.generation, session.node ?? cluster?.node ?? "")
+        return member.generation != mine.0 ? member.generation > mine.0 : node > mine.1
+    }
+
+    /// `node` says it hosts `member`: taken when it is the live copy; a session this node
+    /// hosts with a newer copy is asserted again, so the stale node gives it up.
+    private mutating func adoptListing(_ listing: ClusterMember, by node: String, _ effects: inout [ChatEffect]) {
+        guard let key = cluster?.users[listing.user.id], let session = sessions[key] else {
+            return reconcile(listing, on: node, &effects)
+        }
+        if session.node == node || outranks(listing, from: node, session) {
+            movedAway(listing.user.id, to: node, &effects)
+            return reconcile(listing, on: node, &effects)
+        }
+        if !session.isRemote {
+            log(.notice, "cluster: node \(node) holds a stale copy of session \(session.userID); asserted again", &effects)
+            let ours = member(session)
+            announce({ .moved(node: $0, member: ours, from: node) }, &effects)
         }
     }
 
@@ -104,15 +137,19 @@ extension ChatCore {
         case .members(let node, let members):
             reconcile(node, members, &effects)
         case .joined(let node, let user, let room):
+            guard isHost(node, of: user.id) else { return }
             remoteJoin(user, on: node, room: room, &effects)
-        case .left(_, let userID, let room):
+        case .left(let node, let userID, let room):
+            guard isHost(node, of: userID) else { return }
             remoteLeave(userID, room: room, &effects)
-        case .renamed(_, let userID, let name):
+        case .renamed(let node, let userID, let name):
+            guard isHost(node, of: userID) else { return }
             remoteRename(userID, to: name, &effects)
-        case .ended(_, let userID):
-            if let key = cluster.remote(userID, in: sessions) { endSession(key, &effects) }
-        case .moved(let node, let userID, _):
-            movedAway(userID, to: node, &effects)
+        case .ended(let node, let userID):
+            guard isHost(node, of: userID), let key = cluster.remote(userID, in: sessions) else { return }
+            endSession(key, &effects)
+        case .moved(let node, let member, _):
+            adoptListing(member, by: node, &effects)
         case .down(let node):
             nodeDown(node, now: now, &effects)
         case .nameLost(_, let userID, let name):
@@ -178,6 +215,7 @@ extension ChatCore {
     private mutating func adopt(_ key: SessionKey, on connection: ConnectionID, now: Int64, _ effects: inout [ChatEffect]) {
         guard var session = sessions[key], let from = session.node else { return }
         session.node = nil
+        session.generation += 1
         session.connection = connection
         session.token = newToken()
         session.limiter = RateLimiter(burst: config.rateBurst, now: now)
@@ -186,13 +224,23 @@ extension ChatCore {
         graceDeadlines.removeValue(forKey: key)
         connections[connection] = key
         tokenOwners[session.token] = key
-        nameOwners[session.nameKey] = key
         for roomID in session.rooms { rooms[roomID]?.addConnection(connection) }
-        announce({ .moved(node: $0, userID: session.userID, from: from) }, &effects)
+        let listing = member(session)
+        announce({ .moved(node: $0, member: listing, from: from) }, &effects)
+        // Two users of one name (taken on two nodes while apart) now both here: the lesser
+        // user id keeps it, as Redis's re-claim rule says.
+        let holder = nameOwners[session.nameKey]
+        let rival = holder.flatMap { $0 != key && sessions[$0]?.isRemote == false ? sessions[$0] : nil }
+        nameOwners[session.nameKey] = key
         effects.append(.cluster(.storeToken(session.token.string, userID: session.userID)))
         log(.info, "connection \(connection): session \(session.userID) resumed from node \(from)", &effects)
         send(welcome(session, resumed: true), to: connection, &effects)
         for roomID in session.rooms { sendRoomState(roomID, to: connection, re: nil, &effects) }
+        if let rival {
+            let (keeper, loser) = rival.userID < session.userID ? (rival.key, key) : (key, rival.key)
+            nameOwners[session.nameKey] = keeper
+            loseName(loser, &effects)
+        }
     }
 
     /// Another node resumed a session: if it was this node's, its connection (if any) is
@@ -267,21 +315,23 @@ extension ChatCore {
         guard Names.isValidRoomName(name) else {
             return log(.warning, "cluster: node \(node) sent invalid room name; ignored", &effects)
         }
+        let known = cluster?.users[user.id].flatMap { key in sessions[key].map { (key, $0) } }
+        if let (_, session) = known, !session.isRemote {
+            return log(.warning, "cluster: node \(node) announced this node's user \(user.id); ignored", &effects)
+        }
+        guard known != nil || (Names.validUserName(user.name) == user.name && !user.id.isEmpty) else {
+            return log(.warning, "cluster: node \(node) sent invalid user; ignored", &effects)
+        }
+        // Only now, so a refused announcement leaves no empty room behind.
         let roomID = roomByKey[Names.key(name)] ?? addRoom(name, &effects)
         let key: SessionKey
-        if let known = cluster?.users[user.id], let session = sessions[known] {
-            guard session.isRemote else {
-                return log(.warning, "cluster: node \(node) announced this node's user \(user.id); ignored", &effects)
-            }
+        if let (knownKey, session) = known {
             guard !session.rooms.contains(roomID) else { return }
-            key = known
+            key = knownKey
             sessions[key]?.rooms.append(roomID)
             sessions[key]?.current = roomID  // as on its own node: a join makes the room current
             sessions[key]?.node = node
         } else {
-            guard Names.validUserName(user.name) == user.name, !user.id.isEmpty else {
-                return log(.warning, "cluster: node \(node) sent invalid user; ignored", &effects)
-            }
             key = sessions.nextKey
             sessions.store(Session(key: key, remote: user, node: node, room: roomID))
             cluster?.users[user.id] = key
@@ -291,6 +341,7 @@ extension ChatCore {
         rooms[roomID]?.addUser(key)
         presenceChanged(roomID, PresenceChange(.join, user), by: key)
     }
+
 
     /// Another node's user left a room; a user in no room any more is gone.
     private mutating func remoteLeave(_ userID: String, room name: String, _ effects: inout [ChatEffect]) {
@@ -327,26 +378,38 @@ extension ChatCore {
 
     /// Makes this node's copy of `node`'s users exactly `members`: joins first, so a user
     /// moving between rooms is never dropped in between, then leaves, then the users gone.
+    ///
+    /// A user listed by `node` and hosted here too was resumed on one of the two while the
+    /// other was apart from Redis and missed the `moved`: the copy with more moves is the
+    /// live one (`adoptListing`).
     private mutating func reconcile(_ node: String, _ members: [ClusterMember], _ effects: inout [ChatEffect]) {
         var listed = Set<String>()
         for member in members {
             listed.insert(member.user.id)
-            if let key = cluster?.remote(member.user.id, in: sessions), sessions[key]?.name != member.user.name {
-                remoteRename(member.user.id, to: member.user.name, &effects)
-            }
-            for room in member.rooms { remoteJoin(member.user, on: node, room: room, &effects) }
-            guard let key = cluster?.remote(member.user.id, in: sessions), let session = sessions[key] else { continue }
-            graceDeadlines.removeValue(forKey: key)  // its node is alive after all
-            let wanted = Set(member.rooms.map(Names.key))
-            for roomID in session.rooms {
-                guard let room = rooms[roomID], !wanted.contains(room.key) else { continue }
-                remoteLeave(member.user.id, room: room.name, &effects)
-            }
+            adoptListing(member, by: node, &effects)
         }
         let gone = (cluster?.users ?? [:]).values.filter { key in
             guard let session = sessions[key] else { return false }
             return session.node == node && !listed.contains(session.userID)
         }
         for key in gone.sorted() { endSession(key, &effects) }
+    }
+
+    /// Makes this node's copy of one of `node`'s users match `member`.
+    private mutating func reconcile(_ member: ClusterMember, on node: String, _ effects: inout [ChatEffect]) {
+        if let key = cluster?.remote(member.user.id, in: sessions) {
+            sessions[key]?.node = node
+            sessions[key]?.generation = member.generation
+            graceDeadlines.removeValue(forKey: key)  // its node is alive after all
+            if sessions[key]?.name != member.user.name { remoteRename(member.user.id, to: member.user.name, &effects) }
+        }
+        for room in member.rooms { remoteJoin(member.user, on: node, room: room, &effects) }
+        guard let key = cluster?.remote(member.user.id, in: sessions), let session = sessions[key] else { return }
+        sessions[key]?.generation = member.generation
+        let wanted = Set(member.rooms.map(Names.key))
+        for roomID in session.rooms {
+            guard let room = rooms[roomID], !wanted.contains(room.key) else { continue }
+            remoteLeave(member.user.id, room: room.name, &effects)
+        }
     }
 }

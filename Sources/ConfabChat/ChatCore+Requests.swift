@@ -128,7 +128,8 @@ extension ChatCore {
         guard let session = sessions[key] else { return }
         let oldName = session.name
         if name != oldName {
-            nameOwners.removeValue(forKey: session.nameKey)
+            // Only if it is this session's: in a cluster a name can briefly be shown by two.
+            if nameOwners[session.nameKey] == key { nameOwners.removeValue(forKey: session.nameKey) }
             nameOwners[Names.key(name)] = key
             sessions[key]?.rename(to: name)
             if cluster != nil && Names.key(name) != session.nameKey {

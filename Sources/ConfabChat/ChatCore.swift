@@ -152,7 +152,7 @@ struct ChatCore {
     func sendRoomState(_ roomID: RoomID, to connection: ConnectionID, re: RequestID?, _ effects: inout [ChatEffect]) {
         guard let room = rooms[roomID] else { return }
         if case .success(let users) = usersReply(room, query: UsersQuery(), re: re) { send(users, to: connection, &effects) }
-        send(.history(room: room.name, messages: room.history.oldestFirst), to: connection, &effects)
+        send(.history(room: room.name, messages: room.history.oldestFirst, lastSeq: room.nextSeq - 1), to: connection, &effects)
     }
 
     func welcome(_ session: Session, resumed: Bool) -> ServerMessage {

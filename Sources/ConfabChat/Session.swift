@@ -19,6 +19,8 @@ struct Session {
     /// Cluster mode: the node hosting a session listed here but connected elsewhere (no
     /// connection, token or grace period here); nil for this node's own sessions.
     var node: String?
+    /// Moves between nodes so far (`ClusterMember.generation`).
+    var generation: UInt64 = 0
 
     init(key: SessionKey, userID: String, name: String, room: RoomID, connection: ConnectionID,
          token: ResumeToken, limiter: RateLimiter, singleRoom: Bool = false) {

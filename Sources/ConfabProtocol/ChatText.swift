@@ -26,7 +26,7 @@ public enum ChatText {
         switch message {
         case .message(let chat):
             return [line(chat, utcOffsetSeconds: utcOffsetSeconds)]
-        case .history(_, let messages):
+        case .history(_, let messages, _):
             return messages.map { line($0, utcOffsetSeconds: utcOffsetSeconds) }
         case .presence(let room, let changes):
             return changes.map { change in

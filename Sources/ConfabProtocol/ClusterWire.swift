@@ -2,10 +2,14 @@
 public struct ClusterMember: Equatable, Sendable {
     public var user: ChatUser
     public var rooms: [String]
+    /// How many times the session moved to another node: of two nodes that both think they
+    /// host it (one was apart from Redis when it moved), the higher count is the live copy.
+    public var generation: UInt64
 
-    public init(user: ChatUser, rooms: [String]) {
+    public init(user: ChatUser, rooms: [String], generation: UInt64 = 0) {
         self.user = user
         self.rooms = rooms
+        self.generation = generation
     }
 }
 
@@ -25,9 +29,10 @@ public enum BusMessage: Sendable {
     case ended(node: String, userID: String)
     /// A chat message with its cluster-wide seq. `origin` and `re` let the sender's node ack it.
     case message(node: String, ChatMessage, origin: UInt64?, re: RequestID?)
-    /// `node` resumed a session hosted by `from`: it is `node`'s now (no presence: to the
-    /// others the user never left).
-    case moved(node: String, userID: String, from: String)
+    /// `node` resumed a session hosted by `from`: it is `node`'s now, in the rooms listed
+    /// (what `node` knew; a join on `from` in the same instant is undone). No presence
+    /// otherwise: to the others the user never left.
+    case moved(node: String, member: ClusterMember, from: String)
     /// `node` missed its heartbeats for the node timeout (published by Redis's heartbeat
     /// script, once, by whichever node noticed): its users are dropped connections now.
     case down(node: String)
@@ -57,14 +62,7 @@ public enum ClusterWire {
         case .hello(let node, let members), .members(let node, let members):
             if case .hello = message { type("hello", node, &w) } else { type("members", node, &w) }
             w.key("members"); w.beginArray()
-            for member in members {
-                w.beginObject()
-                w.key("u"); ProtocolV1.user(member.user, &w)
-                w.key("r"); w.beginArray()
-                for room in member.rooms { w.string(room) }
-                w.endArray()
-                w.endObject()
-            }
+            for member in members { self.member(member, &w) }
             w.endArray()
         case .joined(let node, let user, let room):
             type("join", node, &w)
@@ -81,10 +79,10 @@ public enum ClusterWire {
         case .ended(let node, let userID):
             type("end", node, &w)
             w.key("id"); w.string(userID)
-        case .moved(let node, let userID, let from):
+        case .moved(let node, let member, let from):
             type("moved", node, &w)
-            w.key("id"); w.string(userID)
             w.key("from"); w.string(from)
+            w.key("m"); self.member(member, &w)
         case .down(let node):
             type("down", node, &w)
         case .nameLost(let node, let userID, let name):
@@ -120,11 +118,7 @@ public enum ClusterWire {
         switch m.string("t") ?? "" {
         case "hello", "members":
             guard case .array(let entries)? = m["members"] else { return nil }
-            let members = entries.compactMap { entry -> ClusterMember? in
-                guard case .object(let object) = entry, let user = ProtocolV1.chatUser(object["u"]),
-                      case .array(let names)? = object["r"] else { return nil }
-                return ClusterMember(user: user, rooms: names.compactMap { if case .string(let s) = $0 { s } else { nil } })
-            }
+            let members = entries.compactMap(member)
             return m.string("t") == "hello" ? .hello(node: node, members: members) : .members(node: node, members: members)
         case "join":
             guard let user = ProtocolV1.chatUser(m["u"]), let room = m.string("r") else { return nil }
@@ -139,8 +133,8 @@ public enum ClusterWire {
             guard let id = m.string("id") else { return nil }
             return .ended(node: node, userID: id)
         case "moved":
-            guard let id = m.string("id"), let from = m.string("from") else { return nil }
-            return .moved(node: node, userID: id, from: from)
+            guard let from = m.string("from"), let member = m["m"].flatMap(member) else { return nil }
+            return .moved(node: node, member: member, from: from)
         case "down":
             return .down(node: node)
         case "lost":
@@ -159,6 +153,23 @@ public enum ClusterWire {
     public static func decodeStoredMessage(_ bytes: [UInt8]) -> ChatMessage? {
         guard case .message(_, let message, _, _)? = decode(bytes) else { return nil }
         return message
+    }
+
+    private static func member(_ member: ClusterMember, _ w: inout JSONWriter) {
+        w.beginObject()
+        w.key("u"); ProtocolV1.user(member.user, &w)
+        w.key("r"); w.beginArray()
+        for room in member.rooms { w.string(room) }
+        w.endArray()
+        if member.generation > 0 { w.key("g"); w.uint(member.generation) }
+        w.endObject()
+    }
+
+    private static func member(_ value: JSONValue) -> ClusterMember? {
+        guard case .object(let object) = value, let user = ProtocolV1.chatUser(object["u"]),
+              case .array(let names)? = object["r"] else { return nil }
+        return ClusterMember(user: user, rooms: names.compactMap { if case .string(let s) = $0 { s } else { nil } },
+                             generation: object.number("g").flatMap { UInt64($0) } ?? 0)
     }
 
     private static func type(_ type: StaticString, _ node: String, _ w: inout JSONWriter) {

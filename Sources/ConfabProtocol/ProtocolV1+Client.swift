@@ -52,7 +52,8 @@ extension ProtocolV1 {
                 guard case .object(let object) = item else { return nil }
                 return chatMessage(object)
             }
-            return .history(room: room, messages: messages)
+            let lastSeq = m.number("lastSeq").flatMap { UInt64($0) } ?? messages.last?.seq ?? 0
+            return .history(room: room, messages: messages, lastSeq: lastSeq)
         case "welcome":
             guard let user = chatUser(m["user"]) else { return nil }
             var rooms: [String] = []

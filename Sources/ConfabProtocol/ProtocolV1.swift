@@ -139,12 +139,13 @@ extension ProtocolV1 {
             w.endArray()
             if let next = list.next { w.key("next"); w.string(next) }
             return reply(&w, re)
-        case .history(let room, let messages):
+        case .history(let room, let messages, let lastSeq):
             // Concatenates the stored message bytes; nothing is re-encoded.
-            var w = JSONWriter(capacity: 64 + messages.reduce(0) { $0 + $1.json.count + 1 })
+            var w = JSONWriter(capacity: 96 + messages.reduce(0) { $0 + $1.json.count + 1 })
             w.beginObject()
             w.key("type"); w.string("history")
             w.key("room"); w.string(room)
+            w.key("lastSeq"); w.uint(lastSeq)
             w.key("messages"); w.beginArray()
             for chat in messages { w.raw(chat.json) }
             w.endArray()

@@ -3,7 +3,9 @@
 public enum ServerMessage: Sendable {
     case welcome(Welcome)
     case users(UserList, re: RequestID?)
-    case history(room: String, messages: [ChatMessage])
+    /// The room's last messages, oldest first, and the seq of its latest message (0: none yet),
+    /// so that a client can tell what it missed that the history no longer holds.
+    case history(room: String, messages: [ChatMessage], lastSeq: UInt64)
     case message(ChatMessage)
     /// Where the sender's `send` with an `id` landed; sent after the `message`.
     case ack(re: RequestID, room: String, seq: UInt64)

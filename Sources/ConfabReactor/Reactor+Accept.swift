@@ -94,6 +94,11 @@ extension Reactor {
             closeHandle(of: connection)
             return
         }
+        guard !tookLastDescriptor(connection) else {
+            acceptFailed(UV_EMFILE.rawValue)
+            closeHandle(of: connection)  // Frees the descriptor now; the next accept reuses it.
+            return
+        }
         uv_tcp_nodelay(connection.tcp, 1)
         connection.peer = peerAddress(of: connection.tcp)
         logger.debug("connection accepted", metadata: ["peer": "\(connection.peer)", "conn": "\(connection.id)"])
@@ -128,9 +133,22 @@ extension Reactor {
         })
     }
 
-    /// An accept error libuv reports to us, counted and logged at most once a second. Out of
-    /// descriptors (EMFILE/ENFILE), libuv itself sheds pending connections with its reserved
-    /// descriptor instead of spinning, mostly without reporting them.
+    /// Whether this connection holds the highest descriptor the process may open: the table
+    /// is full (descriptors are allocated lowest first). Such a connection is shed at once, and
+    /// counted: left open, the next accept would fail with EMFILE, and libuv sheds those with
+    /// its reserved descriptor without telling us. It also keeps one descriptor for files.
+    private func tookLastDescriptor(_ connection: Connection) -> Bool {
+        var fd: uv_os_fd_t = -1
+        var limit = rlimit()
+        guard uv_fileno(connection.tcp.cast(to: uv_handle_t.self), &fd) == 0,
+              getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0,
+              limit.rlim_cur != rlim_t.max  // RLIM_INFINITY
+        else { return false }
+        return rlim_t(fd) + 1 >= limit.rlim_cur
+    }
+
+    /// An accept that failed or was shed (out of descriptors), counted and logged at most
+    /// once a second.
     private func acceptFailed(_ status: Int32) {
         stats.acceptErrors += 1
         let now = self.now

@@ -19,8 +19,14 @@ extension ConfabServer {
             sendLine("!! input must be UTF-8 text; line ignored", to: connection)
             return
         }
-        if linesNaming.remove(connection) != nil {
+        if linesNaming.contains(connection) {
             let name = PlainText.trim(text)
+            // At a prompt the user can simply be asked again, rather than given a random name.
+            if !name.isEmpty, let error = chat.nameError(name) {
+                sendLine("!! \(error.message) (\(error.code.rawValue)); another name? (empty line for a random one)", to: connection)
+                return
+            }
+            linesNaming.remove(connection)
             handle(.connected(connection, ConnectRequest(name: name.isEmpty ? nil : name), now: WallClock.unixMillis()))
             return
         }

@@ -248,6 +248,8 @@ public final class ConfabServer: ReactorDelegate {
             counters.messagesOut += recipients.count - (except == nil ? 0 : 1)
             reactor.send(to: recipients, except: except) { self.frame(message, for: $0) }
         case .close(let connection, let code, let reason):
+            // A line user has no close frame to read the reason in: it gets a last line.
+            if reactor.endpoint(of: connection) == Endpoint.line.rawValue { sendLine("!! disconnected: \(reason)", to: connection) }
             reactor.close(connection, code: code, reason: reason)
         case .log(let level, let text):
             logger.log(level: Logger.Level(level), "\(text)")

@@ -109,14 +109,17 @@ import Testing
         let messages = (got[2]["messages"] as? [JSON]) ?? []
         #expect(messages.compactMap { $0["text"] as? String } == ["m3", "m4", "m5"])
         #expect(messages.compactMap { $0["seq"] as? Int } == [3, 4, 5])
-        #expect(got[2].text.hasPrefix(#"{"type":"history","room":"lobby","messages":[{"type":"message""#))
+        #expect(got[2].text.hasPrefix(#"{"type":"history","room":"lobby","lastSeq":5,"messages":[{"type":"message","room":"lobby","seq":3,"#))
     }
 
     @Test func zeroHistory() {
         var h = Harness(ChatConfig(historySize: 0))
         h.connect(1)
         h.say(1, "gone")
-        #expect((h.connect(2).delivered(to: 2)[2]["messages"] as? [Any])?.isEmpty == true)
+        let history = h.connect(2).delivered(to: 2)[2]
+        #expect((history["messages"] as? [Any])?.isEmpty == true)
+        // Nothing kept, but the room's seq says a message was sent (docs/PROTOCOL.md, history).
+        #expect(history["lastSeq"] as? Int == 1)
     }
 
     @Test func meSendsAnAction() {

@@ -84,6 +84,32 @@ func welcomed(room: String? = nil) -> ChatSessionState {
         #expect(shown(state.received(bytes(message("LOBBY", 3, "again")))) == [])
     }
 
+    @Test func aHistoryThatNoLongerHoldsWhatWasMissedSaysHowManyAreGone() {
+        var state = welcomed()
+        _ = state.received(bytes(#"{"type":"history","room":"lobby","lastSeq":2,"messages":[\#(message("lobby", 1, "a")),\#(message("lobby", 2, "b"))]}"#))
+        _ = state.received(bytes(message("lobby", 3, "c")))
+        // resumed after 9 more: the history keeps the last 3 (10..12)
+        let kept = (10...12).map { message("lobby", $0, "k\($0)") }.joined(separator: ",")
+        let back = shown(state.received(bytes(#"{"type":"history","room":"lobby","lastSeq":12,"messages":[\#(kept)]}"#)))
+        #expect(back == ["-- 6 messages you missed in lobby are no longer available",
+                         "10:30:02 [lobby] Bo: k10", "10:30:02 [lobby] Bo: k11", "10:30:02 [lobby] Bo: k12"])
+        // with no history kept (historySize 0), lastSeq alone tells
+        #expect(shown(state.received(bytes(#"{"type":"history","room":"lobby","lastSeq":13,"messages":[]}"#)))
+                == ["-- 1 message you missed in lobby is no longer available"])
+        #expect(shown(state.received(bytes(#"{"type":"history","room":"lobby","lastSeq":13,"messages":[]}"#))) == [])
+        #expect(shown(state.received(bytes(message("lobby", 14, "live")))).count == 1)
+    }
+
+    @Test func aFirstHistoryIsThePastNotAGap() {
+        var state = welcomed()
+        let first = #"{"type":"history","room":"dev","lastSeq":40,"messages":[\#(message("dev", 40, "x"))]}"#
+        #expect(shown(state.received(bytes(first))) == ["10:30:02 [dev] Bo: x"])
+        // an empty room's lastSeq counts as seen: the next live message is not a gap
+        #expect(shown(state.received(bytes(#"{"type":"history","room":"ops","lastSeq":7,"messages":[]}"#))) == [])
+        #expect(shown(state.received(bytes(#"{"type":"history","room":"ops","lastSeq":8,"messages":[\#(message("ops", 8, "y"))]}"#)))
+                == ["10:30:02 [ops] Bo: y"])
+    }
+
     @Test func leavingARoomForgetsItsSeqSoARejoinShowsItsHistory() {
         var state = welcomed()
         _ = state.received(bytes(message("dev", 5, "x")))

@@ -147,7 +147,7 @@ import Testing
         let re = RequestID(json: Array("1".utf8))
         let none: [ServerMessage] = [
             .users(UserList(room: "r", count: 1, users: [ChatUser(id: "u", name: "A")], full: true), re: nil),
-            .history(room: "r", messages: [ChatMessage(room: "r", seq: 1, timestamp: 0, from: ChatUser(id: "u", name: "A"), text: "x", action: false)]),
+            .history(room: "r", messages: [ChatMessage(room: "r", seq: 1, timestamp: 0, from: ChatUser(id: "u", name: "A"), text: "x", action: false)], lastSeq: 1),
             .ack(re: re, room: "r", seq: 1),
             .left(room: "a", current: "b", re: nil),
             .renamed(user: ChatUser(id: "u", name: "B"), oldName: "A", re: nil),

@@ -34,7 +34,7 @@ import Testing
         #expect(alice.texts[1] == #"{"type":"users","room":"lobby","mode":"full","count":2,"users":[{"id":"\#(bobID)","name":"Bob"},{"id":"\#(aliceID)","name":"Alice"}]}"#)
         // History holds Bob's message exactly as it was broadcast.
         let bobsMessage = try #require(bob.texts.first { json($0).string("type") == "message" })
-        #expect(alice.texts[2] == #"{"type":"history","room":"lobby","messages":["# + bobsMessage + "]}")
+        #expect(alice.texts[2] == #"{"type":"history","room":"lobby","lastSeq":1,"messages":["# + bobsMessage + "]}")
         // Bob learns of the arrival; Alice is not told of herself.
         #expect(bob.all("presence").count == 1)
         #expect(bob.texts.last { json($0).string("type") == "presence" }

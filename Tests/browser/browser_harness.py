@@ -113,6 +113,6 @@ def start_chrome(width: int = 1280, height: int = 800):
     except Exception as e:  # noqa: BLE001 - any start-up failure is the reason to report
         pytest.fail(f"cannot start the browser ({CHROMIUM} via {CHROMEDRIVER}): "
                     f"{type(e).__name__}: {str(e).strip()[:1500]}")
-    driver.set_page_load_timeout(15)
-    driver.set_script_timeout(10)
+    driver.set_page_load_timeout(60)  # deadlines only: generous for a loaded machine
+    driver.set_script_timeout(30)
     return driver

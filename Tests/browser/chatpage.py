@@ -1,6 +1,6 @@
 """A page object for Confab's chat page: what a person sees and does, with waits.
 
-Every wait is a WebDriverWait with a deadline (default 10 s); nothing sleeps.
+Every wait is a WebDriverWait with a deadline (default WAIT); nothing sleeps.
 """
 
 from __future__ import annotations
@@ -15,8 +15,23 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-WAIT = 10.0
+# A wait ends as soon as its condition holds; the deadline only bounds a failing test, and is
+# generous for a browser on a loaded machine (two cores, load average 4).
+WAIT = 20.0
 POLL = 0.05
+
+
+def _page_constant(name: str) -> float:
+    """A number the page exports from web/connection.js (its reconnect timing)."""
+    text = (Path(__file__).resolve().parents[2] / "web" / "connection.js").read_text()
+    m = re.search(rf"^export const {name} = ([0-9.]+);", text, re.M)
+    assert m, f"{name} not found in web/connection.js"
+    return float(m.group(1))
+
+
+# Once the server is reachable again, the page reconnects within its longest backoff (with
+# jitter) at the latest; then the usual wait for it to be online.
+RECONNECT_WAIT = _page_constant("BACKOFF_MAX_MS") * (1 + _page_constant("BACKOFF_JITTER")) / 1000 + WAIT
 CSP_RE = re.compile(r"Content Security Policy|Refused to (execute|load|apply|connect|evaluate)", re.I)
 
 # Records every value #status's data-status takes, so a short-lived state

@@ -10,6 +10,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from chatpage import RECONNECT_WAIT
+
 
 def test_two_sessions_see_each_other_and_chat_both_ways(server, browsers):
     alice = browsers(server.url, "alice")
@@ -232,7 +234,7 @@ def test_xss_payload_is_shown_as_text_and_runs_nothing(server, browsers):
 
     # the page is served with a CSP that forbids inline script ...
     import urllib.request
-    with urllib.request.urlopen(server.url, timeout=5) as resp:
+    with urllib.request.urlopen(server.url, timeout=30) as resp:
         csp = resp.headers.get("Content-Security-Policy", "")
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp, csp
     # ... and the browser enforces it: an injected inline script does not run
@@ -350,7 +352,7 @@ def test_dropped_connection_shows_reconnecting_then_online_without_duplicates(se
     assert a in bob.users()
 
     proxy.accept_again()
-    alice.wait_online(timeout=30)
+    alice.wait_online(timeout=RECONNECT_WAIT)
     alice.wait_message("while alice was away")
     assert alice.my_name() == a
     log = alice.record_status()
@@ -431,7 +433,7 @@ def test_server_restart_starts_a_fresh_session_and_says_so(server, browsers, pro
     try:
         proxy.upstream_port = second.port
         proxy.accept_again()
-        alice.wait_online(timeout=30)
+        alice.wait_online(timeout=RECONNECT_WAIT)
         alice.wait(lambda: "the server restarted: new session" in alice.lines("system"), "restart notice")
         # the remembered name is asked for again
         alice.wait(lambda: alice.my_name() == wanted, "remembered name restored")

@@ -28,8 +28,9 @@ from confabtest.waiting import DEFAULT_TIMEOUT, LineReader
 if TYPE_CHECKING:
     from confabtest.chat import ChatClient
 
-STARTUP_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
+# Deadlines for a debug build on a loaded machine; both end as soon as the process does.
+STARTUP_TIMEOUT = 30.0
+STOP_TIMEOUT = 30.0  # more than the default server.shutdownTimeoutSeconds (5) and then some
 
 # The readiness banner, the only line `confab serve` prints on stdout.
 LISTEN_LINE = re.compile(

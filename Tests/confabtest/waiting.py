@@ -12,7 +12,21 @@ import threading
 import time
 from typing import IO, Any, Callable
 
-DEFAULT_TIMEOUT = 5.0
+# How long a wait for an event gives up after. Waits end as soon as the event comes, so this
+# only bounds a failing test; it is generous because a loaded machine (two cores, load
+# average 4) can hold a process up for a second or more.
+DEFAULT_TIMEOUT = 10.0
+
+# What a loaded machine may add on top of when the server is due to act on its own clock.
+LOAD_MARGIN = 5.0
+# The server checks its timeouts (handshake, idle, close) on a once-a-second sweep.
+SWEEP_SECONDS = 1.0
+
+
+def server_timeout(seconds: float) -> float:
+    """The latest a test should see the server act on a timeout of `seconds` (handshake, idle,
+    close, shutdown, grace): the timeout, the sweep that notices it, and LOAD_MARGIN."""
+    return seconds + SWEEP_SECONDS + LOAD_MARGIN
 
 
 def poll_until(fn: Callable[[], Any], pred: Callable[[Any], bool], timeout: float = DEFAULT_TIMEOUT,

@@ -29,7 +29,7 @@ def test_welcome_users_history_in_order(server):
 
     assert users == {"type": "users", "room": "lobby", "mode": "full", "count": 1,
                      "users": [{"id": welcome["user"]["id"], "name": welcome["user"]["name"]}]}
-    assert history == {"type": "history", "room": "lobby", "messages": []}
+    assert history == {"type": "history", "room": "lobby", "lastSeq": 0, "messages": []}
 
 
 def test_each_client_gets_distinct_identity(server):

@@ -163,7 +163,7 @@ def test_piped_script_sends_everything_and_exits_zero(server):
     watcher = server.client()
     script = "hello\n/join dev\nin dev\n/me waves\n/nope\n/quit\nnever sent\n"
     result = subprocess.run([confab_binary(), "chat", server.ws_url(), "--name", "Scripted"],
-                            input=script.encode(), capture_output=True, timeout=10, env={"NO_COLOR": "1", "TZ": "UTC"})
+                            input=script.encode(), capture_output=True, timeout=30, env={"NO_COLOR": "1", "TZ": "UTC"})
     out = result.stdout.decode()
     assert result.returncode == 0, (out, result.stderr)
     assert re.search(r"^-- Welcome to .*, Scripted!", out, re.M), out
@@ -183,7 +183,7 @@ def test_end_of_input_waits_for_the_last_messages(server):
     watcher = server.client()
     lines = [f"line {i}" for i in range(15)]
     result = subprocess.run([confab_binary(), "chat", server.ws_url()], input=("\n".join(lines) + "\n").encode(),
-                            capture_output=True, timeout=10, env={"NO_COLOR": "1"})
+                            capture_output=True, timeout=30, env={"NO_COLOR": "1"})
     assert result.returncode == 0, result
     got = [watcher.expect("message")["text"] for _ in lines]
     assert got == lines
@@ -220,17 +220,17 @@ def test_connection_refused_exits_one_and_says_why():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     result = subprocess.run([confab_binary(), "chat", f"ws://127.0.0.1:{port}/ws"], input=b"hi\n",
-                            capture_output=True, timeout=10)
+                            capture_output=True, timeout=30)
     assert result.returncode == 1
     assert b"cannot connect" in result.stderr and b"refused" in result.stderr.lower(), result.stderr
 
 
 def test_usage_errors_exit_64():
-    assert subprocess.run([confab_binary(), "chat"], capture_output=True, timeout=10).returncode == 64
-    bad = subprocess.run([confab_binary(), "chat", "wss://example.org/ws"], capture_output=True, timeout=10)
+    assert subprocess.run([confab_binary(), "chat"], capture_output=True, timeout=30).returncode == 64
+    bad = subprocess.run([confab_binary(), "chat", "wss://example.org/ws"], capture_output=True, timeout=30)
     assert bad.returncode == 64 and b"ws://" in bad.stderr
     assert subprocess.run([confab_binary(), "load", "ws://127.0.0.1:1/ws", "--rooms", "5", "--clients", "2"],
-                          capture_output=True, timeout=10).returncode == 64
+                          capture_output=True, timeout=30).returncode == 64
 
 
 # --------------------------------------------------------------------------
@@ -272,8 +272,11 @@ def test_reconnects_and_resumes_without_showing_a_message_twice(server, chat):
 # confab load
 # --------------------------------------------------------------------------
 
-def run_load(url: str, *args: str, timeout: float = 30) -> dict:
-    result = subprocess.run([confab_binary(), "load", url, "--json", *args], capture_output=True, timeout=timeout)
+def run_load(url: str, *args: str, timeout: float = 90) -> dict:
+    # The drain ends as soon as every delivery is in; its deadline is for a loaded machine.
+    drain = () if "--drain" in args else ("--drain", "30")
+    result = subprocess.run([confab_binary(), "load", url, "--json", *drain, *args], capture_output=True,
+                            timeout=timeout)
     assert result.returncode == 0, result
     lines = result.stdout.decode().strip().splitlines()
     assert len(lines) == 1, result.stdout
@@ -282,8 +285,9 @@ def run_load(url: str, *args: str, timeout: float = 30) -> dict:
 
 def test_load_smoke_numbers_are_consistent(server_factory):
     srv = server_factory(LOAD_CONFIG)
-    report = run_load(srv.ws_url(), "--clients", "12", "--rooms", "3", "--senders", "3", "--rate", "20",
-                      "--duration", "1.5", "--warmup", "0.3")
+    senders, rate, duration = 3, 20, 3.0
+    report = run_load(srv.ws_url(), "--clients", "12", "--rooms", "3", "--senders", str(senders), "--rate", str(rate),
+                      "--duration", str(duration), "--warmup", "0.3")
     conns, msgs, dels = report["connections"], report["messages"], report["deliveries"]
     assert conns["made"] == 12 and conns["failed"] == 0 and conns["dropped"] == 0
     assert msgs["sent"] > 0
@@ -292,11 +296,14 @@ def test_load_smoke_numbers_are_consistent(server_factory):
     assert dels["received"] == dels["expected"] and dels["lost"] == 0 and dels["unmatched"] == 0
     lat = report["latency_ms"]
     assert 0 <= lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["p99.9"] <= lat["max"]
-    assert lat["max"] < 5000
+    assert lat["max"] < 1000 * report["cpu"]["wall_s"], "a latency longer than the whole run"
     assert report["errors"] == {}
     assert report["cpu"]["user_s"] >= 0 and report["cpu"]["wall_s"] > 0
-    # About the requested rate: 3 senders × 20/s over 1.5 s (ticks round it a little).
-    assert 0.6 * 90 <= msgs["sent"] <= 1.4 * 90
+    # About the requested rate: what falls due is sent, however late a tick (ticks round it a
+    # little); only a tick stalled at the very end of the window loses what fell due meanwhile,
+    # allowed for here up to a whole second.
+    expected = senders * rate * duration
+    assert senders * rate * (duration - 1) <= msgs["sent"] <= 1.4 * expected, (msgs["sent"], expected)
 
 
 def test_load_closed_loop_with_threads(server_factory):
@@ -317,11 +324,11 @@ def test_load_churn_counts_cycles(server_factory):
 
 
 def test_load_table_and_help_mention_the_rate_limit(server_factory):
-    help_text = subprocess.run([confab_binary(), "load", "--help"], capture_output=True, timeout=10).stdout.decode()
+    help_text = subprocess.run([confab_binary(), "load", "--help"], capture_output=True, timeout=30).stdout.decode()
     assert "chat.rate.perSecond" in help_text or "perSecond" in help_text
     srv = server_factory(LOAD_CONFIG)
     result = subprocess.run([confab_binary(), "load", srv.ws_url(), "--clients", "3", "--duration", "0.5",
-                             "--warmup", "0"], capture_output=True, timeout=20)
+                             "--warmup", "0"], capture_output=True, timeout=30)
     assert result.returncode == 0, result
     table = result.stdout.decode()
     for label in ("connections", "connect time ms", "messages sent", "deliveries", "latency ms", "load CPU"):
@@ -333,7 +340,7 @@ def test_load_table_and_help_mention_the_rate_limit(server_factory):
 # A real terminal (pty): raw mode, prompt with the room, restored on exit
 # --------------------------------------------------------------------------
 
-def run_in_pty(server, keys_after_welcome: list, env_extra: dict | None = None, timeout: float = 10,
+def run_in_pty(server, keys_after_welcome: list, env_extra: dict | None = None, timeout: float = 30,
                args: tuple = ()):
     """Runs `confab chat` on a pty; sends each key chunk once the previous output settled
     on the prompt. Returns (exit code, everything printed, ICANON of the tty after exit)."""
@@ -439,7 +446,7 @@ def test_policy_close_1008_ends_the_client_without_reconnecting(server_factory):
     srv = server_factory(config)
     lines = "".join(f"flood {i}\n" for i in range(10))
     result = subprocess.run([confab_binary(), "chat", srv.ws_url()], input=lines.encode(), capture_output=True,
-                            timeout=15, env={"NO_COLOR": "1"})
+                            timeout=30, env={"NO_COLOR": "1"})
     assert result.returncode == 1, result
     assert b"(rate_limited)" in result.stdout
     assert b"policy violation (1008)" in result.stderr, result.stderr
@@ -459,7 +466,7 @@ def test_tui_draws_a_full_screen_and_restores_the_terminal(server):
 
 def test_tui_is_ignored_without_a_terminal(server):
     result = subprocess.run([confab_binary(), "chat", server.ws_url(), "--tui"], input=b"plain\n",
-                            capture_output=True, timeout=10)
+                            capture_output=True, timeout=30)
     assert result.returncode == 0 and b"\x1b[" not in result.stdout
     assert re.search(rb": plain$", result.stdout, re.M)
 
@@ -469,12 +476,14 @@ def test_load_without_any_connection_exits_one_at_once():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     started = time.monotonic()
-    result = subprocess.run([confab_binary(), "load", f"ws://127.0.0.1:{port}/ws", "--clients", "5", "--json"],
-                            capture_output=True, timeout=20)
+    # ten minutes of warm-up and of measuring it must not sit out: a minute is plenty to give up
+    result = subprocess.run([confab_binary(), "load", f"ws://127.0.0.1:{port}/ws", "--clients", "5", "--json",
+                             "--warmup", "600", "--duration", "600"], capture_output=True, timeout=60)
     assert result.returncode == 1
     assert b"no connection could be made" in result.stderr and b"ECONNREFUSED" in result.stderr
     report = json.loads(result.stdout)
     assert report["connections"]["failed"] == 5 and report["connections"]["made"] == 0
+<<<<<<< HEAD
     assert time.monotonic() - started < 5, "does not sit out warm-up and duration with nobody connected"
 
 
@@ -514,3 +523,6 @@ def test_load_over_two_cluster_nodes_counts_cross_node_deliveries(server_factory
         assert report["servers"]["latency_other_ms"]["max"] > 0 and report["servers"]["latency_same_ms"]["max"] > 0
     finally:
         redis.stop()
+=======
+    assert time.monotonic() - started < 60, "does not sit out warm-up and duration with nobody connected"
+>>>>>>> cluster

@@ -186,11 +186,31 @@ def test_a_node_apart_from_redis_keeps_its_users_chatting_and_rejoins(nodes, red
     wait_listed(ben, ["amy", "ann", "ben"])
 
 
-def test_metrics_report_the_cluster(nodes):
-    a, _ = nodes(2)
-    text = a.get("/metrics").body.decode()
-    assert "confab_cluster_up 1" in text
-    assert "confab_cluster_commands_total" in text
+def metric(server, name: str) -> float:
+    for line in server.get("/metrics").body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def test_metrics_report_the_cluster(nodes, redis):
+    a, b = nodes(2)
+    assert metric(a, "confab_cluster_up") == 1
+    # The RTT comes from a PING a second.
+    poll_until(lambda: metric(a, "confab_cluster_redis_rtt_seconds"), lambda v: v > 0, timeout=10)
+    commands, received = metric(a, "confab_cluster_commands_total"), metric(a, "confab_cluster_messages_received_total")
+    ann = a.client("name=ann")
+    b.client("name=ben")
+    ann.say("counted")
+    ann.recv_until(is_message("counted"))
+    assert metric(a, "confab_cluster_commands_total") > commands
+    poll_until(lambda: metric(a, "confab_cluster_messages_received_total"), lambda v: v >= received + 2, timeout=10)
+    # An outage: down, then a reconnect counted.
+    redis.stop()
+    poll_until(lambda: metric(a, "confab_cluster_up"), lambda v: v == 0, timeout=10)
+    redis.start()
+    poll_until(lambda: metric(a, "confab_cluster_reconnects_total"), lambda v: v >= 1, timeout=15)
+    assert metric(a, "confab_cluster_up") == 1
 
 
 def test_a_session_resumes_on_another_node_with_nothing_missed_or_repeated(nodes):
@@ -262,3 +282,17 @@ def test_many_concurrent_claims_of_one_name_across_two_nodes_exactly_one_wins(no
         return [u["id"] for u in found["users"]]
     for client in (clients[0], clients[5]):
         poll_until(lambda: zed_on(client), lambda ids: ids == [winner.id], timeout=10)
+
+
+def test_garbage_on_the_bus_is_counted_and_ignored(nodes, redis):
+    a, b = nodes(2)
+    ann = a.client("name=ann")
+    ben = b.client("name=ben")
+    for junk in ["not json", '{"t":"msg","n":"x"}', '{"t":"join","n":"x","u":{"id":"","name":"a/b"},"r":"lobby"}',
+                 '{"t":"down","n":"' + "x" * 100 + '"}', "\x00\xff", '{"t":"hello","n":"x","members":[{"u":1}]}']:
+        redis.command("PUBLISH", "test:bus", junk)
+    poll_until(lambda: metric(a, "confab_cluster_messages_undecodable_total"), lambda v: v >= 2, timeout=10)
+    # Both nodes still chat across.
+    ann.say("still fine")
+    ben.recv_until(is_message("still fine"))
+    assert listed(ben) == ["ann", "ben"]

@@ -16,6 +16,7 @@ import pytest
 from confabtest.chat import ChatClient, changes_in, is_message, is_type, presence_changes
 from confabtest.crowd import ChatMember, Recorder, raise_fd_limit, text_frame
 from confabtest.linechat import LineUser, line_port
+from confabtest.waiting import LOAD_MARGIN
 
 
 def crowd_config(full_list_max: int | None = None, interval_ms: int | None = None, line: bool = False) -> str:
@@ -57,10 +58,11 @@ def occupancies(records: list[tuple[float, dict]]) -> list[tuple[float, dict]]:
     return [(t, m) for t, m in records if m.get("type") == "occupancy"]
 
 
-def assert_spaced(times: list[float], interval_s: float, slack: float) -> None:
+def assert_spaced(times: list[float], interval_s: float, slack: float = 0.5) -> None:
     """At most one message per interval: consecutive arrivals at least `slack` × interval apart
-    (arrival times carry the client's jitter, hence the slack), and no more of them than the
-    interval allows over the span."""
+    (arrival times carry the client's jitter: half a 1 s interval holds on a loaded machine, and
+    still tells two messages sent together), and no more of them than the interval allows over
+    the span (which jitter does not move)."""
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert all(g >= slack * interval_s for g in gaps), f"gaps {gaps} (interval {interval_s} s)"
     if times:
@@ -80,7 +82,7 @@ def test_room_crossing_the_threshold_switches_from_presence_to_occupancy(server_
     (count, recent arrivals) at most every intervalMs instead of presence, and joiners get
     mode count with the first page of members in join order."""
     raise_fd_limit(1024)
-    interval = 250
+    interval = 1000
     srv = server_factory(crowd_config(5, interval))
     obs = srv.client("name=Obs")
     order = [obs.id]  # everyone listed in the lobby, in join order
@@ -103,7 +105,8 @@ def test_room_crossing_the_threshold_switches_from_presence_to_occupancy(server_
         assert first == {"type": "occupancy", "room": "lobby", "count": 6, "recent": [crossing.user]}
 
         # Keep the count changing (join, join, goodbye: it rises) until three more occupancies
-        # have come: bounded by 900 steps and 15 s.
+        # have come, about twenty changes an interval (the spacing is stimulus): bounded by 400
+        # steps and the time four intervals take on a loaded machine.
         expected_users: list[tuple[ChatMember, list[str]]] = []
         most = len(order)
 
@@ -118,8 +121,8 @@ def test_room_crossing_the_threshold_switches_from_presence_to_occupancy(server_
             return m
 
         started = time.monotonic()
-        for step in range(900):
-            if len(occupancies(rec.records_now())) >= 4 or time.monotonic() - started > 15:
+        for step in range(400):
+            if len(occupancies(rec.records_now())) >= 4 or time.monotonic() - started > 4 * interval / 1000 + 2 * LOAD_MARGIN:
                 break
             if step % 3 == 2:
                 gone = churn.pop(0)
@@ -127,6 +130,7 @@ def test_room_crossing_the_threshold_switches_from_presence_to_occupancy(server_
                 order.remove(gone.id)
             else:
                 arrive(f"c{step:03d}")
+            time.sleep(interval / 1000 / 20)
         peak = most
         for i in range(3):  # end on a count never reached before (the count is at least peak - 1)
             final = arrive(f"last{i}")
@@ -134,14 +138,14 @@ def test_room_crossing_the_threshold_switches_from_presence_to_occupancy(server_
                 break
         assert len(order) > peak
         rec.wait_for(lambda m: m.get("type") == "occupancy" and m["count"] == len(order),
-                     timeout=2 * interval / 1000 + 5)
+                     timeout=2 * interval / 1000 + LOAD_MARGIN)
     finally:
         records = rec.stop()
 
     assert len(occupancies(records)) >= 4, "the room kept changing for three intervals at least"
     assert [m for _, m in records if m.get("type") != "occupancy"] == [], "a large room sends no presence"
     occ = occupancies(records)
-    assert_spaced([t for t, _ in occ], interval / 1000, slack=0.5)
+    assert_spaced([t for t, _ in occ], interval / 1000)
     assert all(m["room"] == "lobby" and 6 <= m["count"] <= most for _, m in occ)
     assert occ[-1][1]["count"] == len(order)
     # recent: at most 5 arrivals since the previous occupancy, newest last, all real arrivals
@@ -179,15 +183,14 @@ def test_default_threshold_with_250_real_clients(server_factory, crowd):
     n = 250
     raise_fd_limit(4 * n + 256)
     srv = server_factory(crowd_config())
-    started = time.monotonic()
     obs = srv.client("name=Watcher")
-    rec = Recorder(obs, timeout=150)
+    rec = Recorder(obs, timeout=600)  # stopped below; each connect has its own deadline
     members: list[ChatMember] = []
     try:
         for k in range(2, n + 1):
-            assert time.monotonic() - started < 90, f"only {k - 1} clients connected within 90 s"
             members.append(crowd(srv, f"c{k:03d}"))
-        rec.wait_for(lambda m: m.get("type") == "occupancy" and m["count"] == n, timeout=5)
+        # the next occupancy after the last arrival: within an interval (1 s), give or take a tick
+        rec.wait_for(lambda m: m.get("type") == "occupancy" and m["count"] == n, timeout=2 + LOAD_MARGIN)
     finally:
         records = rec.stop()
     order = [obs.id] + [m.id for m in members]
@@ -211,7 +214,7 @@ def test_default_threshold_with_250_real_clients(server_factory, crowd):
     assert occ[0][1] == {"type": "occupancy", "room": "lobby", "count": 201, "recent": [members[199].user]}
     assert all(m.get("type") == "occupancy" for m in after), [m for m in after if m.get("type") != "occupancy"][:3]
     assert occ[-1][1]["count"] == n and len(occ) >= 2
-    assert_spaced([t for t, _ in occ], 1.0, slack=0.75)
+    assert_spaced([t for t, _ in occ], 1.0)
     last_recent = occ[-1][1]["recent"]  # the newest arrivals (at most 5), newest last
     assert 1 <= len(last_recent) <= 5 and last_recent == [m.user for m in members[-len(last_recent):]]
 
@@ -229,7 +232,6 @@ def test_default_threshold_with_250_real_clients(server_factory, crowd):
     obs.send({"type": "users", "name": "C123", "id": "find"})
     found = obs.expect("users", re="find")
     assert found["users"] == [members[121].user] and found["name"] == "C123" and found["count"] == n
-    assert time.monotonic() - started < 120
 
 
 # --------------------------------------------------------------------------

@@ -15,10 +15,10 @@ import time
 import pytest
 
 from confabtest.plugin import finish_server
-from confabtest.probes import proc_cpu_seconds, proc_open_fds
+from confabtest.probes import metric_value, proc_cpu_seconds, proc_open_fds
 from confabtest.rawconn import RawConn, http_request
 from confabtest.server import ConfabServer
-from confabtest.waiting import poll_until
+from confabtest.waiting import poll_until, server_timeout
 from confabtest.websocket import (WsPeer, good_key, status_of_upgrade, upgrade_bytes, upgrade_status,
                                   ws_close_payload, ws_frame)
 
@@ -56,7 +56,7 @@ def test_unterminated_header_block_over_limit_is_431_without_waiting_for_the_end
     srv = server_factory("http:\n  maxHeaderBytes: 1024\n  handshakeTimeoutSeconds: 30\n")
     with RawConn(srv.port) as conn:
         conn.send(b"GET / HTTP/1.1\r\nHost: a\r\nX-Endless: " + b"e" * 3000)
-        resp = conn.read_response(timeout=3)
+        resp = conn.read_response()  # well inside handshakeTimeoutSeconds (30)
         assert resp.status == 431, resp
         assert connection_closed(conn)
 
@@ -110,13 +110,19 @@ def test_server_survives_binary_garbage(shared_server):
 
 # -- slowloris --------------------------------------------------------------------------
 
+def still_open(conn: RawConn) -> bool:
+    """The server has not ended this connection yet (looked at without waiting)."""
+    return not conn.wait_eof(timeout=0.001)
+
+
 def test_slowloris_is_closed_after_handshake_timeout_while_others_are_served(server_factory):
-    srv = server_factory("http:\n  handshakeTimeoutSeconds: 2\n")
+    timeout = 3
+    srv = server_factory(f"http:\n  handshakeTimeoutSeconds: {timeout}\n")
     slow = RawConn(srv.port)
     slow.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     started = time.monotonic()
     slow.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-    trickle = b"X-Slow: " + b"a" * 40
+    trickle = b"X-Slow: " + b"a" * 60
     closed_after = None
     served_meanwhile = False
     try:
@@ -131,27 +137,27 @@ def test_slowloris_is_closed_after_handshake_timeout_while_others_are_served(ser
                 closed_after = time.monotonic() - started
                 break
             if i == 1:
-                # A normal client connecting while the slow one dribbles is served at once.
-                t0 = time.monotonic()
+                # A normal client connecting while the slow one dribbles is served before the
+                # slow one is cut: a loop that waited on the slow one could not do that.
                 assert srv.healthz()["status"] == "ok"
-                peer = WsPeer(srv.port, "/ws")
-                peer.close()
-                served_meanwhile = time.monotonic() - t0 < 1.0
-            if time.monotonic() - started > 8:
+                WsPeer(srv.port, "/ws").close()
+                served_meanwhile = still_open(slow)
+            if time.monotonic() - started > server_timeout(timeout) + 1:
                 break
     finally:
         slow.close()
-    assert served_meanwhile, "a normal client was not served promptly during the slowloris"
+    assert served_meanwhile, "a normal client was not served while the slowloris was still open"
     assert closed_after is not None, "the slowloris connection was never closed"
-    assert 1.5 <= closed_after <= 4.0, f"closed after {closed_after:.2f}s with handshakeTimeoutSeconds 2"
+    assert timeout - 0.5 <= closed_after <= server_timeout(timeout) + 0.5, \
+        f"closed after {closed_after:.2f}s with handshakeTimeoutSeconds {timeout}"
 
 
 def test_slow_but_complete_keepalive_requests_each_get_the_full_timeout(server_factory):
     """The timeout bounds one request, not the connection: a keep-alive client that sends
     a complete request every second stays served past handshakeTimeoutSeconds."""
-    srv = server_factory("http:\n  handshakeTimeoutSeconds: 2\n")
+    srv = server_factory("http:\n  handshakeTimeoutSeconds: 3\n")
     with RawConn(srv.port) as conn:
-        for _ in range(4):
+        for _ in range(5):  # 5 pauses of 0.9 s: well past the 3 s, each well inside it
             conn.send(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
             assert conn.read_response().status == 200
             assert not connection_closed(conn, timeout=0.9)  # the pause between requests
@@ -253,7 +259,7 @@ def test_max_connections_refuses_with_503_and_recovers(server_factory):
         assert status_of_upgrade(srv) == 503
         # One drops TCP without a close: its slot comes back once the server notices.
         peers[1].close()
-        peers[1] = poll_until(lambda: _try_peer(srv), lambda p: p is not None, timeout=5)
+        peers[1] = poll_until(lambda: _try_peer(srv), lambda p: p is not None, timeout=30)
     finally:
         for p in peers:
             p.close()
@@ -261,7 +267,7 @@ def test_max_connections_refuses_with_503_and_recovers(server_factory):
 
 def _try_peer(srv):
     try:
-        return WsPeer(srv.port, "/ws", timeout=2)
+        return WsPeer(srv.port, "/ws")
     except AssertionError:
         return None
 
@@ -311,10 +317,8 @@ def test_peer_that_never_answers_protocol_error_close_is_cut(server_factory):
         p.send(ws_frame(TEXT, b"x", rsv=2))
         code, _, _ = p.read_close()
         assert code == 1002
-        t0 = time.monotonic()
         # We never send our close; the server must end TCP after closeTimeoutSeconds (1).
-        assert p.wait_eof(timeout=3.5), "TCP still open 3.5 s after an unanswered close (timeout 1 s)"
-        assert time.monotonic() - t0 <= 3.5
+        assert p.wait_eof(timeout=server_timeout(1)), "TCP still open long after an unanswered close (timeout 1 s)"
 
 
 def test_peer_that_never_answers_rate_limit_1008_is_cut(server_factory):
@@ -324,7 +328,7 @@ def test_peer_that_never_answers_rate_limit_1008_is_cut(server_factory):
         p.send(b"".join(ws_frame(TEXT, msg) for _ in range(10)))
         code, _, _ = p.read_close()
         assert code == 1008
-        assert p.wait_eof(timeout=3.5), "TCP still open 3.5 s after an unanswered 1008 (timeout 1 s)"
+        assert p.wait_eof(timeout=server_timeout(1)), "TCP still open long after an unanswered 1008 (timeout 1 s)"
 
 
 def test_peer_that_keeps_pinging_instead_of_closing_is_still_cut(server_factory):
@@ -338,7 +342,7 @@ def test_peer_that_keeps_pinging_instead_of_closing_is_still_cut(server_factory)
         assert code == 1008
         t0 = time.monotonic()
         cut = False
-        while time.monotonic() - t0 < 4:
+        while time.monotonic() - t0 < server_timeout(1):
             try:
                 p.send(ws_frame(PING, b"still here") + ws_frame(TEXT, b"and talking"))
             except (BrokenPipeError, ConnectionResetError):
@@ -347,8 +351,7 @@ def test_peer_that_keeps_pinging_instead_of_closing_is_still_cut(server_factory)
             if p.wait_eof(timeout=0.3):  # a frame every 0.3 s is the stimulus
                 cut = True
                 break
-        assert cut, "a peer that keeps sending after our close is never cut"
-        assert time.monotonic() - t0 <= 3.5
+        assert cut, "a peer that keeps sending after our close is never cut (close timeout 1 s)"
 
 
 # -- out of file descriptors -------------------------------------------------------------
@@ -396,7 +399,7 @@ def _was_shed(s: socket.socket) -> bool:
 
 def _metrics_over(conn: RawConn) -> str:
     conn.send(b"GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
-    resp = conn.read_response(timeout=3)
+    resp = conn.read_response()
     assert resp.status == 200, resp
     return resp.body.decode()
 
@@ -420,8 +423,8 @@ def test_emfile_backs_off_and_recovers(fd_limited_server):
             flood.append(s)
         # The condition: the server is out of descriptors (all 64 in use) and sheds the
         # connections it cannot take (libuv's reserve-descriptor trick: accept, close).
-        poll_until(lambda: proc_open_fds(pid), lambda n: n >= 63, timeout=5)
-        shed = poll_until(lambda: sum(_was_shed(s) for s in flood), lambda n: n > 0, timeout=5)
+        poll_until(lambda: proc_open_fds(pid), lambda n: n >= 63, timeout=30)
+        shed = poll_until(lambda: sum(_was_shed(s) for s in flood), lambda n: n > 0, timeout=30)
         print(f"server holds {proc_open_fds(pid)} descriptors; {shed} of 100 connections shed")
 
         cpu_before = proc_cpu_seconds(pid)
@@ -443,13 +446,13 @@ def test_emfile_backs_off_and_recovers(fd_limited_server):
         text = _metrics_over(keep)
         chat.send(ws_frame(TEXT, json.dumps({"type": "send", "text": "out of fds", "id": 1}).encode()))
         for _ in range(20):
-            if json.loads(chat.read_message(timeout=3)[1]).get("type") == "ack":
+            if json.loads(chat.read_message()[1]).get("type") == "ack":
                 break
         else:
             raise AssertionError("no ack for a chat message while out of descriptors")
         assert srv.proc.poll() is None, "server died out of descriptors"
-        errors = [line for line in text.splitlines() if line.startswith("confab_accept_errors_total")]
-        print("accept errors:", errors)
+        # every connection shed is a failed accept (docs/OPERATIONS.md)
+        assert metric_value(text, "confab_accept_errors_total") >= shed, text
     finally:
         for s in flood:
             s.close()
@@ -587,7 +590,7 @@ def test_slowloris_on_a_keepalive_connection_after_a_good_request(server_factory
         started = time.monotonic()
         conn.send(b"GET /healthz HTTP/1.1\r\n")
         closed = False
-        for i in range(16):
+        for i in range(int(server_timeout(2) / 0.5) + 2):
             try:
                 conn.send(b"X"[:1])
             except (BrokenPipeError, ConnectionResetError):
@@ -597,23 +600,25 @@ def test_slowloris_on_a_keepalive_connection_after_a_good_request(server_factory
                 closed = True
                 break
         elapsed = time.monotonic() - started
-        assert closed and elapsed <= 4.0, f"second request trickled for {elapsed:.1f}s without a cut"
+        assert closed and elapsed <= server_timeout(2) + 0.5, f"second request trickled for {elapsed:.1f}s without a cut"
 
 
 def test_many_slowloris_connections_do_not_starve_a_normal_client(server_factory):
-    srv = server_factory("http:\n  handshakeTimeoutSeconds: 2\n")
+    timeout = 5
+    srv = server_factory(f"http:\n  handshakeTimeoutSeconds: {timeout}\n")
     slow = []
     try:
+        started = time.monotonic()
         for _ in range(200):
             c = RawConn(srv.port)
             c.send(b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ")
             slow.append(c)
-        t0 = time.monotonic()
         client = srv.client()
         client.say("fine")
         client.expect("message", text="fine")
-        assert time.monotonic() - t0 < 2.0
-        deadline = time.monotonic() + 5
+        # served while every slowloris still holds its connection: nobody waited on them
+        assert still_open(slow[0]), "the normal client was only served once the slowloris were cut"
+        deadline = started + server_timeout(timeout)
         for c in slow:
             assert c.wait_eof(timeout=max(0.01, deadline - time.monotonic())), "a slowloris outlived the timeout"
     finally:
@@ -631,7 +636,7 @@ def test_answering_a_policy_close_ends_tcp_at_once(server_factory):
         code, _, _ = p.read_close()
         assert code == 1008
         p.send(ws_frame(CLOSE, ws_close_payload(1008)))
-        assert p.wait_eof(timeout=2), "TCP not ended after the close handshake completed"
+        assert p.wait_eof(), "TCP not ended after the close handshake completed"
 
 
 def test_peer_that_keeps_tcp_open_after_the_close_handshake_is_released(server_factory):
@@ -649,9 +654,9 @@ def test_peer_that_keeps_tcp_open_after_the_close_handshake_is_released(server_f
         for p in holders:
             p.send(ws_frame(CLOSE, ws_close_payload(1000)))
             assert p.read_close()[0] == 1000
-            assert p.wait_eof(timeout=2), "no FIN after the close handshake"
+            assert p.wait_eof(), "no FIN after the close handshake"
         # Our sockets stay open (half-closed by the server): the server's side must go.
-        poll_until(tcp_connections, lambda n: n == 1, timeout=4)
+        poll_until(tcp_connections, lambda n: n == 1, timeout=server_timeout(1))
     finally:
         for p in holders:
             p.close()

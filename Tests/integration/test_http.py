@@ -9,7 +9,7 @@ import pytest
 
 from confabtest.paths import web_file, web_root
 from confabtest.rawconn import RawConn
-from confabtest.waiting import poll_until
+from confabtest.waiting import LOAD_MARGIN, poll_until, server_timeout
 from confabtest.websocket import ws_accept
 
 
@@ -70,7 +70,7 @@ def test_head_index_has_no_body(shared_server):
         assert resp.status == 200, resp
         assert resp.header("content-type").split(";")[0].strip().lower() == "text/html", resp
         # Connection: close was asked: whatever comes before EOF must be empty.
-        closed = conn.wait_eof(timeout=2)
+        closed = conn.wait_eof(timeout=LOAD_MARGIN)  # at once: well before the 10 s handshake timeout
         assert conn.buf == b"", f"HEAD response carried a body: {conn.buf[:200]!r}"
         assert closed, "server did not close the connection after 'Connection: close'"
 
@@ -167,7 +167,7 @@ def test_malformed_request_line_is_400_and_closed(shared_server):
         conn.send(b"GARBAGE\r\n\r\n")
         resp = conn.read_response()
         assert resp.status == 400, resp
-        assert conn.wait_eof(timeout=5), "connection left open after a malformed request"
+        assert conn.wait_eof(timeout=LOAD_MARGIN), "connection left open after a malformed request"
 
 
 def test_oversized_headers_refused(shared_server):
@@ -231,7 +231,7 @@ def test_silent_connection_times_out(server_factory):
     srv = server_factory("http:\n  handshakeTimeoutSeconds: 1\n")
     with RawConn(srv.port) as conn:
         conn.send(b"GET / HTTP/1.1\r\nHost: a\r\n")  # never finishes its headers
-        assert conn.wait_eof(timeout=4), "a half-sent request held the connection open"
+        assert conn.wait_eof(timeout=server_timeout(1)), "a half-sent request held the connection open"
 
 
 def test_healthz_counts_rooms(server):
@@ -287,4 +287,4 @@ def test_http_1_0_request(shared_server):
         conn.send(b"GET /healthz HTTP/1.0\r\n\r\n")
         resp = conn.read_response()
         assert resp.status == 200, resp
-        assert conn.wait_eof(timeout=3), "HTTP/1.0 without keep-alive must be closed"
+        assert conn.wait_eof(timeout=LOAD_MARGIN), "HTTP/1.0 without keep-alive must be closed"

@@ -1,8 +1,14 @@
 """Rate limiting and WebSocket limits."""
 
+import json
+import socket
+import struct
+
 from websockets.exceptions import ConnectionClosed
 
-from confabtest.chat import changes_in, has_change
+from confabtest.chat import changes_in, has_change, is_message
+from confabtest.probes import metric_value
+from confabtest.websocket import OP_CLOSE, OP_TEXT, RawWebSocket, ws_close_payload, ws_frame
 
 RATE_CONFIG = "chat:\n  rate:\n    perSecond: 1\n    burst: 3\n    disconnectAfter: 5\n"
 
@@ -69,41 +75,82 @@ def test_oversized_websocket_message_closes_1009(server_factory):
     assert code == 1009
 
 
-def test_slow_consumer_is_dropped_and_others_keep_going(server_factory):
-    """A client that stops reading passes websocket.maxOutboundBytes and is closed;
-    the others still get every message (issue 4, "Slow consumers")."""
-    import socket
-    from confabtest.websocket import RawWebSocket
-    srv = server_factory(
-        "chat:\n  maxMessageBytes: 4096\n  resumeGraceSeconds: 1\n"
-        "  rate:\n    perSecond: 100000\n    burst: 100000\n    disconnectAfter: 100000\n"
-        "websocket:\n  maxOutboundBytes: 262144\n")
+SLOW_CONFIG = ("chat:\n  maxMessageBytes: 4096\n"
+               "  rate:\n    perSecond: 100000\n    burst: 100000\n    disconnectAfter: 100000\n"
+               # long enough for the dropped reader to read what was in flight and the close
+               "websocket:\n  maxOutboundBytes: 262144\n  closeTimeoutSeconds: 60\n")
+
+
+def expect_round(client, texts, others, timeout=30.0):
+    """The next len(texts) chat messages must be exactly `texts`, in order, with consecutive
+    seqs; other messages met on the way are appended to `others`."""
+    got = []
+    for _ in range(len(texts)):
+        msg, skipped = client.recv_until(is_message(), timeout=timeout)
+        got.append(msg)
+        others += skipped
+    assert [m["text"] for m in got] == texts, "a healthy reader missed or reordered messages"
+    seqs = [m["seq"] for m in got]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
+
+
+def test_slow_consumer_is_dropped_with_1008_and_others_get_every_message(server_factory):
+    """A client that stops reading passes websocket.maxOutboundBytes and is closed with 1008
+    (docs/PROTOCOL.md, Close codes); the healthy readers get every message, in order, before,
+    during and after the drop. What the slow one still receives is a prefix of the stream
+    (whole frames, unsent ones discarded) and then its close."""
+    srv = server_factory(SLOW_CONFIG)
     a, c = srv.client(), srv.client()
     slow = RawWebSocket(srv)
     slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # no autotuning to 32 MB
     try:
-        slow.read_intro()
-        slow_id = None
-        join = a.expect_change("join")  # c
-        join = a.expect_change("join")  # slow
-        slow_id = join["user"]["id"]
+        welcome = slow.read_intro()[0]
+        slow_id = welcome["user"]["id"]
+        a.expect_change("join", user_id=slow_id)
         payload = "y" * 4000
-        # Paced in rounds (the fast readers confirm each round) so that only the silent client
-        # falls behind: 60 rounds x 50 x 4 KB = 12 MB, far beyond any socket buffer.
-        gone = None
+        sent: list[str] = []
+        seen_by_a: list[dict] = []
+        after_drop = 0
+        # Paced in rounds that both healthy readers confirm in full, so that only the silent
+        # client falls behind: up to 60 rounds x 50 x 4 KB = 12 MB, far beyond any socket buffer.
         for r in range(60):
-            for i in range(50):
-                a.say(f"{r:03d}-{i:02d}{payload}")
-            last = f"{r:03d}-49{payload}"
-            c.expect("message", text=last, timeout=10)
-            _, skipped = a.recv_until(lambda m: m.get("text") == last, timeout=10)
-            gone = next(iter(changes_in(skipped, "leave")), None)
-            if gone:
+            texts = [f"{r:03d}-{i:02d}{payload}" for i in range(50)]
+            for text in texts:
+                a.say(text)
+            sent += texts
+            expect_round(a, texts, seen_by_a)
+            expect_round(c, texts, [])
+            if after_drop or metric_value(srv.get("/metrics").body.decode(),
+                                          "confab_slow_consumers_dropped_total") == 1:
+                after_drop += 1
+                if after_drop == 3:  # two more full rounds after the drop
+                    break
+        assert after_drop == 3, "the silent client was never dropped"
+        # The slow one reads again: a prefix of what was sent, in order, then close 1008.
+        slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        received = []
+        for _ in range(len(sent) + 10):
+            f = slow.read_frame(timeout=30)
+            if f.opcode == OP_CLOSE:
+                code, reason = struct.unpack("!H", f.payload[:2])[0], f.payload[2:].decode()
                 break
-        if gone is None:
-            gone = a.expect_change("leave", timeout=5)
-        assert gone["user"]["id"] == slow_id
-        # the dropped connection really ends: whatever was in flight, then EOF
-        slow.read_to_eof(timeout=15)
+            if f.opcode == OP_TEXT and (m := json.loads(f.payload)).get("type") == "message":
+                received.append(m["text"])
+        else:
+            raise AssertionError("no close frame after the messages")
+        assert (code, reason) == (1008, "slow consumer")
+        assert received == sent[:len(received)] and len(received) < len(sent), \
+            "the slow consumer's stream is not a prefix of what was sent"
+        slow.send(ws_frame(OP_CLOSE, ws_close_payload(1008)))
+        assert slow.wait_eof(timeout=10), "TCP still open after the close handshake"
     finally:
         slow.close()
+    # An unplanned end (docs/PROTOCOL.md, Session resume): the session waits for a resume, and
+    # the history tells how much of what it missed is gone.
+    assert not changes_in(seen_by_a, user_id=slow_id), "the others saw the slow consumer leave"
+    back = srv.client(f"resume={welcome['token']}")
+    assert back.welcome["resumed"] is True and back.id == slow_id
+    history = back.history
+    assert [m["text"] for m in history["messages"]] == sent[-50:]
+    assert history["lastSeq"] == history["messages"][-1]["seq"]
+    assert history["messages"][0]["seq"] > len(received) + 1, "a gap the client can see"

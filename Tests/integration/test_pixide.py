@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
 from confabtest.chat import changes_in, is_message
-from confabtest.waiting import DEFAULT_TIMEOUT
+from confabtest.waiting import DEFAULT_TIMEOUT, server_timeout
 from confabtest.websocket import status_of_upgrade
 
 PIXIDE_PATH = "/pixide"
@@ -519,4 +519,4 @@ def test_shutdown_closes_pixide_clients_1001(pix_server, pixide):
     pix_server.signal(15)
     code, _ = alice.wait_closed()
     assert code == 1001
-    assert pix_server.wait(10) == 0
+    assert pix_server.wait(server_timeout(5)) == 0  # shutdownTimeoutSeconds 5 at the most

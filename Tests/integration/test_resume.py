@@ -1,6 +1,12 @@
 """Session resume (issue 3): an unplanned drop keeps the session for the grace period."""
 
-from confabtest.chat import changes_in, is_message
+import socket
+
+import pytest
+
+from confabtest.chat import changes_in, has_change, is_message
+from confabtest.waiting import server_timeout
+from confabtest.websocket import OP_CLOSE, RawWebSocket, ws_close_payload, ws_frame
 
 
 def no_presence_about(user_id, messages):
@@ -108,7 +114,8 @@ def test_grace_expiry_broadcasts_leave(server_factory):
         c.send({"type": "join", "room": "dev"})
         c.expect("joined")
     b.drop()
-    leaves = [a.expect_change("leave", timeout=8), a.expect_change("leave", timeout=3)]
+    # both rooms' leaves come from the same expiry
+    leaves = [a.expect_change("leave", timeout=server_timeout(1)), a.expect_change("leave")]
     assert {m["room"] for m in leaves} == {"lobby", "dev"}
     assert all(m["user"]["id"] == b.id for m in leaves)
     r = srv.client(f"resume={b.token}")
@@ -123,3 +130,80 @@ def test_resumed_history_catches_up(server):
     r = server.client(f"resume={b.token}")
     assert r.welcome["resumed"] is True
     assert sent in r.history["messages"]
+
+
+# -- take-over: a token resumed while its connection is still open --------------------------
+
+@pytest.mark.parametrize("old_ends", ["echoes the close", "just ends TCP"])
+def test_takeover_closes_the_old_connection_4000_and_its_end_changes_nothing(server_factory, old_ends):
+    """docs/PROTOCOL.md (Session resume): the new connection takes the session over; the old one
+    is closed with 4000 "session resumed elsewhere", and nobody else sees anything. Its end
+    afterwards is the end of a connection the session no longer has: no grace period starts
+    (which would broadcast a leave when it ran out), the user stays listed once."""
+    srv = server_factory("chat:\n  resumeGraceSeconds: 2\n")
+    a = srv.client()
+    with RawWebSocket(srv) as old:
+        welcome = old.read_intro()[0]
+        user = welcome["user"]
+        a.expect_change("join", user=user)
+        new = srv.client(f"resume={welcome['token']}")
+        assert new.welcome["resumed"] is True and new.welcome["user"] == user, new.welcome
+        assert old.read_close() == (4000, "session resumed elsewhere")
+        if old_ends == "echoes the close":
+            old.send(ws_frame(OP_CLOSE, ws_close_payload(4000)))
+        else:
+            old.sock.shutdown(socket.SHUT_WR)
+        assert old.wait_eof(timeout=10), "the server kept the old connection's TCP open"
+    # A clock for the grace period the old connection's end must not have started: a session
+    # dropped now runs out no earlier than that one would have.
+    clock = srv.client()
+    a.expect_change("join", user_id=clock.id)
+    clock.drop()
+    expired, skipped = a.recv_until(has_change("leave", user_id=clock.id), timeout=server_timeout(2))
+    assert not changes_in(skipped + [expired], user_id=user["id"]), skipped + [expired]
+    new.say("still here")
+    _, skipped = a.recv_until(is_message("still here"))
+    assert not changes_in(skipped, user_id=user["id"]), skipped
+    a.send({"type": "users"})
+    listed = a.expect("users")
+    assert [u["id"] for u in listed["users"]] == [a.id, user["id"]] and listed["count"] == 2, listed
+
+
+# -- resume after missing more than the history holds -------------------------------------
+
+def missed_while_away(srv, sent: int):
+    """`b` sees one message and drops; `a` sends `sent` more; returns (b's last seen message,
+    what a sent, b resumed)."""
+    a, b = srv.client(), srv.client()
+    a.say("seen")
+    seen = b.expect("message", text="seen")
+    b.drop()
+    texts = [f"away {i}" for i in range(sent)]
+    for t in texts:
+        a.say(t)
+    for t in texts:
+        a.expect("message", text=t)
+    r = srv.client(f"resume={b.token}")
+    assert r.welcome["resumed"] is True
+    return seen, texts, r
+
+
+def test_resume_after_more_than_the_history_holds_shows_the_gap(server_factory):
+    """docs/PROTOCOL.md (Session resume): `history` carries the room's `lastSeq`; the messages
+    keep their seqs, so a client that resumes after missing more than the history holds sees
+    exactly how many are gone: here the first kept seq is 8 past the last one it saw."""
+    srv = server_factory("chat:\n  historySize: 5\n")
+    seen, texts, r = missed_while_away(srv, 12)
+    history = r.history
+    assert [m["text"] for m in history["messages"]] == texts[-5:]
+    assert history["lastSeq"] == seen["seq"] + 12 == history["messages"][-1]["seq"]
+    assert history["messages"][0]["seq"] - seen["seq"] - 1 == 7  # gone: away 0 .. away 6
+    assert list(history) == ["type", "room", "lastSeq", "messages"]  # the documented key order
+
+
+def test_resume_with_no_history_kept_still_shows_the_gap(server_factory):
+    """historySize 0 keeps nothing: lastSeq alone tells the client it missed 3 messages."""
+    srv = server_factory("chat:\n  historySize: 0\n")
+    seen, _, r = missed_while_away(srv, 3)
+    assert r.history["messages"] == []
+    assert r.history["lastSeq"] - seen["seq"] == 3

@@ -1,10 +1,14 @@
 """Process lifecycle: the listening line, config errors, SIGTERM drain."""
 
 import signal
+import socket
 import subprocess
 
+import pytest
+
 from confabtest.paths import confab_binary, web_root
-from confabtest.server import LISTEN_LINE
+from confabtest.server import LISTEN_LINE, server_environment
+from confabtest.waiting import DEFAULT_TIMEOUT, server_timeout
 from confabtest.websocket import FIXED_MASK_KEY, OP_CLOSE, RawWebSocket, ws_close_payload, ws_frame
 
 
@@ -18,42 +22,85 @@ def test_sigterm_closes_clients_1001_and_exits_0(server):
     a, b = server.client(), server.client()
     a.expect_change("join")
     server.signal(signal.SIGTERM)
-    code_a, _ = a.wait_closed(timeout=5)
-    code_b, _ = b.wait_closed(timeout=5)
+    code_a, _ = a.wait_closed()
+    code_b, _ = b.wait_closed()
     assert code_a == 1001
     assert code_b == 1001
-    exit_code = server.wait(timeout=5)
-    assert exit_code == 0, f"exit code {exit_code} (None = still running after 5 s)"
+    exit_code = server.wait(timeout=server_timeout(5))  # shutdownTimeoutSeconds 5 at the most
+    assert exit_code == 0, f"exit code {exit_code} (None = still running)"
 
 
 def test_sigint_also_drains(server):
     a = server.client()
     server.signal(signal.SIGINT)
-    code, _ = a.wait_closed(timeout=5)
+    code, _ = a.wait_closed()
     assert code == 1001
-    assert server.wait(timeout=5) == 0
+    assert server.wait(timeout=server_timeout(5)) == 0
 
 
-def run_with_config(tmp_path, yaml_text):
+def run_serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`confab serve ARGS` on 127.0.0.1 that is expected to stop before listening."""
+    return subprocess.run(
+        [confab_binary(), "serve", "--host", "127.0.0.1", "--web-root", str(web_root()), *args],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=30, text=True, env=server_environment(env))
+
+
+def run_with_config(tmp_path, yaml_text, *args: str, env: dict[str, str] | None = None):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(yaml_text)
-    return subprocess.run(
-        [confab_binary(), "serve", "--host", "127.0.0.1", "--port", "0",
-         "--config", str(cfg), "--web-root", str(web_root())],
-        stdin=subprocess.DEVNULL, capture_output=True, timeout=10, text=True)
+    return run_serve("--port", "0", "--config", str(cfg), *args, env=env)
 
 
-def test_unknown_config_key_stops_startup(tmp_path):
+def test_unknown_config_key_stops_startup_with_78(tmp_path):
     proc = run_with_config(tmp_path, "chat:\n  historySize: 5\n  histroySize: 10\n")
-    assert proc.returncode != 0
-    assert "histroySize" in proc.stderr, proc.stderr
-    assert "listening" not in proc.stdout
+    assert proc.returncode == 78, proc
+    assert "bad.yaml:3: chat.histroySize: unknown key, did you mean chat.historySize?" in proc.stderr, proc.stderr
+    assert proc.stdout == ""
 
 
-def test_wrong_type_config_stops_startup(tmp_path):
-    proc = run_with_config(tmp_path, "chat:\n  historySize: lots\n")
-    assert proc.returncode != 0
-    assert "historySize" in proc.stderr, proc.stderr
+@pytest.mark.parametrize("yaml_text, env, args, where", [
+    ("chat:\n  historySize: lots\n", None, (), "bad.yaml:2: chat.historySize"),
+    ("", {"CONFAB_CHAT_HISTORY_SIZE": "lots"}, (), "environment CONFAB_CHAT_HISTORY_SIZE"),
+    ("", {"CONFAB_CHAT_HISTORYSIZE": "5"}, (), "environment CONFAB_CHAT_HISTORYSIZE: unknown variable"),
+    ("", None, ("--log-level", "loud"), "flag --log-level"),
+    ("", None, ("--port", "70000"), "flag --port"),  # a well-formed flag with a bad value
+    ("websocket:\n  pingIntervalSeconds: 30\n  idleTimeoutSeconds: 30\n", None, (), "websocket.idleTimeoutSeconds"),
+])
+def test_invalid_configuration_exits_78_naming_the_place(tmp_path, yaml_text, env, args, where):
+    proc = run_with_config(tmp_path, yaml_text, *args, env=env)
+    assert proc.returncode == 78, proc
+    assert where in proc.stderr, proc.stderr
+    assert proc.stdout == "", "no listening line"
+
+
+def test_missing_config_file_exits_78(tmp_path):
+    proc = run_serve("--port", "0", "--config", str(tmp_path / "missing.yaml"))
+    assert proc.returncode == 78, proc
+    assert "missing.yaml: file not found" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("args", [("--nope",), ("--port", "abc"), ("--port",), ("extra-argument",)])
+def test_bad_flags_exit_64(args):
+    proc = run_serve(*args)
+    assert proc.returncode == 64, proc
+    assert "Usage: confab serve" in proc.stderr, proc.stderr
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("which", ["http", "line"])
+def test_port_in_use_exits_69(tmp_path, which):
+    """docs/OPERATIONS.md: 69 cannot listen (address in use)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        if which == "http":
+            proc = run_serve("--port", port)
+        else:
+            proc = run_with_config(tmp_path, f"line:\n  enabled: true\n  port: {port}\n")
+    assert proc.returncode == 69, proc
+    assert f"127.0.0.1:{port}" in proc.stderr and "EADDRINUSE" in proc.stderr, proc.stderr
+    assert proc.stdout == ""
 
 
 def test_second_sigterm_exits_at_once(server_factory):
@@ -68,19 +115,21 @@ def test_second_sigterm_exits_at_once(server_factory):
         assert code == 1001
         assert srv.proc.poll() is None, "the server did not wait for the peer's close frame"
         srv.signal(signal.SIGTERM)
-        exit_code = srv.wait(timeout=3)
+        exit_code = srv.wait(timeout=DEFAULT_TIMEOUT)  # the drain alone would last 30 s
         assert exit_code is not None, "a second SIGTERM did not stop the server at once"
         assert exit_code == 128 + signal.SIGTERM, exit_code
 
 
-def test_drain_ends_when_peers_answer(server):
-    """A peer that answers the 1001 close lets the process exit 0 without waiting for timeouts."""
+def test_drain_ends_when_peers_answer(server_factory):
+    """A peer that answers the 1001 close lets the process exit 0 without waiting for timeouts
+    (60 s each here)."""
+    server = server_factory("server:\n  shutdownTimeoutSeconds: 60\nwebsocket:\n  closeTimeoutSeconds: 60\n")
     with RawWebSocket(server) as ws:
         ws.read_intro()
         server.signal(signal.SIGTERM)
         code, _ = ws.read_close()
         assert code == 1001
         ws.send(ws_frame(OP_CLOSE, ws_close_payload(1001), key=FIXED_MASK_KEY))
-        assert ws.wait_eof(timeout=3), "server kept TCP open after the close handshake"
+        assert ws.wait_eof(), "server kept TCP open after the close handshake"
         ws.close()  # the peer's side of TCP ends too
-        assert server.wait(timeout=3) == 0
+        assert server.wait(timeout=DEFAULT_TIMEOUT) == 0

@@ -6,6 +6,8 @@ import time
 
 from websockets.exceptions import ConnectionClosed
 
+from confabtest.probes import metric_value
+from confabtest.waiting import DEFAULT_TIMEOUT, server_timeout
 from confabtest.websocket import (FIXED_MASK_KEY, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT,
                                   RawWebSocket, ws_close_payload, ws_frame)
 
@@ -28,7 +30,7 @@ def close_code_after(srv, *writes: bytes) -> int | None:
 def test_ping_gets_pong_with_same_payload(server):
     a = server.client()
     pong = a.ws.ping(b"confab-ping-42")
-    assert pong.wait(timeout=5), "no pong for the ping"
+    assert pong.wait(timeout=DEFAULT_TIMEOUT), "no pong for the ping"
 
 
 def test_raw_ping_pong_payload(server):
@@ -171,19 +173,23 @@ def test_handshake_browser_style_headers(server):
         assert resp.header("sec-websocket-extensions") is None, "no extension was implemented"
 
 
-def test_unanswered_pings_close_the_connection(server_factory):
+def test_unanswered_pings_close_1001_idle_timeout_and_the_session_stays_resumable(server_factory):
+    """docs/PROTOCOL.md (Liveness, Close codes): no frame at all for idleTimeoutSeconds closes
+    with 1001 "idle timeout", never earlier; it is counted (confab_idle_timeouts_total) and, an
+    unplanned end, starts the grace period."""
     srv = server_factory("websocket:\n  pingIntervalSeconds: 1\n  idleTimeoutSeconds: 3\n")
+    before = metric_value(srv.get("/metrics").body.decode(), "confab_idle_timeouts_total")
+    t0 = time.monotonic()  # before the handshake, so at or before the last frame the server heard
     with RawWebSocket(srv) as ws:
-        ws.read_intro()
-        ws.read_until_opcode(OP_PING, timeout=4)  # the server pings a quiet client
-        # never answer: the server must give up after its idle timeout (+ slack)
-        code = None
-        try:
-            code, _ = ws.read_close(timeout=5)
-        except EOFError:
-            pass  # TCP closed without a close frame: also a close
-        else:
-            assert code in (1001, 1011), f"ping timeout close code {code}"
+        token = ws.read_intro()[0]["token"]
+        ws.read_until_opcode(OP_PING, timeout=30)  # the server pings a quiet client; never answered
+        code, reason = ws.read_close(timeout=30)
+        silent = time.monotonic() - t0
+        assert (code, reason) == (1001, "idle timeout")
+        assert silent >= 3.0, f"closed as idle after {silent:.2f} s of silence (idleTimeoutSeconds 3)"
+    after = metric_value(srv.get("/metrics").body.decode(), "confab_idle_timeouts_total")
+    assert (before, after) == (0, 1)
+    assert srv.client(f"resume={token}").welcome["resumed"] is True
 
 
 def answered_pings_keep_connection(srv, rounds=3):
@@ -192,7 +198,7 @@ def answered_pings_keep_connection(srv, rounds=3):
         ws.read_intro()
         # three ping rounds (longer than the idle timeout), each answered with the same payload
         for _ in range(rounds):
-            p, _ = ws.read_until_opcode(OP_PING, timeout=4)
+            p, _ = ws.read_until_opcode(OP_PING, timeout=server_timeout(1))
             ws.send(encode_frame(OP_PONG, p))
         ws.send(encode_frame(OP_TEXT, json.dumps({"type": "send", "text": "raw alive"}).encode()))
         assert ws.read_json_until(lambda m: m.get("type") == "message")["text"] == "raw alive"

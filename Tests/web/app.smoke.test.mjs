@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { documentFromHtml } from './fake-dom.mjs';
+import { BACKOFF_MAX_MS, BACKOFF_JITTER, CONNECT_TIMEOUT_MS } from '../../web/connection.js';
 
 const html = readFileSync(new URL('../../web/index.html', import.meta.url), 'utf8');
 const doc = documentFromHtml(html);
@@ -24,7 +25,45 @@ class FakeWS {
   drop(code = 1006) { this.readyState = 3; this.onclose({ code, reason: '' }); }
 }
 
+// A fake clock for every timer of the page (reconnect backoff, connect timeout, countdown,
+// animation frames) and Date.now: the test moves time itself, so what it checks does not
+// depend on how busy this machine is.
+const realSetTimeout = globalThis.setTimeout;
+const clock = { now: Date.parse('2026-11-22T10:30:00Z'), timers: new Map(), nextId: 1 };
+function schedule(f, ms, repeat, args) {
+  const id = clock.nextId++;
+  const every = repeat ? Math.max(1, Number(ms) || 0) : null;
+  clock.timers.set(id, { at: clock.now + Math.max(0, Number(ms) || 0), every, run: () => f(...args) });
+  return id;
+}
+const unschedule = (id) => { clock.timers.delete(id); };
+/** Lets the page's promise callbacks and event handlers run (real time, not the clock). */
+const settle = () => new Promise((r) => realSetTimeout(r, 0));
+/** Moves the fake clock `ms` ahead, running the timers that fall due, in order. */
+async function tick(ms = 5) {
+  const end = clock.now + ms;
+  for (let i = 0; i < 100_000; i++) {
+    await settle();
+    let next = null;
+    for (const [id, t] of clock.timers) if (t.at <= end && (next === null || t.at < next[1].at)) next = [id, t];
+    if (next === null) break;
+    const [id, t] = next;
+    clock.now = Math.max(clock.now, t.at);
+    if (t.every === null) clock.timers.delete(id); else t.at += t.every;
+    t.run();
+  }
+  clock.now = end;
+  await settle();
+}
+/** Longer than any reconnect the page could still be waiting for: the longest backoff with its
+ * jitter, plus a connect timeout. "No reconnect" is checked over all of it. */
+const WHOLE_BACKOFF_MS = BACKOFF_MAX_MS * (1 + BACKOFF_JITTER) + CONNECT_TIMEOUT_MS;
+
 Object.assign(globalThis, {
+  setTimeout: (f, ms, ...args) => schedule(f, ms, false, args),
+  clearTimeout: unschedule,
+  setInterval: (f, ms, ...args) => schedule(f, ms, true, args),
+  clearInterval: unschedule,
   document: doc,
   window: { addEventListener() {}, matchMedia: () => ({ matches: false }) },
   location: { protocol: 'http:', host: '127.0.0.1:8080' },
@@ -34,7 +73,7 @@ Object.assign(globalThis, {
   requestAnimationFrame: (f) => setTimeout(f, 0),
 });
 
-const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+Date.now = () => clock.now;
 const $ = (id) => doc.getElementById(id);
 const me = { id: 'me', name: 'quiet-otter-42' };
 const al = { id: 'a', name: 'Alice' };
@@ -334,7 +373,7 @@ test('the page end to end against a fake server', async () => {
   assert.equal($('status').textContent, 'offline');
   assert.equal(sessionStorage.getItem('confab.token'), null);
   assert.equal($('disconnect').textContent, 'Connect');
-  await tick(800);
+  await tick(WHOLE_BACKOFF_MS);
   assert.equal(sockets.length, 3, 'no reconnect after leaving');
 
   // --- Connect again, then the server ends the session for flooding (close 1008)
@@ -348,7 +387,7 @@ test('the page end to end against a fake server', async () => {
   await tick();
   assert.equal($('status').dataset.status, 'online');
   ws4.drop(1008);
-  await tick(800);
+  await tick(WHOLE_BACKOFF_MS);
   assert.equal(sockets.length, 4, 'no reconnect after a policy close');
   assert.equal($('status').dataset.status, 'offline');
   assert.equal($('error').dataset.code, 'close_1008');

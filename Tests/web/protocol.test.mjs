@@ -39,6 +39,8 @@ test('message, history, action', () => {
   assert.equal(h.messages.length, 1);
   assert.equal(h.messages[0].room, 'dev');
   assert.equal(h.messages[0].action, true);
+  assert.equal(h.lastSeq, null, 'no lastSeq from the server: unknown, not 0');
+  assert.equal(parseServerMessage('{"type":"history","room":"dev","lastSeq":41,"messages":[]}').lastSeq, 41);
 });
 
 test('presence, users, error, renamed, joined, left, rooms, ack, system', () => {

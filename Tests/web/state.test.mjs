@@ -59,6 +59,34 @@ test('dedup by room+seq: history replay shows nothing twice', () => {
   assert.deepEqual(seqs(s, 'lobby'), [1, 2, 3, 4]);
 });
 
+const items = (s, room) => getRoom(s, room).items.map((i) => (i.kind === 'message' ? i.seq : i.text));
+const history = (room, lastSeq, seqList) => P({ type: 'history', room, lastSeq, messages: seqList.map((n) => msg(room, n)) });
+
+test('a catch-up that missed more than the history holds says how many are gone, in place', () => {
+  const s = started();
+  applyServerMessage(s, history('lobby', 2, [1, 2]));
+  applyServerMessage(s, msg('lobby', 3));
+  // resumed after 57 more messages; the history keeps the last 50 (11..60)
+  const kept = Array.from({ length: 50 }, (_, i) => 11 + i);
+  applyServerMessage(s, history('lobby', 60, kept));
+  assert.deepEqual(items(s, 'lobby'), [1, 2, 3, '7 messages you missed in lobby are no longer available', ...kept]);
+  // with nothing kept at all (historySize 0), lastSeq alone tells
+  applyServerMessage(s, history('lobby', 61, []));
+  assert.deepEqual(items(s, 'lobby').slice(-1), ['1 message you missed in lobby is no longer available']);
+  applyServerMessage(s, msg('lobby', 62));
+  applyServerMessage(s, history('lobby', 64, []));
+  assert.deepEqual(items(s, 'lobby').slice(-2), [62, '2 messages you missed in lobby are no longer available']);
+});
+
+test('no gap notice when nothing was lost, on a first history, or from a server without lastSeq', () => {
+  const s = started();
+  applyServerMessage(s, history('lobby', 40, [39, 40]));       // the past: not a gap
+  applyServerMessage(s, history('lobby', 42, [40, 41, 42]));   // a catch-up that holds all that was missed
+  applyServerMessage(s, history('lobby', 42, []));             // historySize 0, nothing new
+  applyServerMessage(s, P({ type: 'history', room: 'lobby', messages: [] }));
+  assert.deepEqual(items(s, 'lobby'), [39, 40, 41, 42]);
+});
+
 test('same seq in different rooms are different messages', () => {
   const s = started();
   applyServerMessage(s, P({ type: 'joined', room: 'dev' }));

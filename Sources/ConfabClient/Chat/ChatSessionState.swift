@@ -279,9 +279,17 @@ public struct ChatSessionState: Sendable {
         return [.send(ProtocolV1.encodeRequest(.send(text: text, room: nil, action: false), id: id))]
     }
 
-    /// Rendered lines, minus chat messages already shown (by room and seq).
+    /// Rendered lines, minus chat messages already shown (by room and seq). A `history` says
+    /// first how many messages after the last one shown it no longer holds, if any.
     private mutating func show(_ message: ServerMessage) -> [ChatAction] {
         var actions: [ChatAction] = []
+        if case .history(let room, let messages, let last) = message, let seen = lastSeq[Self.key(room)] {
+            let firstKept = messages.first.map { Int(clamping: $0.seq) } ?? Int(clamping: last) + 1
+            if firstKept > seen + 1 {
+                let gone = firstKept - seen - 1
+                actions.append(.show(Self.notice("\(gone) message\(gone == 1 ? "" : "s") you missed in \(room) \(gone == 1 ? "is" : "are") no longer available")))
+            }
+        }
         for line in ChatText.render(message, utcOffsetSeconds: utcOffsetSeconds) {
             if let room = line.room, let seq = line.seq {
                 let key = Self.key(room)
@@ -289,6 +297,10 @@ public struct ChatSessionState: Sendable {
                 lastSeq[key] = seq
             }
             actions.append(.show(ShownLine(kind: line.kind, text: line.text)))
+        }
+        if case .history(let room, _, let last) = message {
+            // Everything up to the room's latest seq is now shown, or gone.
+            lastSeq[Self.key(room)] = max(lastSeq[Self.key(room)] ?? 0, Int(clamping: last))
         }
         return actions
     }
