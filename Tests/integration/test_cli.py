@@ -483,8 +483,7 @@ def test_load_without_any_connection_exits_one_at_once():
     assert b"no connection could be made" in result.stderr and b"ECONNREFUSED" in result.stderr
     report = json.loads(result.stdout)
     assert report["connections"]["failed"] == 5 and report["connections"]["made"] == 0
-<<<<<<< HEAD
-    assert time.monotonic() - started < 5, "does not sit out warm-up and duration with nobody connected"
+    assert time.monotonic() - started < 60, "does not sit out warm-up and duration with nobody connected"
 
 
 def websocket_opens(server) -> int:
@@ -523,6 +522,3 @@ def test_load_over_two_cluster_nodes_counts_cross_node_deliveries(server_factory
         assert report["servers"]["latency_other_ms"]["max"] > 0 and report["servers"]["latency_same_ms"]["max"] > 0
     finally:
         redis.stop()
-=======
-    assert time.monotonic() - started < 60, "does not sit out warm-up and duration with nobody connected"
->>>>>>> cluster
