@@ -16,13 +16,16 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 SERVER_PID=""
+# Every process a scenario started (servers, redis-server): stopped at exit.
+STARTED_PIDS=()
 WORKDIR="$(mktemp -d -t confab-load.XXXXXX)"
 cleanup() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-    fi
+    local pid
+    for pid in ${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in ${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}; do
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
     rm -rf "$WORKDIR"
 }
 trap cleanup EXIT INT TERM
@@ -42,24 +45,35 @@ log:
   level: warning
 '
 
-# start_server: starts `confab serve --port 0` and sets URL and SERVER_PID from its banner.
-start_server() {
-    printf '%s' "$LOAD_CONFIG" > "$WORKDIR/confab.yaml"
-    mkfifo "$WORKDIR/banner"
-    "$CONFAB" serve --host 127.0.0.1 --port 0 --config "$WORKDIR/confab.yaml" \
-        > "$WORKDIR/banner" 2> "$WORKDIR/server.log" &
-    SERVER_PID=$!
+# launch_server NAME CONFIG: starts `confab serve --port 0` with the YAML text CONFIG in
+# $WORKDIR/NAME (its log: server.log there); sets LAUNCHED_URL and LAUNCHED_PID from its banner.
+launch_server() {
+    local dir="$WORKDIR/$1"
+    mkdir -p "$dir"
+    printf '%s' "$2" > "$dir/confab.yaml"
+    mkfifo "$dir/banner"
+    "$CONFAB" serve --host 127.0.0.1 --port 0 --config "$dir/confab.yaml" \
+        > "$dir/banner" 2> "$dir/server.log" &
+    LAUNCHED_PID=$!
+    STARTED_PIDS+=("$LAUNCHED_PID")
     local line=""
     # The banner is the first stdout line: `confab 0.1.0 listening on http://127.0.0.1:PORT (...)`.
-    if ! read -r -t 15 line < "$WORKDIR/banner"; then
-        echo "the server did not start; its log:" >&2
-        cat "$WORKDIR/server.log" >&2
+    if ! read -r -t 15 line < "$dir/banner"; then
+        echo "the server $1 did not start; its log:" >&2
+        cat "$dir/server.log" >&2
         exit 69
     fi
     local port
     port="$(sed -n 's|^confab [^ ]* listening on http://127\.0\.0\.1:\([0-9]*\) (WebSocket at \([^ ,)]*\).*|\1 \2|p' <<< "$line")"
     [[ -n "$port" ]] || { echo "unexpected banner: $line" >&2; exit 69; }
-    URL="ws://127.0.0.1:${port% *}${port#* }"
+    LAUNCHED_URL="ws://127.0.0.1:${port% *}${port#* }"
+}
+
+# start_server: starts a server with LOAD_CONFIG and sets URL and SERVER_PID.
+start_server() {
+    launch_server server "$LOAD_CONFIG"
+    SERVER_PID="$LAUNCHED_PID"
+    URL="$LAUNCHED_URL"
     echo "server: $CONFAB (pid $SERVER_PID) at $URL"
 }
 
@@ -68,20 +82,21 @@ server_rss_kb() {
     awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"
 }
 
-# server_cpu_ticks: user+system CPU of the server so far, in clock ticks (/proc/PID/stat).
-server_cpu_ticks() {
-    awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"
+# cpu_ticks [PID]: user+system CPU of a process (default: the server) so far, in clock ticks
+# (/proc/PID/stat; the command name in field 2 has no spaces for the processes we start).
+cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/${1:-$SERVER_PID}/stat"
 }
 
 # run_load ARGS...: runs confab load (bounded to 60 s); prints the server's CPU over the
 # run when we started the server.
 run_load() {
     local before=0 status=0
-    [[ -n "$SERVER_PID" ]] && before="$(server_cpu_ticks)"
+    [[ -n "$SERVER_PID" ]] && before="$(cpu_ticks)"
     local start=$SECONDS
     timeout 60 "$CONFAB" load "$@" || status=$?
     if [[ -n "$SERVER_PID" ]]; then
-        local ticks=$(( $(server_cpu_ticks) - before )) hz
+        local ticks=$(( $(cpu_ticks) - before )) hz
         hz="$(getconf CLK_TCK)"
         awk -v t="$ticks" -v hz="$hz" -v s="$(( SECONDS - start ))" 'BEGIN {
             printf "server CPU       %.2f s over ~%d s of run\n", t / hz, s }'

@@ -46,3 +46,16 @@ func context<T: AnyObject>(_ handle: UnsafeMutablePointer<uv_handle_t>?, as _: T
 func handleTypeName(_ handle: UnsafeMutablePointer<uv_handle_t>) -> String {
     uv_handle_type_name(uv_handle_get_type(handle)).map { String(cString: $0) } ?? "handle"
 }
+
+/// An IPv4 or IPv6 literal and a port as a socket address (names are not resolved here).
+func socketAddress(host: String, port: Int) throws -> sockaddr_storage {
+    var address = sockaddr_storage()
+    try withUnsafeMutablePointer(to: &address) { storage in
+        if host.contains(":") {
+            try check(uv_ip6_addr(host, Int32(port), storage.cast(to: sockaddr_in6.self)), "address \(host)")
+        } else {
+            try check(uv_ip4_addr(host, Int32(port), storage.cast(to: sockaddr_in.self)), "address \(host)")
+        }
+    }
+    return address
+}

@@ -32,15 +32,8 @@ extension Reactor {
     @discardableResult
     public func listen(host: String, port: Int, speaking kind: ListenerProtocol = .http, backlog: Int32 = 1024,
                        reusePort: Bool = false) throws -> (host: String, port: Int) {
-        var address = sockaddr_storage()
+        var address = try socketAddress(host: host, port: port)
         let isIPv6 = host.contains(":")
-        try withUnsafeMutablePointer(to: &address) { storage in
-            if isIPv6 {
-                try check(uv_ip6_addr(host, Int32(port), storage.cast(to: sockaddr_in6.self)), "address \(host)")
-            } else {
-                try check(uv_ip4_addr(host, Int32(port), storage.cast(to: sockaddr_in.self)), "address \(host)")
-            }
-        }
         guard mayOpenHandle("listen") else { throw LibuvError(operation: "listen on \(host):\(port)", code: Int32(UV_ECANCELED.rawValue)) }
         let listener = Listener(kind: kind, reactor: self)
         if reusePort {

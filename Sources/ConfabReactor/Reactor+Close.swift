@@ -49,6 +49,7 @@ extension Reactor {
         for signal in signals { signal.cancel() }
         for reader in inputReaders { reader.cancel() }
         for client in redisClients { client.close() }  // close() edits `redisClients`, like cancel().
+        for child in children { child.close() }  // Likewise; the children keep running.
         uv_check_stop(flushCheck)
         closeAndFree(flushCheck)
     }

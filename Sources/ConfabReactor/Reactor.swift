@@ -63,6 +63,8 @@ public final class Reactor {
     var inputReaders: [InputReader] = []
     /// Redis clients, held from their init until they are closed (by their owner or `stop()`).
     var redisClients: [RedisClient] = []
+    /// Child processes being watched, from `spawn` until their exit (or `stop()`).
+    var children: [ChildProcess] = []
 
     var state = LoopState.open
     private var isRunning = false
@@ -144,6 +146,7 @@ public final class Reactor {
         signals.removeAll()
         inputReaders.removeAll()
         redisClients.removeAll()
+        children.removeAll()
         let status = uv_loop_close(loop)
         loopCloseStatus = status
         state = .closed

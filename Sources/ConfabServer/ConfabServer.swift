@@ -88,7 +88,8 @@ public final class ConfabServer: ReactorDelegate {
         var address = Addresses(host: http.host, port: http.port, linePort: nil)
         if config.line.enabled {
             let kind = ListenerProtocol.lines(endpoint: Endpoint.line.rawValue, maxLineBytes: config.line.maxLineBytes)
-            address.linePort = try reactor.listen(host: config.server.host, port: config.line.port, speaking: kind).port
+            address.linePort = try reactor.listen(host: config.server.host, port: config.line.port, speaking: kind,
+                                                  reusePort: config.server.reusePort).port
         }
         if let cluster {
             logger.notice("cluster mode", metadata: ["node": "\(cluster.node)", "redis": "\(cluster.redis.endpoint.host):\(cluster.redis.endpoint.port)"])
@@ -118,6 +119,17 @@ public final class ConfabServer: ReactorDelegate {
     public func run() {
         reactor.run()
         logger.info("stopped")
+    }
+
+    /// For a worker of `confab serve --workers`: its stdin is a pipe from the supervisor that
+    /// ends when the supervisor is gone, however it went (kill -9 too); drain as on SIGTERM
+    /// then, rather than serve on unsupervised.
+    public func stopWhenInputEnds() {
+        reactor.readInput(fd: 0, onData: { _ in }, onEnd: { [unowned self] in
+            guard !shuttingDown else { return }
+            logger.warning("supervisor gone: shutting down")
+            signalled(SIGTERM)
+        })
     }
 
     // MARK: Shutdown

@@ -9,6 +9,9 @@ struct Load: ParsableCommand {
         discussion: """
             Clients connect (at --ramp per second), clients 0..<senders send messages to their
             room, every delivery is matched to its message by the id and send time in its text.
+            Several URLs (a cluster's nodes): client i connects to URL (i / --rooms) mod N,
+            round robin so that every room spans them all; the report adds the clients
+            per server and the latency on the sender's server and on another.
             The report gives connections made/failed and connect time, messages/s, deliveries/s,
             expected vs received deliveries (loss) and delivery latency p50/p90/p99/p99.9/max,
             and this process's own CPU use. --json prints one JSON object instead of the table.
@@ -26,8 +29,8 @@ struct Load: ParsableCommand {
             Exit codes: 0 done, 1 no connection could be made, 3 crowd run not a pass, 64 usage.
             """)
 
-    @Argument(help: "Server WebSocket URL, e.g. ws://127.0.0.1:8080/ws")
-    var url: String
+    @Argument(help: "Server WebSocket URL(s), e.g. ws://127.0.0.1:8080/ws; clients are spread over several round robin.")
+    var urls: [String] = []
 
     @Option(name: .long, help: "Number of WebSocket clients.")
     var clients = 10
@@ -98,16 +101,20 @@ struct Load: ParsableCommand {
         options.connectWindow = connectWindow
         options.relay = relay
         options.serverPID = serverPID
+        options.servers = urls.count
+        guard !urls.isEmpty else { throw ValidationError("give at least one server URL") }
         if let problem = options.validate() { throw ValidationError(problem) }
-        let parsed: ServerURL
-        do { parsed = try ServerURL(parsing: url) } catch { throw ValidationError("\(error)") }
-        let address: ServerAddress
-        do { address = try ServerAddress(host: parsed.host, port: parsed.port) } catch {
-            FileHandle.standardError.write(Data("confab load: cannot resolve \(parsed.host)\n".utf8))
-            throw ExitCode(1)
+        var targets: [LoadTarget] = []
+        for url in urls {
+            let parsed: ServerURL
+            do { parsed = try ServerURL(parsing: url) } catch { throw ValidationError("\(error)") }
+            do { targets.append(LoadTarget(url: parsed, address: try ServerAddress(host: parsed.host, port: parsed.port))) } catch {
+                FileHandle.standardError.write(Data("confab load: cannot resolve \(parsed.host)\n".utf8))
+                throw ExitCode(1)
+            }
         }
         raiseDescriptorLimit()
-        let report = try LoadRunner.run(options: options, url: parsed, address: address, makeReactor: { try makeClientReactor() })
+        let report = try LoadRunner.run(options: options, targets: targets, makeReactor: { try makeClientReactor() })
         writeAll(json ? report.json() + "\n" : report.table())
         if report.stats.connected == 0 {
             let reasons = report.stats.failureReasons.keys.sorted().joined(separator: "; ")

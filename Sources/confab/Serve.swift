@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConfabConfig
+import ConfabReactor
 import ConfabServer
 import Foundation
 import Logging
@@ -11,6 +12,17 @@ struct Serve: ParsableCommand {
             Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 64 bad flags,
             69 cannot listen, 78 invalid configuration, 128+N when a second signal N
             forces an immediate exit.
+
+            --workers N (N > 1, needs cluster.redis): this process supervises N worker
+            processes of itself, each a cluster node with its own node id, all listening on
+            one port with SO_REUSEPORT (server.reusePort is forced on; with port 0 one free
+            port is picked for all). The banner is printed once every worker listens. A
+            worker that dies is restarted (after 0.25 s, doubling up to 5 s while it keeps
+            dying within 10 s of its start). SIGTERM/SIGINT is passed on: every worker
+            drains, and the supervisor exits 0 once all have exited cleanly (else the first
+            worker's code that was not 0); a second signal kills them. If a worker cannot
+            start at all, the others are stopped and its exit code is ours (69 port taken).
+            Workers log to the same stderr with worker=N; they stop if the supervisor dies.
 
             \(ConfabConfig.reference)
             """)
@@ -30,10 +42,28 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("web-root"), help: "Directory of the chat page (web.root).")
     var webRoot: String?
 
+    @Option(name: .long, help: "Worker processes sharing the port, each a cluster node (above 1 needs cluster.redis).")
+    var workers = 1
+
+    /// Set by `--workers` on the processes it starts: which worker this is (1...N).
+    @Option(name: .long, help: .hidden)
+    var worker: Int?
+
+    static let maxWorkers = 256
+
+    func validate() throws {
+        guard (1...Self.maxWorkers).contains(workers) else {
+            throw ValidationError("--workers must be between 1 and \(Self.maxWorkers)")
+        }
+        if let worker, worker < 1 || workers != 1 {
+            throw ValidationError("--worker is for the processes --workers starts")
+        }
+    }
+
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let file = config ?? environment[ConfigLoader.configFileVariable].flatMap { $0.isEmpty ? nil : $0 }
-        let settings: ConfabConfig
+        var settings: ConfabConfig
         do {
             settings = try ConfigLoader.load(
                 file: config, environment: environment,
@@ -42,12 +72,20 @@ struct Serve: ParsableCommand {
             FileHandle.standardError.write(Data("confab: invalid configuration: \(error)\n".utf8))
             throw ExitCode(ExitStatus.config)
         }
+        if workers > 1 && settings.cluster.redis == nil {
+            FileHandle.standardError.write(Data("confab: invalid configuration: --workers \(workers) needs cluster.redis (CONFAB_CLUSTER_REDIS): the workers share rooms and users through Redis\n".utf8))
+            throw ExitCode(ExitStatus.config)
+        }
+        // A worker shares its port with the others.
+        if worker != nil { settings.server.reusePort = true }
         let level = Logger.Level(rawValue: settings.log.level.rawValue) ?? .info
         let format = ConfabLogHandler.Format(rawValue: settings.log.format.rawValue) ?? .text
         LoggingSystem.bootstrap { label in ConfabLogHandler(label: label, level: level, format: format) }
-        let logger = Logger(label: "confab")
+        var logger = Logger(label: "confab")
+        if let worker { logger[metadataKey: "worker"] = "\(worker)" }
 
         raiseDescriptorLimit()
+        if workers > 1 { return try supervise(settings, environment: environment, logger: logger) }
         let server: ConfabServer
         let address: ConfabServer.Addresses
         do {
@@ -70,8 +108,47 @@ struct Serve: ParsableCommand {
         FileHandle.standardOutput.write(Data(banner.utf8))
         logger.info("started", metadata: ["address": "\(host):\(address.port)", "config": "\(file ?? "(defaults)")", "webRoot": "\(settings.web.root)"])
         if let redis = settings.cluster.redis { logger.info("cluster redis configured", metadata: ["redis": "\(redis)", "keyPrefix": "\(settings.cluster.keyPrefix)"]) }
+        if worker != nil { server.stopWhenInputEnds() }
         server.run()
     }
+
+    /// `--workers N`: this process starts and watches N of itself on one port.
+    private func supervise(_ settings: ConfabConfig, environment: [String: String], logger: Logger) throws {
+        // Port 0: one free port for all of them, held until we exit.
+        var reservations: [PortReservation] = []
+        func shared(_ port: Int) throws -> Int {
+            guard port == 0 else { return port }
+            let reservation = try PortReservation(host: settings.server.host)
+            reservations.append(reservation)
+            return reservation.port
+        }
+        let port: Int, linePort: Int?
+        let supervisor: WorkerSupervisor
+        do {
+            port = try shared(settings.server.port)
+            linePort = settings.line.enabled && settings.line.port == 0 ? try shared(0) : nil
+            guard let executable = Reactor.executablePath() else { throw ExecutableNotFound() }
+            var flags: [String] = []
+            for (flag, value) in [("--config", config), ("--host", host), ("--log-level", logLevel), ("--web-root", webRoot)] {
+                if let value { flags += [flag, value] }
+            }
+            let command = WorkerCommand(flags: flags, environment: environment, port: port, linePort: linePort,
+                                        nodeId: settings.cluster.nodeId)
+            supervisor = try WorkerSupervisor(count: workers, executable: executable, command: command, logger: logger)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            FileHandle.standardError.write(Data("confab: cannot start: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.unavailable)
+        }
+        logger.info("starting workers", metadata: ["workers": "\(workers)", "port": "\(port)"])
+        let code = withExtendedLifetime(reservations) { supervisor.run() }
+        logger.info("stopped", metadata: ["code": "\(code)"])
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+private struct ExecutableNotFound: Error, CustomStringConvertible {
+    var description: String { "cannot find the path of this program to start its workers" }
 }
 
 /// Thousands of clients need thousands of descriptors: take the hard limit, which the

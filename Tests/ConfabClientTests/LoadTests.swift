@@ -37,6 +37,22 @@ import Glibc
         #expect(options.roomName(0) == nil)
     }
 
+    @Test func clientsGoRoundRobinOverServersWithinEachRoom() {
+        var options = LoadOptions()
+        options.clients = 12
+        options.servers = 2
+        #expect((0..<6).map(options.server(ofClient:)) == [0, 1, 0, 1, 0, 1])
+        options.servers = 3
+        #expect((0..<6).map(options.server(ofClient:)) == [0, 1, 2, 0, 1, 2])
+        // Several rooms: each room's members go round robin over the servers, so every room
+        // spans them all (plain i mod 2 would put rooms 0 and 2 on server 0 alone).
+        options.servers = 2
+        options.rooms = 2
+        let byRoom = Dictionary(grouping: 0..<12, by: options.room(ofClient:)).mapValues { $0.map(options.server(ofClient:)) }
+        #expect(byRoom == [0: [0, 1, 0, 1, 0, 1], 1: [0, 1, 0, 1, 0, 1]])
+        #expect(LoadOptions().server(ofClient: 7) == 0)
+    }
+
     @Test func validation() {
         var options = LoadOptions()
         #expect(options.validate() == nil)
@@ -48,6 +64,9 @@ import Glibc
         options.senders = 1
         options.threads = 0
         #expect(options.validate() == "--threads must be between 1 and 64")
+        options.threads = 1
+        options.servers = 0
+        #expect(options.validate() == "between 1 and 64 server URLs")
     }
 }
 
@@ -100,6 +119,37 @@ import Glibc
         #expect(json.hasPrefix("{\"mode\":\"rate\""))
         #expect(json.contains("\"deliveries\":{\"expected\":40,\"received\":40,\"lost\":0,\"unmatched\":0,\"per_s\":20.000}"))
         #expect(json.contains("\"latency_ms\":{\"p50\":2.000"))
+    }
+
+    @Test func severalServersAddClientsPerServerAndLatencyBySenderServer() {
+        var stats = LoadStats()
+        stats.connected = 4
+        stats.connectedPerServer = [0: 3, 1: 1]
+        stats.latencySameServerMicros.record(1000)
+        stats.latencyOtherServerMicros.record(3000)
+        stats.latencyOtherServerMicros.record(5000)
+        var other = LoadStats()
+        other.connectedPerServer = [2: 2]
+        other.latencyOtherServerMicros.record(7000)
+        stats.merge(other)
+        var options = LoadOptions()
+        options.servers = 3
+        let r = LoadReport(options: options, stats: stats, membersPerRoom: [0: 4], measuredSeconds: 1,
+                           cpuUserSeconds: 0, cpuSystemSeconds: 0, wallSeconds: 1)
+        #expect(r.connectedPerServer == [3, 1, 2])
+        let rows = r.table().split(separator: "\n").map { $0.split(separator: " ", maxSplits: 2).map(String.init) }
+        func row(_ label: String) -> String? {
+            rows.first { $0.count == 3 && "\($0[0]) \($0[1])" == label }.map { String($0[2].drop { $0 == " " }) }
+        }
+        #expect(row("per server") == "3 / 1 / 2")
+        #expect(row("same server")?.hasPrefix("p50 1.00") == true)
+        #expect(row("other server")?.hasPrefix("p50 5.00") == true)
+        #expect(row("other server")?.hasSuffix("(3 deliveries)") == true)
+        #expect(r.json().contains("\"servers\":{\"count\":3,\"connected\":[3,1,2],\"latency_same_ms\":{\"p50\":1.000"))
+        // One server: no split, and the table is as it was.
+        let one = report(LoadStats(), members: [:])
+        #expect(!one.table().contains("per server") && !one.table().contains("same server"))
+        #expect(one.json().contains("\"servers\":{\"count\":1,\"connected\":[0],\"latency_same_ms\":null,\"latency_other_ms\":null}"))
     }
 
     @Test func fixedFormatting() {

@@ -18,7 +18,8 @@ import pytest
 from confabtest.chat import changes_in, has_change
 from confabtest.paths import confab_binary
 from confabtest.proxy import TCPProxy
-from confabtest.waiting import DEFAULT_TIMEOUT, LineReader
+from confabtest.redis import RedisServer
+from confabtest.waiting import DEFAULT_TIMEOUT, LineReader, poll_until
 
 # A server that lets the load generator send as fast as it likes.
 LOAD_CONFIG = "chat:\n  historySize: 50\n  rate:\n    perSecond: 100000\n    burst: 100000\nlog:\n  level: info\n"
@@ -483,3 +484,41 @@ def test_load_without_any_connection_exits_one_at_once():
     report = json.loads(result.stdout)
     assert report["connections"]["failed"] == 5 and report["connections"]["made"] == 0
     assert time.monotonic() - started < 60, "does not sit out warm-up and duration with nobody connected"
+
+
+def websocket_opens(server) -> int:
+    return server.log_text().count("websocket open")
+
+
+def test_load_spreads_its_clients_over_several_servers_round_robin(server_factory):
+    a, b = server_factory(LOAD_CONFIG), server_factory(LOAD_CONFIG)
+    report = run_load(a.ws_url(), b.ws_url(), "--clients", "6", "--senders", "2", "--rate", "10",
+                      "--duration", "0.5", "--warmup", "0", "--drain", "0.5")
+    assert report["servers"]["count"] == 2 and report["servers"]["connected"] == [3, 3]
+    # Each server really had three (the load's own count is not the only witness).
+    assert websocket_opens(a) == 3 and websocket_opens(b) == 3
+    # Two servers that are not a cluster: each sender's message reaches only its own server's
+    # three clients, so half the deliveries the one room would have are missing.
+    dels = report["deliveries"]
+    assert dels["received"] == dels["expected"] // 2 and dels["received"] > 0
+    assert report["servers"]["latency_other_ms"]["max"] == 0
+    assert report["servers"]["latency_same_ms"]["max"] > 0
+
+
+def test_load_over_two_cluster_nodes_counts_cross_node_deliveries(server_factory, tmp_path):
+    redis = RedisServer(tmp_path / "redis").start()
+    try:
+        config = LOAD_CONFIG + f"cluster:\n  redis: {redis.url}\n"
+        a, b = server_factory(config), server_factory(config)
+        for node in (a, b):
+            poll_until(lambda: node.healthz().get("cluster"), lambda v: v == "up", timeout=10)
+        report = run_load(a.ws_url(), b.ws_url(), "--clients", "8", "--rooms", "2", "--senders", "2", "--rate", "10",
+                          "--duration", "0.5", "--warmup", "0.2")
+        # Round robin within each room: each of the two rooms has two members on each node.
+        assert report["servers"]["connected"] == [4, 4]
+        dels = report["deliveries"]
+        assert dels["expected"] == report["messages"]["sent"] * 4
+        assert dels["lost"] == 0 and dels["received"] == dels["expected"]
+        assert report["servers"]["latency_other_ms"]["max"] > 0 and report["servers"]["latency_same_ms"]["max"] > 0
+    finally:
+        redis.stop()

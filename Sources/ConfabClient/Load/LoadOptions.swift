@@ -33,6 +33,8 @@ public struct LoadOptions: Sendable, Equatable {
     /// client, e.g. shared/peers/uwebsockets): a client is ready once upgraded, and the copies
     /// it receives are its own send requests verbatim.
     public var relay = false
+    /// Servers the clients are spread over (the URLs `confab load` was given).
+    public var servers = 1
     /// A process on this machine (the server) whose CPU time and VmRSS are read at the start,
     /// when all are connected and when the deliveries are in (Linux /proc).
     public var serverPID: Int32?
@@ -41,6 +43,10 @@ public struct LoadOptions: Sendable, Equatable {
 
     /// The room a client is in.
     public func room(ofClient index: Int) -> Int { index % max(rooms, 1) }
+
+    /// The server a client connects to: round robin within each room (`room(ofClient:)` takes
+    /// the other factor), so every room has members on every server when it has enough clients.
+    public func server(ofClient index: Int) -> Int { (index / max(rooms, 1)) % max(servers, 1) }
 
     /// The thread a client lives on.
     public func thread(ofClient index: Int) -> Int { index % max(threads, 1) }
@@ -68,6 +74,7 @@ public struct LoadOptions: Sendable, Equatable {
             if senders != 1 { return "--crowd has exactly one sender" }
         }
         if relay && rooms != 1 { return "--relay: a relay has no rooms, --rooms must be 1" }
+        if servers < 1 || servers > 64 { return "between 1 and 64 server URLs" }
         if let serverPID, serverPID <= 0 { return "--server-pid must be a process id" }
         return nil
     }

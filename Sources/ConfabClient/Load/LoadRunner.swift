@@ -2,10 +2,21 @@ import ConfabReactor
 import Foundation
 import Glibc
 
+/// One server of a load run: its URL and the address resolved from it.
+public struct LoadTarget: Sendable {
+    public var url: ServerURL
+    public var address: ServerAddress
+
+    public init(url: ServerURL, address: ServerAddress) {
+        self.url = url
+        self.address = address
+    }
+}
+
 /// Runs `confab load` (the caller raises the descriptor limit first): one thread per `--threads`, each with its own reactor (created on
 /// that thread), a progress line on stderr when it is a terminal, the report at the end.
 public enum LoadRunner {
-    public static func run(options: LoadOptions, url: ServerURL, address: ServerAddress,
+    public static func run(options: LoadOptions, targets: [LoadTarget],
                            makeReactor: @escaping @Sendable () throws -> Reactor) throws -> LoadReport {
         let coordinator = LoadCoordinator(options: options)
         let wallStart = coordinator.startMicros
@@ -18,8 +29,8 @@ public enum LoadRunner {
                 defer { done.leave() }
                 do {
                     let reactor = try makeReactor()
-                    let worker = LoadWorker(reactor: reactor, options: options, coordinator: coordinator, url: url,
-                                            address: address, threadIndex: index)
+                    let worker = LoadWorker(reactor: reactor, options: options, coordinator: coordinator, targets: targets,
+                                            threadIndex: index)
                     coordinator.finish(worker.run())
                 } catch {
                     failure.set(error)

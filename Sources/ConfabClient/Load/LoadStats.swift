@@ -25,6 +25,12 @@ public struct LoadStats: Sendable {
     /// Load-looking messages whose text did not parse (should stay 0).
     public var unmatched = 0
     public var latencyMicros = LoadStats.histogram()
+    /// Several servers: the same deliveries, by whether the receiver is on its sender's server
+    /// (a cluster's local fan-out) or on another (the hop between servers, e.g. through Redis).
+    public var latencySameServerMicros = LoadStats.histogram()
+    public var latencyOtherServerMicros = LoadStats.histogram()
+    /// Clients that became ready (churn: welcomed), per server.
+    public var connectedPerServer: [Int: Int] = [:]
     /// `error` replies (rate_limited, …).
     public var errors: [String: Int] = [:]
     /// Churn: completed connect→welcome→close cycles.
@@ -67,6 +73,9 @@ public struct LoadStats: Sendable {
         received += other.received
         unmatched += other.unmatched
         latencyMicros.add(other.latencyMicros)
+        latencySameServerMicros.add(other.latencySameServerMicros)
+        latencyOtherServerMicros.add(other.latencyOtherServerMicros)
+        for (server, count) in other.connectedPerServer { connectedPerServer[server, default: 0] += count }
         for (code, count) in other.errors { errors[code, default: 0] += count }
         cycles += other.cycles
     }
@@ -185,6 +194,9 @@ public struct LoadReport: Sendable {
         return rows
     }
 
+    /// Clients connected to each server, in the order of the URLs.
+    public var connectedPerServer: [Int] { (0..<options.servers).map { stats.connectedPerServer[$0] ?? 0 } }
+
     /// Every measured message should reach every member of its room, the sender included.
     public var expectedDeliveries: Int {
         stats.sentPerRoom.reduce(0) { $0 + $1.value * (membersPerRoom[$1.key] ?? 0) }
@@ -225,6 +237,9 @@ public struct LoadReport: Sendable {
         rows.append(("scenario", "\(options.clients) clients, \(options.rooms) rooms, \(options.senders) senders, \(modeText), \(options.size) B, \(options.threads) thread(s)"
             + (options.relay ? ", relay server" : "")))
         rows.append(("connections", "\(stats.connected) made, \(stats.connectFailed) failed, \(stats.dropped) dropped"))
+        if options.servers > 1 {
+            rows.append(("  per server", connectedPerServer.map(String.init).joined(separator: " / ")))
+        }
         for (reason, count) in stats.failureReasons.sorted(by: { $0.value > $1.value }) {
             rows.append(("  failure", "\(count)× \(reason)"))
         }
@@ -248,6 +263,12 @@ public struct LoadReport: Sendable {
         }
         if stats.unmatched > 0 { rows.append(("unmatched", "\(stats.unmatched)")) }
         rows.append(("latency ms", percentiles(stats.latencyMicros).map { "\($0.0) \(Self.fixed($0.1))" }.joined(separator: "  ")))
+        if options.servers > 1 {
+            for (label, histogram) in [("  same server", stats.latencySameServerMicros), ("  other server", stats.latencyOtherServerMicros)] {
+                let figures = percentiles(histogram).map { "\($0.0) \(Self.fixed($0.1))" }.joined(separator: "  ")
+                rows.append((label, "\(figures)  (\(histogram.totalCount) deliveries)"))
+            }
+        }
         if !stats.errors.isEmpty {
             rows.append(("server errors", stats.errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
         }
@@ -318,6 +339,12 @@ public struct LoadReport: Sendable {
                                    ("lost", "\(lost)"), ("unmatched", "\(stats.unmatched)"),
                                    ("per_s", number(perSecond(stats.received)))])),
             ("latency_ms", object(latency)),
+            ("servers", object([
+                ("count", "\(options.servers)"),
+                ("connected", "[" + connectedPerServer.map(String.init).joined(separator: ",") + "]"),
+                ("latency_same_ms", options.servers > 1 ? object(percentiles(stats.latencySameServerMicros).map { ($0.0, number($0.1)) }) : "null"),
+                ("latency_other_ms", options.servers > 1 ? object(percentiles(stats.latencyOtherServerMicros).map { ($0.0, number($0.1)) }) : "null"),
+            ])),
             ("received", object([("messages", "\(stats.framesReceived)"), ("bytes", "\(stats.bytesReceived)")])),
             ("delivery_s", optional(deliverySeconds)),
             ("server", serverJSON),

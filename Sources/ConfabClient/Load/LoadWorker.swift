@@ -33,8 +33,8 @@ public final class LoadWorker: ClientDelegate {
     let reactor: Reactor
     let options: LoadOptions
     let coordinator: LoadCoordinator
-    let url: ServerURL
-    let address: ServerAddress
+    /// The servers, in the order of the URLs; a client's is `options.server(ofClient:)`.
+    let targets: [LoadTarget]
     let threadIndex: Int
     var clients: [Client] = []
     var byConnection: [ConnectionID: Int] = [:]
@@ -56,13 +56,12 @@ public final class LoadWorker: ClientDelegate {
     var connectedDelta = 0
     var failedDelta = 0
 
-    public init(reactor: Reactor, options: LoadOptions, coordinator: LoadCoordinator, url: ServerURL,
-                address: ServerAddress, threadIndex: Int) {
+    public init(reactor: Reactor, options: LoadOptions, coordinator: LoadCoordinator, targets: [LoadTarget], threadIndex: Int) {
+        precondition(targets.count == options.servers, "one target per server")
         self.reactor = reactor
         self.options = options
         self.coordinator = coordinator
-        self.url = url
-        self.address = address
+        self.targets = targets
         self.threadIndex = threadIndex
         for index in stride(from: threadIndex, to: options.clients, by: options.threads) {
             let sender = index < options.senders ? index : nil
@@ -158,7 +157,8 @@ public final class LoadWorker: ClientDelegate {
         clients[slot].connectStarted = now
         inFlight += 1
         stats.connectAttempts += 1
-        let id = reactor.connect(to: address, hostHeader: url.hostHeader, path: url.target(), limits: Self.limits)
+        let target = targets[options.server(ofClient: clients[slot].index)]
+        let id = reactor.connect(to: target.address, hostHeader: target.url.hostHeader, path: target.url.target(), limits: Self.limits)
         clients[slot].connection = id
         byConnection[id] = slot
     }
@@ -277,7 +277,15 @@ public final class LoadWorker: ClientDelegate {
                 let now = monotonicMicros()
                 stats.received += 1
                 receivedDelta += 1
-                stats.latencyMicros.record(now > stamp.sentMicros ? now - stamp.sentMicros : 0)
+                let latency = now > stamp.sentMicros ? now - stamp.sentMicros : 0
+                stats.latencyMicros.record(latency)
+                if options.servers > 1 {
+                    if options.server(ofClient: stamp.sender) == options.server(ofClient: clients[slot].index) {
+                        stats.latencySameServerMicros.record(latency)
+                    } else {
+                        stats.latencyOtherServerMicros.record(latency)
+                    }
+                }
             }
             if options.closedLoop, stamp.sender == clients[slot].sender {
                 clients[slot].awaitingEcho = false
@@ -330,6 +338,7 @@ public final class LoadWorker: ClientDelegate {
                 stats.cycles += 1
             }
             stats.connected += 1
+            stats.connectedPerServer[options.server(ofClient: clients[slot].index), default: 0] += 1
             inFlight -= 1
             clients[slot].phase = .closing
             reactor.close(connection, code: CloseCode.normalClosure, reason: "churn")
@@ -347,6 +356,7 @@ public final class LoadWorker: ClientDelegate {
         clients[slot].phase = .ready
         inFlight -= 1
         stats.connected += 1
+        stats.connectedPerServer[options.server(ofClient: clients[slot].index), default: 0] += 1
         connectedDelta += 1
     }
 
