@@ -100,13 +100,27 @@ extension Reactor {
             logger.info("protocol error", metadata: ["peer": "\(connection.peer)", "code": "\(error.closeCode)", "reason": "\(error.reason)"])
             endSession(connection, cause: .protocolError(code: error.closeCode, reason: error.reason))
             sendClose(connection, code: error.closeCode, reason: error.reason)
+            drainAfterError(connection, reader)
         case .closing:
-            // Still breaking the protocol after our close: stop waiting for its answer.
-            closeHandle(of: connection)
+            drainAfterError(connection, reader)
         case .closed:
             break  // Closed by a callback during this read.
         case .http, .lines:
             assertionFailure("readFrames: frame error on connection \(connection.id) in .\(connection.phase)")
+        }
+    }
+
+    /// After a protocol error our close frame is queued, and the reader discards what the
+    /// peer still sends. Closing TCP with unread input would make the kernel answer with a
+    /// reset that can destroy our close frame before the peer reads it; so reading goes on
+    /// until the peer's close frame (then FIN, as after any close handshake), its EOF, the
+    /// close timeout (`sweep`) or `closeDrainBytes` discarded.
+    private func drainAfterError(_ connection: Connection, _ reader: WebSocketReader) {
+        if reader.peerClosedAfterError {
+            shutdownAfterFlush(connection)
+        } else if reader.discardedBytes > settings.closeDrainBytes {
+            logger.info("peer still sending after our close: cut", metadata: ["peer": "\(connection.peer)", "discarded": "\(reader.discardedBytes)"])
+            closeHandle(of: connection)
         }
     }
 

@@ -10,6 +10,10 @@ public struct ReactorSettings: Sendable {
     public var idleTimeoutMs: UInt64 = 75_000
     /// How long we wait for the peer to answer our close frame before cutting TCP.
     public var closeTimeoutMs: UInt64 = 5_000
+    /// Bytes read and discarded after a protocol error while waiting for the peer's close
+    /// (the rest of an oversized frame, say) before TCP is cut. 1 MiB passes the rest of any
+    /// frame a default-limit client would send, at a cost bounded by the close timeout.
+    public var closeDrainBytes: Int = 1 << 20
     /// Bytes queued for one connection beyond which it is a slow consumer, closed with 1008.
     public var maxOutboundBytes: Int = 1 << 20
     /// Size of the one read buffer shared by every connection of the loop.

@@ -32,7 +32,9 @@ public struct WebSocketReader: Sendable {
         case waitingForPayload(FrameHeader, remaining: Int)
         /// A close frame was delivered; nothing after it is read (RFC 6455 §5.5.1).
         case closed
-        case failed(WebSocketProtocolError)
+        /// The stream broke a rule: what follows is discarded, frame by frame where the
+        /// framing can still be followed, so the peer's close frame is noticed.
+        case failed(WebSocketProtocolError, FrameSkipper)
     }
 
     private var state: State = .waitingForHeader
@@ -62,17 +64,37 @@ public struct WebSocketReader: Sendable {
         return false
     }
 
+    /// After a violation: whether the peer's close frame has since gone by (it answered
+    /// ours), as far as the framing could be followed. Nothing after it is expected.
+    public var peerClosedAfterError: Bool {
+        if case .failed(_, let skipper) = state { return skipper.peerClosed }
+        return false
+    }
+
+    /// After a violation: the bytes discarded since (the rest of the read that broke the
+    /// rule included), for the caller's budget.
+    public var discardedBytes: Int {
+        if case .failed(_, let skipper) = state { return skipper.discarded }
+        return 0
+    }
+
     /// Decodes every complete frame in `bytes` and delivers messages in order.
-    /// Returns the first violation; after it, and after a close frame, all
-    /// further input is ignored (the same error is returned again).
+    /// Returns the first violation. After it all further input is discarded (the same
+    /// error is returned again; see `peerClosedAfterError`, `discardedBytes`); after a
+    /// close frame, ignored.
     public mutating func feed(
         _ bytes: UnsafeRawBufferPointer, _ deliver: (WebSocketMessage) -> Void
     ) -> WebSocketProtocolError? {
         let n = bytes.count
         var i = 0
-        while true {
+        // Where the framing resumes after a violation found here (see `fail`).
+        var resume: FrameSkipper.Step
+        var error: WebSocketProtocolError
+        decoding: while true {
             switch state {
-            case .failed(let error):
+            case .failed(let error, var skipper):
+                skipper.skip(UnsafeRawBufferPointer(rebasing: bytes[i...]))
+                state = .failed(error, skipper)
                 return error
             case .closed:
                 return nil
@@ -80,8 +102,11 @@ public struct WebSocketReader: Sendable {
             case .waitingForHeader:
                 guard i < n else { return nil }
                 let before = i
-                if n - i >= 2, let error = parseWholeHeader(bytes, &i, deliver) {
-                    return fail(error)
+                if n - i >= 2, let failure = parseWholeHeader(bytes, &i, deliver) {
+                    // Either the header broke a rule (nothing consumed: skip the frame from
+                    // its start) or a payload-less frame did (consumed whole).
+                    (error, resume) = (failure, .frameStart)
+                    break decoding
                 }
                 if i == before {
                     // The header is cut by the end of this read: go byte-wise.
@@ -94,13 +119,15 @@ public struct WebSocketReader: Sendable {
                 let second = bytes[i]
                 i += 1
                 switch frameStart(first, second) {
-                case .failure(let error):
-                    return fail(error)
+                case .failure(let failure):
+                    (error, resume) = (failure, FrameSkipper.after(first: first, second: second))
+                    break decoding
                 case .success(let start):
                     if start.length7 >= 126 {
                         state = .waitingForExtendedLength(start, missing: start.length7 == 126 ? 2 : 8, value: 0)
-                    } else if let error = lengthKnown(start, UInt64(start.length7), deliver) {
-                        return fail(error)
+                    } else if let failure = lengthKnown(start, UInt64(start.length7), deliver) {
+                        (error, resume) = (failure, FrameSkipper.after(first: first, second: second))
+                        break decoding
                     }
                 }
 
@@ -114,7 +141,11 @@ public struct WebSocketReader: Sendable {
                     state = .waitingForExtendedLength(start, missing: missing, value: value)
                     return nil
                 }
-                if let error = lengthKnown(start, value, deliver) { return fail(error) }
+                if let failure = lengthKnown(start, value, deliver) {
+                    let isClose = start.opcode == .close
+                    (error, resume) = (failure, FrameSkipper.body(isClose: isClose, masked: start.masked, length: value))
+                    break decoding
+                }
 
             case .waitingForMask(var header, var missing, var key):
                 while missing > 0, i < n {
@@ -127,18 +158,26 @@ public struct WebSocketReader: Sendable {
                     return nil
                 }
                 header.maskKey = key
-                if let error = beginPayload(header, deliver) { return fail(error) }
+                if let failure = beginPayload(header, deliver) {
+                    // Only a payload-less frame fails here, once complete.
+                    (error, resume) = (failure, .frameStart)
+                    break decoding
+                }
 
             case .waitingForPayload(let header, let remaining):
                 guard i < n, let base = bytes.baseAddress else { return nil }
                 let take = min(remaining, n - i)
                 let src = base + i
                 i += take
-                if let error = consumePayload(header, remaining: remaining, src: src, count: take, deliver) {
-                    return fail(error)
+                if let failure = consumePayload(header, remaining: remaining, src: src, count: take, deliver) {
+                    let rest = UInt64(remaining - take)
+                    let isClose = header.opcode == .close
+                    (error, resume) = (failure, FrameSkipper.body(isClose: isClose, masked: false, length: rest))
+                    break decoding
                 }
             }
         }
+        return fail(error, resume: resume, rest: UnsafeRawBufferPointer(rebasing: bytes[i...]))
     }
 
     // MARK: - Header
@@ -378,8 +417,14 @@ public struct WebSocketReader: Sendable {
         }
     }
 
-    private mutating func fail(_ error: WebSocketProtocolError) -> WebSocketProtocolError {
-        state = .failed(error)
+    /// Enters `.failed`: the buffers go, and the rest of this read is already discarded,
+    /// skipping from `resume` (where the framing stands after the bytes before `rest`).
+    private mutating func fail(
+        _ error: WebSocketProtocolError, resume: FrameSkipper.Step, rest: UnsafeRawBufferPointer
+    ) -> WebSocketProtocolError {
+        var skipper = FrameSkipper(resume)
+        skipper.skip(rest)
+        state = .failed(error, skipper)
         message = []
         control = []
         return error

@@ -10,7 +10,9 @@
 // sizes come from the first input bytes, and byte by byte for short inputs.
 // Every decoding must deliver the same messages and end with the same error;
 // nothing may be delivered after an error or a close; text is valid UTF-8 and
-// every limit holds; and the result equals a plain reference decoder's.
+// every limit holds; and the result equals a plain reference decoder's,
+// including whether the peer's close frame went by after an error (the reader
+// keeps following the framing while it discards).
 
 @testable import ConfabCodec
 
@@ -52,6 +54,7 @@ enum FuzzFrames {
         var messages: [WebSocketMessage] = []
         var error: WebSocketProtocolError?
         var closed = false
+        var peerClosedAfterError = false
     }
 
     static func decodeStream(_ data: UnsafeRawBufferPointer, chunks: [Int], limits: WebSocketLimits) throws -> Outcome {
@@ -78,9 +81,12 @@ enum FuzzFrames {
             if outcome.closed { try check(error == nil, "error \(String(describing: error)) after close") }
             if let error { outcome.error = error }
             if reader.isClosed { outcome.closed = true }
+            try check(reader.discardedBytes <= position, "discarded \(reader.discardedBytes) of \(position) bytes fed")
+            try check(outcome.error != nil || !reader.peerClosedAfterError, "a close after an error, without an error")
             try check(reader.bufferedBytes <= limits.maxMessageBytes + 125,
                       "buffered \(reader.bufferedBytes) bytes over limits")
         }
+        outcome.peerClosedAfterError = reader.peerClosedAfterError
         try checkOutcome(outcome, limits: limits)
         return outcome
     }
@@ -135,25 +141,28 @@ enum FuzzFrames {
         var messageOpcode: UInt8?
         var fragments = 0
         var message: [UInt8] = []
-        func failed(_ error: WebSocketProtocolError) -> Outcome {
+        /// The error, and whether a close frame follows the broken frame: the reader skips
+        /// from `resume` (the broken frame's start, or its end once its header was read).
+        func failed(_ error: WebSocketProtocolError, resume: Int, isClose: Bool = false) -> Outcome {
             out.error = error
+            out.peerClosedAfterError = isClose || referenceSkipFindsClose(d, from: resume)
             return out
         }
         while d.count - i >= 2 {
             let b0 = d[i], b1 = d[i + 1]
             let fin = b0 & 0x80 != 0, opcode = b0 & 0x0F, masked = b1 & 0x80 != 0, length7 = b1 & 0x7F
             let isControl = opcode >= 8
-            if b0 & 0x70 != 0 { return failed(.reservedBitsSet) }
-            if ![0, 1, 2, 8, 9, 10].contains(opcode) { return failed(.reservedOpcode(opcode)) }
-            if limits.requireMaskedFrames, !masked { return failed(.unmaskedFrame) }
+            if b0 & 0x70 != 0 { return failed(.reservedBitsSet, resume: i) }
+            if ![0, 1, 2, 8, 9, 10].contains(opcode) { return failed(.reservedOpcode(opcode), resume: i) }
+            if limits.requireMaskedFrames, !masked { return failed(.unmaskedFrame, resume: i) }
             if isControl {
-                if !fin { return failed(.fragmentedControlFrame) }
-                if length7 > 125 { return failed(.controlFrameTooLong(Int(length7))) }
+                if !fin { return failed(.fragmentedControlFrame, resume: i) }
+                if length7 > 125 { return failed(.controlFrameTooLong(Int(length7)), resume: i) }
             } else if opcode == 0 {
-                if messageOpcode == nil { return failed(.continuationWithoutMessage) }
-                if fragments >= limits.maxFragments { return failed(.tooManyFragments(limit: limits.maxFragments)) }
+                if messageOpcode == nil { return failed(.continuationWithoutMessage, resume: i) }
+                if fragments >= limits.maxFragments { return failed(.tooManyFragments(limit: limits.maxFragments), resume: i) }
             } else if messageOpcode != nil {
-                return failed(.dataFrameInsideMessage)
+                return failed(.dataFrameInsideMessage, resume: i)
             }
             var p = i + 2
             var length = UInt64(length7)
@@ -164,14 +173,16 @@ enum FuzzFrames {
                 for k in 0..<extended { length = length << 8 | UInt64(d[p + k]) }
                 p += extended
             }
-            if length >> 63 != 0 { return failed(.invalidLength) }
-            if opcode == 8, length == 1 { return failed(.invalidClosePayload) }
-            if length > UInt64(limits.maxFrameBytes) { return failed(.frameTooBig(length: length, limit: limits.maxFrameBytes)) }
+            if length >> 63 != 0 { return failed(.invalidLength, resume: i) }
+            if opcode == 8, length == 1 { return failed(.invalidClosePayload, resume: i) }
+            if length > UInt64(limits.maxFrameBytes) {
+                return failed(.frameTooBig(length: length, limit: limits.maxFrameBytes), resume: i)
+            }
             let n = Int(length)
             if !isControl {
                 let soFar = opcode == 0 ? message.count : 0
                 if soFar + n > limits.maxMessageBytes {
-                    return failed(.messageTooBig(length: soFar + n, limit: limits.maxMessageBytes))
+                    return failed(.messageTooBig(length: soFar + n, limit: limits.maxMessageBytes), resume: i)
                 }
             }
             var key: [UInt8] = [0, 0, 0, 0]
@@ -203,10 +214,10 @@ enum FuzzFrames {
                     } else {
                         let code = UInt16(payload[0]) << 8 | UInt16(payload[1])
                         guard (1000...1003).contains(code) || (1007...1011).contains(code) || (3000...4999).contains(code) else {
-                            return failed(.invalidCloseCode(code))
+                            return failed(.invalidCloseCode(code), resume: p, isClose: true)
                         }
                         guard let reason = String(validating: payload[2...], as: UTF8.self) else {
-                            return failed(.invalidCloseReason)
+                            return failed(.invalidCloseReason, resume: p, isClose: true)
                         }
                         out.messages.append(.close(code: code, reason: reason))
                     }
@@ -216,12 +227,12 @@ enum FuzzFrames {
                 continue
             }
             message += payload
-            if messageOpcode == 1, !utf8PrefixIsValid(message) { return failed(.invalidUTF8) }
+            if messageOpcode == 1, !utf8PrefixIsValid(message) { return failed(.invalidUTF8, resume: p - available + n) }
             guard available == n else { return out }
             i = p
             if fin {
                 if messageOpcode == 1 {
-                    if String(validating: message, as: UTF8.self) == nil { return failed(.invalidUTF8) }
+                    if String(validating: message, as: UTF8.self) == nil { return failed(.invalidUTF8, resume: p) }
                     out.messages.append(.text(message))
                 } else {
                     out.messages.append(.binary(message))
@@ -232,5 +243,29 @@ enum FuzzFrames {
             }
         }
         return out
+    }
+
+    /// Whether a whole close frame follows `start` in `d`, reading frame lengths only
+    /// (what the reader does after an error); false once a length is impossible.
+    static func referenceSkipFindsClose(_ d: [UInt8], from start: Int) -> Bool {
+        var i = start
+        while d.count - i >= 2 {
+            let isClose = d[i] & 0x0F == 8, masked = d[i + 1] & 0x80 != 0, length7 = d[i + 1] & 0x7F
+            let extended = length7 == 126 ? 2 : length7 == 127 ? 8 : 0
+            var p = i + 2
+            guard d.count - p >= extended else { return false }
+            var length = UInt64(length7)
+            if extended > 0 {
+                length = 0
+                for k in 0..<extended { length = length << 8 | UInt64(d[p + k]) }
+                p += extended
+            }
+            if length >> 63 != 0 { return false }
+            let end = UInt64(p) + (masked ? 4 : 0) + length
+            guard end <= UInt64(d.count) else { return false }
+            if isClose { return true }
+            i = Int(end)
+        }
+        return false
     }
 }
