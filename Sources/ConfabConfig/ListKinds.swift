@@ -87,3 +87,34 @@ func isOrigin(_ text: String) -> Bool {
     }
     return false
 }
+
+extension ValueKind where Value == [IPNetwork] {
+    /// Addresses or CIDR networks, IPv4 or IPv6: `[127.0.0.1, 10.0.0.0/8, "fd00::/8"]`.
+    static var networks: ValueKind {
+        let expected = "a list of IP addresses or CIDR networks like 10.0.0.0/8 or fd00::/8"
+        return ValueKind(
+            typeName: "list of strings", allowed: "IP addresses or CIDRs", expected: expected,
+            splitsEnvironment: { _ in true },
+            parse: { (raw) throws(ValueProblem) -> [IPNetwork] in
+                switch raw {
+                case .list(let items):
+                    var networks: [IPNetwork] = []
+                    for item in items {
+                        guard let network = IPNetwork(trimmed(item)) else {
+                            throw ValueProblem(kind: .notAllowed, expected: expected, found: quoted(item))
+                        }
+                        networks.append(network)
+                    }
+                    return networks
+                case .scalar(let item):  // one address needs no brackets
+                    guard let network = IPNetwork(trimmed(item)) else {
+                        throw ValueProblem(kind: .notAllowed, expected: expected, found: raw.found)
+                    }
+                    return [network]
+                case .null, .other:
+                    throw ValueProblem(kind: .wrongType, expected: expected, found: raw.found)
+                }
+            },
+            render: { "[" + $0.map(\.description).joined(separator: ", ") + "]" })
+    }
+}

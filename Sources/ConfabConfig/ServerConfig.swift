@@ -14,6 +14,10 @@ public struct ServerConfig: Sendable, Equatable {
     public var maxConnectionsPerIP = 1_000
     /// `any` so that a first start works from any page; production should list its origins.
     public var allowedOrigins = AllowedOrigins.any
+    /// Nobody: without a proxy in front, any client could claim any address in a header.
+    public var trustedProxies: [IPNetwork] = []
+    /// What nearly every proxy and load balancer sets (nginx, HAProxy, cloud balancers).
+    public var forwardedHeader = ForwardedHeader.xForwardedFor
     /// Long enough to flush close frames, short enough for a supervisor's stop timeout (often 10 s).
     public var shutdownTimeoutSeconds = 5
     /// Off: a second process on the same port is almost always a mistake, unless it is
@@ -32,4 +36,13 @@ public enum AllowedOrigins: Sendable, Equatable {
     case sameOrigin
     /// Exactly these origins, lowercased, like `https://chat.example.com`.
     case list([String])
+}
+
+/// Which header a trusted proxy puts the client's address in. Only that one is read: a
+/// proxy that sets one header passes the other through from the client unchanged.
+public enum ForwardedHeader: String, Sendable, CaseIterable {
+    /// `X-Forwarded-For: client, proxy1, proxy2`.
+    case xForwardedFor = "x-forwarded-for"
+    /// RFC 7239 `Forwarded: for=client;proto=https, for=proxy1`.
+    case forwarded
 }
