@@ -262,4 +262,8 @@ public final class Reactor {
 
     /// The peer address of a connection, for logs.
     public func peer(of id: ConnectionID) -> String? { connection(id)?.peer }
+
+    /// How the logs name a connection from now on, e.g. a proxied client as
+    /// "203.0.113.7 via 127.0.0.1:50312".
+    public func describePeer(_ id: ConnectionID, as description: String) { connection(id)?.peer = description }
 }

@@ -4,16 +4,29 @@ import Foundation
 
 /// Who may open a WebSocket: origin policy and connection limits, decided before the 101.
 struct Admission {
-    let origins: AllowedOrigins
-    let maxConnections: Int
-    let maxConnectionsPerIP: Int
-    /// Open WebSockets per peer IP, for `maxConnectionsPerIP`.
+    private(set) var origins: AllowedOrigins
+    private(set) var maxConnections: Int
+    private(set) var maxConnectionsPerIP: Int
+    /// Open WebSockets per client IP (`ClientAddress`), for `maxConnectionsPerIP`.
     private(set) var openByIP: [String: Int] = [:]
+    /// The IP each open WebSocket was counted under, given back when it closes.
+    private var ipOf: [ConnectionID: String] = [:]
 
     init(_ server: ServerConfig) {
         origins = server.allowedOrigins
         maxConnections = server.maxConnections
         maxConnectionsPerIP = server.maxConnectionsPerIP
+    }
+
+    /// New limits and origins (SIGHUP); connections already open stay counted.
+    mutating func reconfigure(_ server: ServerConfig) {
+        self = Admission(server, keeping: self)
+    }
+
+    private init(_ server: ServerConfig, keeping open: Admission) {
+        self.init(server)
+        openByIP = open.openByIP
+        ipOf = open.ipOf
     }
 
     enum Refusal: Equatable {
@@ -70,10 +83,14 @@ struct Admission {
         }
     }
 
-    mutating func opened(ip: String) { openByIP[ip, default: 0] += 1 }
+    mutating func opened(_ connection: ConnectionID, ip: String) {
+        openByIP[ip, default: 0] += 1
+        ipOf[connection] = ip
+    }
 
-    mutating func closed(ip: String) {
-        guard let count = openByIP[ip] else { return }
+    /// Gives back the connection's slot, if it was counted.
+    mutating func closed(_ connection: ConnectionID) {
+        guard let ip = ipOf.removeValue(forKey: connection), let count = openByIP[ip] else { return }
         openByIP[ip] = count > 1 ? count - 1 : nil
     }
 

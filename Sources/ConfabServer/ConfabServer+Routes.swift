@@ -61,11 +61,12 @@ extension ConfabServer {
         case .success(let value):
             accept = value
         }
-        let ip = Admission.ip(ofPeer: peer)
+        let client = clientAddress(request, connection: connection, peer: peer)
+        let ip = client.ip
         if let refusal = admission.check(request, ip: ip, openConnections: reactor.sessionCount) {
             counters.refused[refusal.reason, default: 0] += 1
             counters.handshakeFailures[refusal.status, default: 0] += 1
-            logger.warning("connection refused", metadata: ["peer": "\(peer)", "reason": "\(refusal.reason)", "detail": "\(refusal.message)"])
+            logger.warning("connection refused", metadata: ["peer": "\(reactor.peer(of: connection) ?? peer)", "reason": "\(refusal.reason)", "detail": "\(refusal.message)"])
             return .respond(HTTPResponse(status: refusal.status, headers: ["Content-Type": "text/plain; charset=utf-8"],
                                          text: refusal.message + "\n").encode(), keepAlive: false)
         }
@@ -86,8 +87,26 @@ extension ConfabServer {
             }
             pendingConnects[connection] = connect
         }
-        admission.opened(ip: ip)  // released in `closed`, from the reactor's record of the peer
+        admission.opened(connection, ip: ip)  // released in `closed`
         return .upgrade(accept: accept, endpoint: endpoint.rawValue, limits: wsLimits)
+    }
+
+    /// The client behind a request (`ClientAddress`); a believed forwarded address also
+    /// names the connection in the reactor's logs, as "client via proxy".
+    func clientAddress(_ request: HTTPRequest, connection: ConnectionID, peer: String) -> ClientAddress {
+        let client = ClientAddress.resolve(peer: Admission.ip(ofPeer: peer), headers: request.headers,
+                                           trusted: config.server.trustedProxies, header: config.server.forwardedHeader)
+        switch client.source {
+        case .forwarded:
+            counters.forwardedHeaders["believed", default: 0] += 1
+            reactor.describePeer(connection, as: "\(client.ip) via \(peer)")
+        case .ignoredHeader:
+            counters.forwardedHeaders["ignored", default: 0] += 1
+            logger.debug("forwarded header ignored: the peer is not in server.trustedProxies", metadata: ["peer": "\(peer)"])
+        case .peer:
+            break
+        }
+        return client
     }
 
     private func healthJSON() -> [UInt8] {

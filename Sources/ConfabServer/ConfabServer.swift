@@ -202,10 +202,7 @@ public final class ConfabServer: ReactorDelegate {
 
     public func closed(_ connection: ConnectionID, endpoint: Int, cause: CloseCause) {
         pendingConnects.removeValue(forKey: connection)
-        // Every upgraded session was counted against its address (line sessions are not upgraded).
-        if Endpoint(rawValue: endpoint) != .line, let peer = reactor.peer(of: connection) {
-            admission.closed(ip: Admission.ip(ofPeer: peer))
-        }
+        admission.closed(connection)  // upgraded sessions were counted against their client's IP
         logger.debug("connections changed", metadata: ["connections": "\(reactor.sessionCount)"])
         if Endpoint(rawValue: endpoint) == .line { return lineClosed(connection) }
         if Endpoint(rawValue: endpoint) == .pixide { return pixideClosed(connection) }

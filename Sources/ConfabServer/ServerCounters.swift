@@ -10,4 +10,7 @@ struct ServerCounters {
     /// Closes for protocol reasons the server decides itself (1003 binary on the chat),
     /// by code; the reactor counts the codec's.
     var protocolErrors: [UInt16: Int] = [:]
+    /// Upgrades with a forwarding header: `believed` from a trusted proxy, `ignored` from
+    /// anyone else (a proxy missing from `server.trustedProxies` shows here).
+    var forwardedHeaders: [String: Int] = [:]
 }

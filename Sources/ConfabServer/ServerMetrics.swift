@@ -59,6 +59,9 @@ final class ServerMetrics {
         for (status, count) in snapshot.server.handshakeFailures {
             counter("confab_handshake_failures_total", count, [("status", "\(status)")])
         }
+        for (result, count) in snapshot.server.forwardedHeaders {
+            counter("confab_forwarded_headers_total", count, [("result", result)])
+        }
         for (reason, count) in snapshot.server.refused {
             counter("confab_connections_refused_total", count, [("reason", reason)])
         }

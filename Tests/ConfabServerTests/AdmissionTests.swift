@@ -111,4 +111,53 @@ import Testing
         #expect(openAfterHangUp == ["127.0.0.1": 1])
         #expect(second.responses().first?.status == 503)
     }
+
+    /// Behind a trusted proxy every user has their own address: the per-IP limit counts the
+    /// forwarded client, and the slot goes back to that client when it closes.
+    @Test func aTrustedProxysClientsAreCountedApart() throws {
+        let h = try ServerHarness {
+            $0.server.maxConnectionsPerIP = 1
+            $0.server.trustedProxies = [IPNetwork("127.0.0.0/8")!]
+        }
+        let ann = h.raw(), ben = h.raw(), annAgain = h.raw()
+        var openWithBoth: [String: Int] = [:]
+        h.step("two users behind the proxy") {
+            ann.upgrade("/ws?name=Ann", headers: [("X-Forwarded-For", "203.0.113.1")])
+            ben.upgrade("/ws?name=Ben", headers: [("X-Forwarded-For", "6.6.6.6, 203.0.113.2")])
+        }
+        h.step("both admitted", until: { ann.responses().count == 1 && ben.responses().count == 1 }) {
+            openWithBoth = h.server.admission.openByIP
+            annAgain.upgrade("/ws?name=Ann2", headers: [("X-Forwarded-For", "203.0.113.1")])
+        }
+        h.step("Ann's second refused", until: { annAgain.responses().count == 1 }) { ann.close() }
+        h.wait("Ann's slot back", until: { h.server.admission.openByIP == ["203.0.113.2": 1] })
+        try h.run()
+        #expect(ann.responses().first?.status == 101)
+        #expect(ben.responses().first?.status == 101)
+        #expect(openWithBoth == ["203.0.113.1": 1, "203.0.113.2": 1])
+        #expect(annAgain.responses().first?.status == 503)
+        #expect(annAgain.responses().first?.text == "too many connections from 203.0.113.1\n")
+        #expect(h.server.counters.forwardedHeaders == ["believed": 3])
+    }
+
+    /// From a peer that is not a trusted proxy the header is ignored (and counted).
+    @Test func anUntrustedPeersHeaderIsIgnored() throws {
+        let h = try ServerHarness {
+            $0.server.maxConnectionsPerIP = 1
+            $0.server.trustedProxies = [IPNetwork("10.0.0.0/8")!]
+        }
+        let first = h.raw(), second = h.raw()
+        h.step("two upgrades claiming different addresses") {
+            first.upgrade("/ws?name=One", headers: [("X-Forwarded-For", "203.0.113.1")])
+        }
+        h.step("the first admitted", until: { first.responses().count == 1 }) {
+            second.upgrade("/ws?name=Two", headers: [("X-Forwarded-For", "203.0.113.2")])
+        }
+        h.wait("the second answered", until: { second.responses().count == 1 })
+        try h.run()
+        #expect(first.responses().first?.status == 101)
+        #expect(second.responses().first?.status == 503)
+        #expect(second.responses().first?.text == "too many connections from 127.0.0.1\n")
+        #expect(h.server.counters.forwardedHeaders == ["ignored": 2])
+    }
 }

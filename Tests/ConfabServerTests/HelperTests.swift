@@ -86,9 +86,9 @@ import Testing
 
     @Test func perIPLimitCountsOpensAndReleasesOnClose() {
         var policy = admission { $0.maxConnectionsPerIP = 2 }
-        policy.opened(ip: "1.2.3.4")
+        policy.opened(1, ip: "1.2.3.4")
         #expect(policy.check(request(), ip: "1.2.3.4", openConnections: 1) == nil)
-        policy.opened(ip: "1.2.3.4")
+        policy.opened(2, ip: "1.2.3.4")
         let refusal = policy.check(request(), ip: "1.2.3.4", openConnections: 2)
         #expect(refusal == .tooManyFromIP("1.2.3.4"))
         #expect(refusal?.status == 503)
@@ -96,13 +96,14 @@ import Testing
         #expect(refusal?.message == "too many connections from 1.2.3.4")
         // Another address has its own count.
         #expect(policy.check(request(), ip: "5.6.7.8", openConnections: 2) == nil)
-        policy.closed(ip: "1.2.3.4")
+        policy.closed(1)
         #expect(policy.openByIP == ["1.2.3.4": 1])
         #expect(policy.check(request(), ip: "1.2.3.4", openConnections: 1) == nil)
-        policy.closed(ip: "1.2.3.4")
+        policy.closed(2)
         #expect(policy.openByIP.isEmpty)
-        // A close never seen open changes nothing (and never goes negative).
-        policy.closed(ip: "1.2.3.4")
+        // A close never seen open (or seen twice) changes nothing, and never goes negative.
+        policy.closed(2)
+        policy.closed(3)
         #expect(policy.openByIP.isEmpty)
     }
 }
