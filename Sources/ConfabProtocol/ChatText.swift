@@ -18,6 +18,9 @@ public enum ChatText {
         /// The room and seq of a chat message, for de-duplication after a resume.
         public var room: String?
         public var seq: Int?
+        /// When a chat message was sent (epoch ms): with `seq`, what tells a message of a
+        /// restarted server (its seqs start over) from one already shown.
+        public var timestamp: Int64?
     }
 
     /// The lines for one server message (none for `ack`), with clock times shifted by
@@ -78,7 +81,7 @@ public enum ChatText {
         // Continuation lines of a multi-line message are indented under the first.
         let indent = String(repeating: " ", count: time.count + m.room.count + 4)
         let text = ([time + " [\(m.room)] " + head] + lines.dropFirst().map { indent + $0 }).joined(separator: "\n")
-        return Line(kind: .message, text: text, room: m.room, seq: Int(clamping: m.seq))
+        return Line(kind: .message, text: text, room: m.room, seq: Int(clamping: m.seq), timestamp: m.timestamp)
     }
 
     private static func system(_ text: String) -> Line { Line(kind: .system, text: "-- " + text) }

@@ -216,3 +216,84 @@ func welcomed(room: String? = nil) -> ChatSessionState {
         #expect(last.first == .exit(status: 1, message: "gave up reconnecting to server: refused"))
     }
 }
+
+/// A restart nobody notices: the server closes with 1012, the client comes back after a short
+/// random delay, and when the new process does not know its token it rejoins its rooms.
+@Suite struct ServerRestartTests {
+    /// Welcomed, then in dev and ops with dev current, having left the lobby.
+    func inRooms() -> ChatSessionState {
+        var state = welcomed()
+        _ = state.received(bytes(#"{"type":"joined","room":"ops"}"#))
+        _ = state.received(bytes(#"{"type":"joined","room":"dev"}"#))
+        _ = state.received(bytes(#"{"type":"left","room":"lobby","current":"dev"}"#))
+        _ = state.received(bytes(message("dev", 7, "before the restart")))
+        return state
+    }
+
+    @Test func a1012ReconnectsAfterARandomDelayOfAFewSeconds() {
+        for (jitter, expected) in [(0.0, 250), (0.5, 1375), (0.999999, 2499)] as [(Double, UInt64)] {
+            var state = inRooms()
+            state.jitter = jitter
+            let actions = state.closed(.server(code: 1012, reason: "service restart"))
+            #expect(actions.contains(.startTimer(.reconnect, milliseconds: expected)), "jitter \(jitter): \(actions)")
+            #expect(state.reconnectDue() == [.connect(resume: "T1")])
+        }
+    }
+
+    @Test func aRefusedResumeRejoinsTheRoomsAndTheCurrentOne() {
+        var state = inRooms()
+        #expect(state.rooms == ["ops", "dev"])
+        _ = state.closed(.server(code: 1012, reason: "service restart"))
+        _ = state.reconnectDue()
+        _ = state.line("typed while away")
+        _ = state.opened()
+        let fresh = #"{"type":"welcome","user":{"id":"u9","name":"Al"},"room":"lobby","rooms":["lobby"],"token":"N1","resumed":false,"server":"Confab"}"#
+        let actions = state.received(bytes(fresh))
+        #expect(shown(actions).contains("-- new session (the server restarted or the old one expired); back to ops, dev"))
+        // In order: the rooms, back to dev (the last join makes it current), out of the lobby,
+        // and only then the line typed meanwhile, so it lands in dev.
+        #expect(sent(actions) == [
+            #"{"type":"join","room":"ops","id":"c1"}"#,
+            #"{"type":"join","room":"dev","id":"c2"}"#,
+            #"{"type":"leave","room":"lobby","id":"c3"}"#,
+            #"{"type":"send","text":"typed while away","id":"c4"}"#,
+        ])
+        _ = state.received(bytes(#"{"type":"joined","room":"ops","re":"c1"}"#))
+        _ = state.received(bytes(#"{"type":"joined","room":"dev","re":"c2"}"#))
+        _ = state.received(bytes(#"{"type":"left","room":"lobby","current":"dev","re":"c3"}"#))
+        #expect(state.rooms == ["ops", "dev"] && state.room == "dev")
+    }
+
+    @Test func theCurrentRoomIsJoinedAgainWhenAnotherJoinMovedIt() {
+        var state = welcomed()
+        _ = state.received(bytes(#"{"type":"joined","room":"dev"}"#))
+        _ = state.received(bytes(#"{"type":"joined","room":"lobby"}"#))  // a switch back: current lobby
+        _ = state.closed(.failed("reset"))
+        _ = state.reconnectDue()
+        _ = state.opened()
+        let fresh = #"{"type":"welcome","user":{"id":"u9","name":"Al"},"room":"lobby","rooms":["lobby"],"token":"N1","resumed":false,"server":"Confab"}"#
+        #expect(sent(state.received(bytes(fresh))) == [
+            #"{"type":"join","room":"dev","id":"c1"}"#,
+            #"{"type":"join","room":"lobby","id":"c2"}"#,
+        ])
+    }
+
+    @Test func aSuccessfulResumeRejoinsNothing() {
+        var state = inRooms()
+        _ = state.closed(.server(code: 1012, reason: ""))
+        _ = state.reconnectDue()
+        _ = state.opened()
+        let resumed = #"{"type":"welcome","user":{"id":"u1","name":"Al"},"room":"dev","rooms":["ops","dev"],"token":"T2","resumed":true,"server":"Confab"}"#
+        #expect(sent(state.received(bytes(resumed))) == [])
+    }
+
+    @Test func aRestartedServersMessagesShowThoughTheirSeqsStartOver() {
+        var state = inRooms()
+        // The same process replaying what was shown (an expired session): not repeated.
+        #expect(shown(state.received(bytes(message("dev", 7, "before the restart")))) == [])
+        // A new process: seq 1 again, but later.
+        let later = #"{"type":"message","room":"dev","seq":1,"ts":"2026-11-22T10:31:00.000Z","from":{"id":"u2","name":"Bo"},"text":"after"}"#
+        #expect(shown(state.received(bytes(later))) == ["10:31:00 [dev] Bo: after"])
+        #expect(shown(state.received(bytes(later))) == [])
+    }
+}

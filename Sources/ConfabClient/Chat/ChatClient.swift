@@ -142,7 +142,8 @@ public final class ChatClient: ClientDelegate {
             switch action {
             case .connect(let resume):
                 var extra: [(String, String)] = []
-                if let name { extra.append(("name", name)) }
+                // The session's name once there is one: a refused resume then keeps it if free.
+                if let name = state.name ?? name { extra.append(("name", name)) }
                 if let resume { extra.append(("resume", resume)) }
                 // A header, not ?token=: it stays out of proxies' access logs.
                 let headers: HTTPHeaders = token.map { ["Authorization": "Bearer \($0)"] } ?? [:]

@@ -52,10 +52,17 @@ public enum ChatAction: Sendable, Equatable {
 /// carries the actions out on the reactor.
 ///
 /// - Dedup: a chat message is shown only if its `seq` is above the last one shown for its
-///   room, so the `history` replayed on resume (or a reconnect) shows only what was missed.
-/// - Current room: from `welcome.room`, `joined.room`, `left.current`.
-/// - Reconnect: an unplanned end (TCP drop, 1001, protocol error) reconnects with backoff
-///   and `?resume=TOKEN`; our own 1000, the server's 1008 and 4000 end the client.
+///   room, so the `history` replayed on resume (or a reconnect) shows only what was missed;
+///   or if it is newer than the last one shown (`ts`): a restarted server counts seqs anew.
+/// - Current room: from `welcome.room`, `joined.room`, `left.current`; the rooms we are in
+///   from `welcome.rooms`, `joined` and `left`.
+/// - Reconnect: an unplanned end (TCP drop, 1001, 1012, protocol error) reconnects with
+///   backoff and `?resume=TOKEN`; after 1012 (the server restarts) the first attempt waits
+///   a random 0.25–2.5 s, so a restarted server's clients do not all come back at once.
+///   Our own 1000, the server's 1008 and 4000 end the client.
+/// - A refused resume (the server restarted, or the grace period ran out) gives a fresh
+///   session in the home room: the client joins its rooms again, returns to its current
+///   room and leaves rooms it had left, before any line typed meanwhile is sent.
 /// - End of input: requests are sent with an id; the client says goodbye once every id has
 ///   its reply, or after `drainMs`, so a script's last lines are not lost.
 public struct ChatSessionState: Sendable {
@@ -79,7 +86,14 @@ public struct ChatSessionState: Sendable {
     public private(set) var token: String?
     public private(set) var room: String?
     public private(set) var name: String?
+    /// The rooms we are in, in join order.
+    public private(set) var rooms: [String] = []
+    /// Per room (lowercased), the seq of the last chat message shown, in this session's
+    /// numbering (forgotten when a refused resume starts a new one), and the latest time shown.
     public private(set) var lastSeq: [String: Int] = [:]
+    private var lastTimestamp: [String: Int64] = [:]
+    /// The connection under way was asked to resume a session.
+    private var resuming = false
     /// Ids of requests sent and not yet answered.
     public private(set) var pending: Set<RequestID> = []
     /// Lines typed before the welcome; sent once welcomed.
@@ -118,9 +132,13 @@ public struct ChatSessionState: Sendable {
         var re: RequestID?
         switch message {
         case .welcome(let welcome):
+            let before = (rooms: rooms, room: room)
+            let refused = resuming && !welcome.resumed
+            resuming = false
             token = welcome.token
             name = welcome.user.name
             room = welcome.room
+            rooms = welcome.rooms
             let firstWelcome = !everWelcomed
             everWelcomed = true
             failedAttempts = 0
@@ -131,6 +149,10 @@ public struct ChatSessionState: Sendable {
             if firstWelcome, let initialRoom, !welcome.resumed {
                 actions += sendLine("/join \(initialRoom)")
             }
+            if refused {
+                lastSeq.removeAll()  // a new session: its seqs may start over (a restarted server)
+                actions += rejoin(rooms: before.rooms, current: before.room, welcome: welcome)
+            }
             let queued = outbox
             outbox.removeAll()
             for line in queued { actions += self.line(line) }
@@ -139,10 +161,13 @@ public struct ChatSessionState: Sendable {
         case .joined(let joined, let id):
             re = id
             room = joined
+            if !rooms.contains(where: { Self.key($0) == Self.key(joined) }) { rooms.append(joined) }
             actions.append(.prompt(room: joined))
         case .left(let left, let current, let id):
             re = id
             lastSeq[Self.key(left)] = nil
+            lastTimestamp[Self.key(left)] = nil
+            rooms.removeAll { Self.key($0) == Self.key(left) }
             room = current
             actions.append(.prompt(room: current))
         case .renamed(let user, _, let id):
@@ -200,10 +225,21 @@ public struct ChatSessionState: Sendable {
         return scheduleReconnect(after: end)
     }
 
+    /// The first wait after a close 1012 (service restart) is drawn from this range: long
+    /// enough for a new process to start listening, spread so its clients arrive over
+    /// seconds rather than in one burst.
+    public static let restartDelayMs: ClosedRange<UInt64> = 250...2500
+
     private mutating func scheduleReconnect(after end: ConnectionEnd) -> [ChatAction] {
         phase = .waitingToReconnect
-        // The unit comes from the driver through `reconnectJitter`; keep the last one.
-        let delay = backoff.nextDelay(unit: jitter)
+        // The unit comes from the driver through `jitter`.
+        let delay: UInt64
+        if case .server(code: 1012?, _) = end {
+            let range = Self.restartDelayMs
+            delay = range.lowerBound + UInt64(Double(range.upperBound - range.lowerBound) * min(max(jitter, 0), 1))
+        } else {
+            delay = backoff.nextDelay(unit: jitter)
+        }
         let seconds = Double(delay) / 1000
         let shown = (seconds * 10).rounded() / 10
         return [.show(Self.notice("connection lost (\(Self.describe(end))); reconnecting in \(shown) s")),
@@ -216,7 +252,24 @@ public struct ChatSessionState: Sendable {
     public mutating func reconnectDue() -> [ChatAction] {
         guard phase == .waitingToReconnect else { return [] }
         phase = .connecting
+        resuming = token != nil
         return [.connect(resume: token)]
+    }
+
+    /// After a refused resume: back into the rooms of the old session, in their order,
+    /// back to its current room, out of rooms it had left (the home room, say).
+    private mutating func rejoin(rooms old: [String], current: String?, welcome: Welcome) -> [ChatAction] {
+        let now = Set(welcome.rooms.map(Self.key)), was = Set(old.map(Self.key))
+        let missing = old.filter { !now.contains(Self.key($0)) }
+        var actions: [ChatAction] = [.show(Self.notice(
+            "new session (the server restarted or the old one expired)" + (old.isEmpty ? "" : "; back to \(old.joined(separator: ", "))")))]
+        for room in missing { actions += sendRequest(.join(room)) }
+        // Each join makes its room current; joining a room one is in only does that.
+        if let current, Self.key(current) != Self.key(missing.last ?? welcome.room) {
+            actions += sendRequest(.join(current))
+        }
+        for room in welcome.rooms where !was.contains(Self.key(room)) && !old.isEmpty { actions += sendRequest(.leave(room)) }
+        return actions
     }
 
     /// One line of input (without its newline).
@@ -280,14 +333,20 @@ public struct ChatSessionState: Sendable {
     }
 
     private mutating func sendLine(_ text: String) -> [ChatAction] {
+        sendRequest(.send(text: text, room: nil, action: false))
+    }
+
+    private mutating func sendRequest(_ request: ChatRequest) -> [ChatAction] {
         let id = "c\(nextId)"
         nextId += 1
         pending.insert(RequestID(string: id))
-        return [.send(ProtocolV1.encodeRequest(.send(text: text, room: nil, action: false), id: id))]
+        return [.send(ProtocolV1.encodeRequest(request, id: id))]
     }
 
-    /// Rendered lines, minus chat messages already shown (by room and seq). A `history` says
-    /// first how many messages after the last one shown it no longer holds, if any.
+    /// Rendered lines, minus chat messages already shown: one no newer than the last shown
+    /// in its room, and not above its seq either, is a repeat (a restarted server numbers
+    /// from 1 again, but later). A `history` says first how many messages after the last
+    /// one shown it no longer holds, if any.
     private mutating func show(_ message: ServerMessage) -> [ChatAction] {
         var actions: [ChatAction] = []
         if case .history(let room, let messages, let last) = message, let seen = lastSeq[Self.key(room)] {
@@ -299,9 +358,10 @@ public struct ChatSessionState: Sendable {
         }
         for line in ChatText.render(message, utcOffsetSeconds: utcOffsetSeconds) {
             if let room = line.room, let seq = line.seq {
-                let key = Self.key(room)
-                if let last = lastSeq[key], seq <= last { continue }
+                let key = Self.key(room), timestamp = line.timestamp ?? .min
+                if let shownAt = lastTimestamp[key], timestamp <= shownAt, lastSeq[key].map({ seq <= $0 }) ?? true { continue }
                 lastSeq[key] = seq
+                lastTimestamp[key] = max(lastTimestamp[key] ?? timestamp, timestamp)
             }
             actions.append(.show(ShownLine(kind: line.kind, text: line.text)))
         }
