@@ -6,7 +6,7 @@ import {
 import { Connection } from './connection.js';
 import {
   createState, resetState, applyServerMessage, setCurrent, currentRoom, getRoom, addSystem,
-  clearPresence, setPageLoading, setLookup,
+  clearPresence, setPageLoading, setLookup, forgetRoom,
 } from './state.js';
 import {
   renderStatus, renderHeader, renderRooms, renderUsers, renderDirectory, renderError, renderCounter, MessageView,
@@ -54,6 +54,8 @@ const els = {
 };
 
 const defaultTitle = doc.title || 'Confab';
+// The server writes its server.wsPath here when it serves the page; the URL is built
+// relative to the page's own address, so a proxy may serve Confab under any prefix.
 const wsPath = doc.querySelector('meta[name="confab-ws-path"]')?.getAttribute('content') || '/ws';
 
 const state = createState();
@@ -172,6 +174,8 @@ function onMessage(msg, ctx) {
   if (msg.type === 'error' && p && p.kind === 'page') setPageLoading(state, p.room, false);
   if (msg.type === 'error' && p && p.kind === 'lookup') setLookup(state, p.room, null);
   if (msg.type === 'joined' && p && (p.kind === 'switch' || p.kind === 'join') && msg.re !== lastSwitchId) ctx2.keepCurrent = true;
+  if (p && p.kind === 'rejoin') Object.assign(ctx2, { keepCurrent: true, quiet: true });
+  if (msg.type === 'error' && p && p.kind === 'rejoin' && p.join) forgetRoom(state, p.room);
   if (msg.type === 'welcome') pending.clear();
 
   const out = applyServerMessage(state, msg, ctx2);
@@ -182,6 +186,7 @@ function onMessage(msg, ctx) {
     if (out.welcome?.restarted && remembered && state.me && remembered !== state.me.name) {
       request('name', (id) => buildName(remembered, id));
     }
+    if (out.welcome?.restarted) rejoin(out.welcome);
     // the room directory: a snapshot now, roomsChanged after (the subscription is per connection)
     request('watch', (id) => buildRooms(id, { watch: true }));
   }
@@ -222,9 +227,19 @@ function takeToken() {
 takeToken();
 window.addEventListener('hashchange', takeToken);
 
+/**
+ * Back into the rooms of a session the server no longer knew (it restarted): join them
+ * again, return to the room that was current, leave rooms that were left. Requests go
+ * in order, before anything typed later.
+ */
+function rejoin({ rejoin: rooms, current, leave }) {
+  for (const room of rooms) request('rejoin', (id) => buildJoin(room, id), { room, join: true });
+  if (current) lastSwitchId = request('switch', (id) => buildJoin(current, id), { room: current });
+  for (const room of leave) request('rejoin', (id) => buildLeave(room, id), { room });
+}
+
 const conn = new Connection({
-  protocol: location.protocol,
-  host: location.host,
+  page: location.href,
   path: wsPath,
   WebSocket,
   session: sessionStorage,

@@ -11,6 +11,12 @@ export const TOKEN_KEY = 'confab.token';
 export const NAME_KEY = 'confab.name';
 /** Give up on an attempt that has not produced a welcome after this long. */
 export const CONNECT_TIMEOUT_MS = 10000;
+/**
+ * After close 1012 (service restart) the first attempt waits a random time in this
+ * range: long enough for the new process to listen, spread so that all of a restarted
+ * server's pages do not come back in the same moment.
+ */
+export const RESTART_DELAY_MS = [250, 2500];
 
 /**
  * Server close codes that end the session for good: retrying would not resume
@@ -48,6 +54,12 @@ function safeSet(storage, key, value) {
   } catch { /* storage disabled: ignore */ }
 }
 
+/** The wait before reconnecting after a 1012, from `random` in [0, 1). */
+export function restartDelay(random = Math.random) {
+  const [lo, hi] = RESTART_DELAY_MS;
+  return Math.round(lo + (hi - lo) * Math.min(Math.max(random(), 0), 1));
+}
+
 /**
  * Status callback receives one of:
  *  {status:'connecting'} | {status:'online'} |
@@ -57,9 +69,8 @@ function safeSet(storage, key, value) {
 export class Connection {
   /**
    * @param {object} o
-   * @param {string} o.protocol  location.protocol
-   * @param {string} o.host      location.host
-   * @param {string} [o.path]    WebSocket path, default /ws
+   * @param {string} o.page      location.href: the WebSocket URL is relative to the page
+   * @param {string} [o.path]    the server's WebSocket path, default /ws
    * @param {Function} o.WebSocket  WebSocket constructor
    * @param {Storage} [o.session]  sessionStorage (resume token)
    * @param {Storage} [o.local]    localStorage (remembered name)
@@ -80,6 +91,8 @@ export class Connection {
     this.connectTimer = null;
     this.stopped = true;
     this.resumeAttempted = false;
+    /** The current session's name: asked for again if a resume is refused. */
+    this.sessionName = null;
     this.status = 'offline';
     this._setTimeout = o.setTimeout ?? ((f, ms) => setTimeout(f, ms));
     this._clearTimeout = o.clearTimeout ?? ((t) => clearTimeout(t));
@@ -97,12 +110,14 @@ export class Connection {
     this.o.onStatus?.(s);
   }
 
-  /** URL for the next attempt: resume when a token is known, else ?name=. */
+  /**
+   * URL for the next attempt: ?resume= when a token is known, and ?name= (the session's
+   * name, else the remembered one) for a new session if the resume is refused.
+   */
   url() {
-    const token = this.token;
     return buildWsUrl({
-      protocol: this.o.protocol, host: this.o.host, path: this.path,
-      token, name: token ? null : this.rememberedName, jwt: this.o.jwt?.() ?? null,
+      page: this.o.page, path: this.path, token: this.token, name: this.sessionName ?? this.rememberedName,
+      jwt: this.o.jwt?.() ?? null,
     });
   }
 
@@ -156,6 +171,7 @@ export class Connection {
     const msg = parseServerMessage(typeof ev.data === 'string' ? ev.data : '');
     if (!msg) return;
     const ctx = { resumeAttempted: this.resumeAttempted };
+    if ((msg.type === 'welcome' || msg.type === 'renamed') && msg.user?.name) this.sessionName = msg.user.name;
     if (msg.type === 'welcome') {
       this._clearConnectTimer();
       if (msg.token) this.token = msg.token;
@@ -181,15 +197,16 @@ export class Connection {
       this.stopped = true;
       this._clearTimer();
       this.token = null;
+      this.sessionName = null;
       this._status({ status: 'offline', code: ev.code, reason: ev.reason ?? '', message: why });
       return;
     }
-    this._scheduleReconnect();
+    this._scheduleReconnect(ev?.code === 1012 ? restartDelay(this._random) : null);
   }
 
-  _scheduleReconnect() {
+  _scheduleReconnect(delay = null) {
     this._clearTimer();
-    const delayMs = backoffDelay(this.attempt, this._random);
+    const delayMs = delay ?? backoffDelay(this.attempt, this._random);
     this.attempt++;
     this._status({ status: 'reconnecting', delayMs, retryAt: this._now() + delayMs });
     this.timer = this._setTimeout(() => {
@@ -232,6 +249,7 @@ export class Connection {
     this._clearTimer();
     this._clearConnectTimer();
     this.token = null;
+    this.sessionName = null;
     const ws = this.ws;
     if (ws) {
       try { ws.close(1000, 'bye'); } catch { /* ignore */ }

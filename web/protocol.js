@@ -220,18 +220,24 @@ export function buildUsers(room, id, { cursor, limit, name } = {}) {
 }
 
 /**
- * WebSocket URL: ws(s)://host/path with ?resume=TOKEN when resuming,
- * otherwise ?name=NAME when a name is remembered.
- * @param {{protocol:string, host:string, path?:string, token?:string|null, name?:string|null}} o
+ * The WebSocket URL for the server's endpoint `path` (as the server names it, e.g. /ws),
+ * resolved against the page's own address: behind a proxy that serves Confab under a
+ * prefix, the page at https://example.com/chat/ reaches /ws as wss://example.com/chat/ws.
+ * ?resume=TOKEN when resuming; ?name=NAME for the name to use in a new session (also
+ * beside a token: the server only looks at it when the resume is refused); ?token=JWT
+ * for an account.
+ * @param {{page:string, path?:string, token?:string|null, name?:string|null, jwt?:string|null}} o
  */
-export function buildWsUrl({ protocol, host, path = '/ws', token = null, name = null, jwt = null }) {
-  const scheme = protocol === 'https:' ? 'wss:' : 'ws:';
-  let p = typeof path === 'string' && path.startsWith('/') ? path : '/ws';
+export function buildWsUrl({ page, path = '/ws', token = null, name = null, jwt = null }) {
+  const p = typeof path === 'string' && path.startsWith('/') && !path.startsWith('//') ? path : '/ws';
+  const url = new URL(`./${p.slice(1)}`, page);  // './': a path like /a:b is not a scheme
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.hash = '';
   const params = new URLSearchParams();
   if (token) params.set('resume', token);
-  else if (name && name.trim()) params.set('name', name.trim());
+  if (name && name.trim()) params.set('name', name.trim());
   // an account's signed token: a browser cannot set Authorization on a WebSocket
   if (jwt) params.set('token', jwt);
-  const q = params.toString();
-  return `${scheme}//${host}${p}${q ? `?${q}` : ''}`;
+  url.search = params.toString();
+  return url.href;
 }

@@ -39,10 +39,24 @@ export function createState() {
 
 function newRoom(name) {
   // synced: this room's history has been received once (later histories are catch-ups)
+  // epoch: counts the sessions the room's items come from (a new one after a refused
+  //   resume: a restarted server numbers its seqs anew, so they order only within one)
+  // past: `seq|ts` of messages from earlier epochs, so a replay of them is not shown twice
   return {
     name, users: [], items: [], seqs: new Set(), maxSeq: -Infinity, lastSeq: null, unread: 0, rev: 0, synced: false,
-    mode: 'full', count: 0, next: null, recent: [], pageLoading: false, lookup: null,
+    mode: 'full', count: 0, next: null, recent: [], pageLoading: false, lookup: null, epoch: 0, past: new Set(),
   };
+}
+
+const messageKey = (seq, ts) => `${seq}|${ts}`;
+
+/** A new session's seqs start a new epoch in every room (see newRoom). */
+function newEpoch(room) {
+  for (const it of room.items) if (it.kind === 'message' && it.seq !== null) room.past.add(messageKey(it.seq, it.ts));
+  room.seqs = new Set();
+  room.maxSeq = -Infinity;
+  room.lastSeq = null;  // no gap can be told across two numberings
+  room.epoch++;
 }
 
 /** Get or create the room entry for `name`. */
@@ -125,10 +139,10 @@ function pushItem(state, room, item) {
 export function addMessage(state, msg, { live = true } = {}) {
   const room = ensureRoom(state, msg.room);
   const seq = Number.isFinite(msg.seq) ? msg.seq : null;
-  if (seq !== null && room.seqs.has(seq)) return false;
+  if (seq !== null && (room.seqs.has(seq) || room.past.has(messageKey(seq, msg.ts ?? null)))) return false;
   const own = !!(state.me && msg.from && msg.from.id === state.me.id);
   const item = {
-    kind: 'message', key: '', seq, ts: msg.ts ?? null,
+    kind: 'message', key: '', seq, ts: msg.ts ?? null, epoch: room.epoch,
     from: { id: msg.from?.id ?? '', name: msg.from?.name ?? '?' },
     text: msg.text ?? '', action: !!msg.action, own,
   };
@@ -136,11 +150,11 @@ export function addMessage(state, msg, { live = true } = {}) {
   if (seq !== null) {
     room.seqs.add(seq);
     if (seq < room.maxSeq) {
-      // older than what we have: insert in seq order among messages
+      // older than what we have: insert in seq order among this epoch's messages
       let idx = room.items.length;
       for (let i = room.items.length - 1; i >= 0; i--) {
         const it = room.items[i];
-        if (it.kind === 'message' && it.seq !== null && it.seq < seq) break;
+        if (it.kind === 'message' && (it.epoch !== room.epoch || (it.seq !== null && it.seq < seq))) break;
         idx = i;
       }
       room.items.splice(idx, 0, item);
@@ -410,18 +424,48 @@ function flushPending(state) {
   state.pendingSystem = [];
 }
 
+/** Drop a room we are not in after all (a rejoin the server refused). */
+export function forgetRoom(state, name) {
+  const k = roomKey(name);
+  if (!state.rooms.delete(k) || state.current !== k) return;
+  const first = state.rooms.keys().next();
+  state.current = first.done ? null : first.value;
+}
+
 /**
  * Apply a welcome. With `resumed` the known rooms are kept (and synced to the
- * welcome's list); otherwise state starts over.
- * @returns {{restarted:boolean}} restarted when a resume was attempted but refused
+ * welcome's list). A refused resume (the server restarted, or the session expired)
+ * is a new session in the home room: the rooms and what they showed are kept, and
+ * the caller is told how to get back (`rejoin` these rooms, return to `current`,
+ * `leave` those it was not in). A welcome without a resume attempt starts over.
+ * @returns {{restarted:boolean, rejoin:string[], leave:string[], current:string|null}}
  */
 export function applyWelcome(state, w, { resumeAttempted = false } = {}) {
   const restarted = resumeAttempted && !w.resumed;
-  if (!w.resumed) resetState(state);
+  const back = { rejoin: [], leave: [], current: null };
+  if (restarted) {
+    const before = [...state.rooms.values()].map((r) => r.name);
+    const was = new Set(before.map(roomKey));
+    const now = new Set(w.rooms.map(roomKey));
+    back.rejoin = before.filter((name) => !now.has(roomKey(name)));
+    back.leave = before.length ? w.rooms.filter((name) => !was.has(roomKey(name))) : [];
+    const current = currentRoom(state)?.name ?? null;
+    // each join makes its room current: go back to the old current room last
+    if (current && roomKey(current) !== roomKey(back.rejoin.at(-1) ?? w.room)) back.current = current;
+    for (const r of state.rooms.values()) {
+      newEpoch(r);
+      resetMembers(r);
+    }
+    state.pendingSystem = [];
+    state.directory = new Map();
+    state.directoryKnown = false;
+  } else if (!w.resumed) {
+    resetState(state);
+  }
   state.me = w.user ? { ...w.user } : state.me;
   if (w.serverName) state.serverName = w.serverName;
   if (w.limits?.maxMessageBytes) state.maxMessageBytes = w.limits.maxMessageBytes;
-  const keep = new Set(w.rooms.map(roomKey));
+  const keep = new Set([...w.rooms, ...back.rejoin].map(roomKey));
   for (const k of [...state.rooms.keys()]) if (!keep.has(k)) state.rooms.delete(k);
   // requests of the previous connection get no reply: nothing is loading any more
   for (const r of state.rooms.values()) {
@@ -429,10 +473,11 @@ export function applyWelcome(state, w, { resumeAttempted = false } = {}) {
     if (r.lookup?.pending) r.lookup = null;
   }
   for (const r of w.rooms) ensureRoom(state, r).name = r;
-  setCurrent(state, w.room);
-  if (restarted) addSystem(state, 'the server restarted: new session', null, { restart: true });
+  // after a restart the old current room stays in view while it is joined again
+  setCurrent(state, back.current ?? (restarted ? currentRoom(state)?.name : null) ?? w.room);
+  if (restarted) addSystem(state, 'the server restarted: new session, back in your rooms', null, { restart: true });
   flushPending(state);
-  return { restarted };
+  return { restarted, ...back };
 }
 
 /**
@@ -497,7 +542,7 @@ export function applyServerMessage(state, msg, ctx = {}) {
         state.current = first.done ? null : first.value;
         if (state.current) state.rooms.get(state.current).unread = 0;
       }
-      addSystem(state, `you left ${msg.room}`);
+      if (!ctx.quiet) addSystem(state, `you left ${msg.room}`);
       return { room: msg.room, switched: true };
     }
     case 'renamed': {

@@ -40,7 +40,8 @@ extension ConfabServer {
         let relative = path.hasPrefix("/static/") ? String(path.dropFirst("/static/".count)) : "index.html"
         guard let file = files.file(relative) else { return plain(404, "not found", request) }
         let headers = relative.hasSuffix(".html") ? Self.pageSecurityHeaders : [("Cache-Control", "no-cache"), ("X-Content-Type-Options", "nosniff")]
-        return respond(200, contentType: file.contentType, body: file.body, request, headers: headers)
+        let body = relative == "index.html" ? ChatPage.render(file.body, wsPath: config.server.wsPath) : file.body
+        return respond(200, contentType: file.contentType, body: body, request, headers: headers)
     }
 
     /// The WebSocket endpoint configured at `path`, if any.

@@ -77,6 +77,34 @@ final class WebRoot {
         }
     }
 
+    /// The page is told the server's WebSocket path (issue 13: a changed `server.wsPath`
+    /// silently broke it while it read a hard-coded /ws).
+    @Test func thePageIsToldItsWebSocketPath() throws {
+        let root = try WebRoot()
+        let page = #"<!doctype html><meta name="confab-ws-path" content="/ws"><title>t</title>"#
+        try page.write(toFile: root.path + "/index.html", atomically: true, encoding: .utf8)
+        let h = try ServerHarness {
+            $0.web.root = root.path
+            $0.server.wsPath = "/live/socket"
+        }
+        let clients = get(h, [("GET", "/"), ("GET", "/index.html"), ("HEAD", "/")])
+        try h.run()
+        let expected = #"<!doctype html><meta name="confab-ws-path" content="/live/socket"><title>t</title>"#
+        #expect(answer(clients[0])?.text == expected)
+        #expect(answer(clients[1])?.text == expected)
+        #expect(answer(clients[2], head: true)?.headers["content-length"] == "\(expected.utf8.count)")
+    }
+
+    @Test func chatPageRendering() {
+        let page = Array(#"<meta name="confab-ws-path" content="/ws"><p>"#.utf8)
+        #expect(String(decoding: ChatPage.render(page, wsPath: "/a\"b<&"), as: UTF8.self)
+                == #"<meta name="confab-ws-path" content="/a&quot;b&lt;&amp;"><p>"#)
+        let other = Array("<title>no tag</title>".utf8)
+        #expect(ChatPage.render(other, wsPath: "/x") == other)
+        let unterminated = Array(#"<meta name="confab-ws-path" content="/ws"#.utf8)
+        #expect(ChatPage.render(unterminated, wsPath: "/x") == unterminated)
+    }
+
     /// The bytes up to and including the blank line: all a HEAD answer may hold.
     private func headLength(_ client: RawClient) -> Int {
         let terminator: [UInt8] = [13, 10, 13, 10]

@@ -57,7 +57,7 @@ Object.assign(globalThis, {
   clearInterval: unschedule,
   document: doc,
   window: { addEventListener() {}, matchMedia: () => ({ matches: false }) },
-  location: { protocol: 'http:', host: '127.0.0.1:8080' },
+  location: { protocol: 'http:', host: '127.0.0.1:8080', href: 'http://127.0.0.1:8080/' },
   sessionStorage: new MemStorage(),
   localStorage: new MemStorage(),
   WebSocket: FakeWS,
@@ -205,7 +205,7 @@ test('the page end to end against a fake server', async () => {
   await tick(800);
   assert.equal(sockets.length, 2);
   const ws2 = sockets[1];
-  assert.equal(ws2.url, 'ws://127.0.0.1:8080/ws?resume=tok1');
+  assert.equal(ws2.url, 'ws://127.0.0.1:8080/ws?resume=tok1&name=quiet-otter-42');
   ws2.open();
   ws2.recv({ type: 'welcome', user: me, room: 'lobby', rooms: ['lobby', 'dev'], token: 'tok2', resumed: true, limits: { maxMessageBytes: 20 } });
   ws2.recv({ type: 'users', room: 'lobby', mode: 'full', count: 2, users: [me, al] });
@@ -329,24 +329,37 @@ test('the page end to end against a fake server', async () => {
   assert.equal($('messages').querySelectorAll('.presence').at(-1).querySelector('.text').textContent, 'Alice left');
   assert.equal($('error').textContent, '');
 
-  // --- server restarted: resume refused, fresh session, said so, name restored
-  ws2.drop(1006);
-  await tick(800);
+  // --- server restarted (close 1012): resume refused, a new session, back in every room
+  ws2.drop(1012);
+  await tick();
+  assert.equal($('status').dataset.status, 'reconnecting');
+  await tick(2600);
   const ws3 = sockets[2];
-  assert.equal(ws3.url, 'ws://127.0.0.1:8080/ws?resume=tok2');
+  assert.equal(ws3.url, 'ws://127.0.0.1:8080/ws?resume=tok2&name=Bob');
   ws3.open();
   ws3.recv({ type: 'welcome', user: { id: 'n', name: 'brave-fox-1' }, room: 'lobby', rooms: ['lobby'], token: 'tok3', resumed: false });
   await tick();
-  assert.deepEqual(ws3.sent.map((x) => x.type), ['name', 'rooms']);
-  assert.deepEqual(ws3.sent[0], { type: 'name', name: 'Bob', id: ws3.sent[0].id });
+  // the name (taken meanwhile, say), dev and big again, back to the lobby (big's join moved
+  // the server's current room), then the directory
+  assert.deepEqual(ws3.sent.map((x) => [x.type, x.room ?? x.name ?? x.watch]),
+    [['name', 'Bob'], ['join', 'dev'], ['join', 'big'], ['join', 'lobby'], ['rooms', true]]);
   assert.deepEqual($('directory').children.length, 0, 'a new session: the old directory is gone');
-  ws3.recv({ type: 'rooms', rooms: [{ name: 'lobby', users: 2 }], re: ws3.sent[1].id });
-  assert.deepEqual($('rooms').children.map((li) => li.dataset.room), ['lobby']);
-  assert.deepEqual(seqsShown(), []);
-  assert.equal($('messages').children[0].textContent, 'the server restarted: new session');
-  ws3.recv({ type: 'history', room: 'lobby', messages: [m('lobby', 1, al, 'new world')] });
+  ws3.recv({ type: 'rooms', rooms: [{ name: 'lobby', users: 2 }], re: ws3.sent[4].id });
+  assert.deepEqual($('rooms').children.map((li) => li.dataset.room), ['lobby', 'dev', 'big'], 'the rooms stay in the sidebar');
   await tick();
-  assert.deepEqual(seqsShown(), [1]);
+  assert.deepEqual(seqsShown(), [1, 2, 3, 4, 5], 'what was shown stays');
+  assert.equal($('messages').children.at(-1).textContent, 'the server restarted: new session, back in your rooms');
+  ws3.recv({ type: 'joined', room: 'dev', re: ws3.sent[1].id });
+  ws3.recv({ type: 'history', room: 'dev', messages: [] });
+  ws3.recv({ type: 'error', code: 'room_limit', message: 'too many rooms', re: ws3.sent[2].id });
+  ws3.recv({ type: 'joined', room: 'lobby', re: ws3.sent[3].id });
+  // the new process numbers from 1 again; its messages come after the old ones
+  ws3.recv({ type: 'history', room: 'lobby', messages: [m('lobby', 1, al, 'new world', { ts: '2026-11-22T11:00:00.000Z' })] });
+  await tick();
+  assert.deepEqual($('rooms').children.map((li) => li.dataset.room), ['lobby', 'dev'], 'a refused rejoin drops the room');
+  assert.equal($('rooms').children[0].className, 'room current');
+  assert.deepEqual(seqsShown(), [1, 2, 3, 4, 5, 1]);
+  assert.equal($('messages').querySelectorAll('.msg').at(-1).querySelector('.text').textContent, 'new world');
 
   ws3.recv({ type: 'users', room: 'lobby', mode: 'full', count: 2, users: [{ id: 'n', name: 'brave-fox-1' }, al] });
   await tick();

@@ -18,7 +18,10 @@ const replaced = [];
 const b64url = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64url');
 const far = Math.floor(Date.now() / 1000) + 3600;
 const token = `${b64url({ alg: 'HS256' })}.${b64url({ sub: 'acct-1', exp: far })}.sig`;
-const location = { protocol: 'https:', host: 'chat.example.com', pathname: '/', search: '', hash: `#token=${token}` };
+const location = {
+  protocol: 'https:', host: 'chat.example.com', pathname: '/', search: '', hash: `#token=${token}`,
+  get href() { return `${this.protocol}//${this.host}${this.pathname}${this.search}${this.hash}`; },
+};
 
 Object.assign(globalThis, {
   document: doc,
@@ -45,7 +48,7 @@ test('a token in the fragment signs the page in', async () => {
   sockets[0].drop();
   await tick(1200);
   assert.equal(sockets.length, 2);
-  assert.equal(sockets[1].url, `wss://chat.example.com/ws?resume=r1&token=${token}`);
+  assert.equal(sockets[1].url, `wss://chat.example.com/ws?resume=r1&name=Alice&token=${token}`);
 
   // the embedding app hands over a new token: the next connection uses it
   const renewed = `${b64url({ alg: 'HS256' })}.${b64url({ sub: 'acct-1', exp: far + 60 })}.sig2`;

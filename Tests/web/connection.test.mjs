@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Connection, backoffDelay, TOKEN_KEY, NAME_KEY, CONNECT_TIMEOUT_MS, FINAL_CLOSE_CODES, EXPIRED_MESSAGE } from '../../web/connection.js';
+import {
+  Connection, backoffDelay, restartDelay, TOKEN_KEY, NAME_KEY, CONNECT_TIMEOUT_MS, FINAL_CLOSE_CODES, EXPIRED_MESSAGE,
+} from '../../web/connection.js';
 import { MemStorage } from './fake-dom.mjs';
 
 function harness({ token = null, name = null, random = () => 0.5, jwt = null } = {}) {
@@ -22,7 +24,7 @@ function harness({ token = null, name = null, random = () => 0.5, jwt = null } =
   const messages = [];
   const statuses = [];
   const conn = new Connection({
-    protocol: 'http:', host: 'h:1', path: '/ws', WebSocket: FakeWS, session, local, random,
+    page: 'http://h:1/', path: '/ws', WebSocket: FakeWS, session, local, random,
     onMessage: (m, ctx) => messages.push([m, ctx]),
     onStatus: (s) => statuses.push(s),
     setTimeout: (f, ms) => { timers.push({ f, ms, done: false }); return timers.length - 1; },
@@ -70,10 +72,10 @@ test('fresh session sends ?name=, stores the token, goes online', () => {
   assert.equal(h.messages[0][1].resumeAttempted, false);
 });
 
-test('a stored token (page reload) resumes without ?name=', () => {
+test('a stored token (page reload) resumes, with the remembered name for a new session', () => {
   const h = harness({ token: 'abc', name: 'Bob' });
   h.conn.start();
-  assert.equal(h.sockets[0].url, 'ws://h:1/ws?resume=abc');
+  assert.equal(h.sockets[0].url, 'ws://h:1/ws?resume=abc&name=Bob');
   h.sockets[0].open();
   h.sockets[0].recv(W({ resumed: true, token: 'tok2' }));
   assert.equal(h.messages[0][1].resumeAttempted, true);
@@ -91,7 +93,8 @@ test('unplanned drop: reconnecting with backoff, then resume with the token', ()
   assert.equal(st.delayMs, 500);
   assert.equal(st.retryAt, 1500);
   assert.equal(h.fire(), 500);
-  assert.equal(h.sockets[1].url, 'ws://h:1/ws?resume=tok1');
+  // the session's name goes along: a server that no longer knows the token keeps it
+  assert.equal(h.sockets[1].url, 'ws://h:1/ws?resume=tok1&name=n');
   // the attempt fails: next delay doubles
   h.sockets[1].drop(1006);
   assert.equal(h.statuses.at(-1).delayMs, 1000);
@@ -144,8 +147,8 @@ for (const code of [1008, 4000]) {
   });
 }
 
-test('other server closes (1001 shutdown, 1011, 1009) still reconnect and resume', () => {
-  for (const code of [1001, 1011, 1009]) {
+test('other server closes (1001 shutdown, 1012 restart, 1011, 1009) still reconnect and resume', () => {
+  for (const code of [1001, 1012, 1011, 1009]) {
     const h = harness();
     h.conn.start();
     h.sockets[0].open();
@@ -153,7 +156,7 @@ test('other server closes (1001 shutdown, 1011, 1009) still reconnect and resume
     h.sockets[0].drop(code);
     assert.equal(h.statuses.at(-1).status, 'reconnecting', String(code));
     h.fire();
-    assert.equal(h.sockets[1].url, 'ws://h:1/ws?resume=tok1');
+    assert.equal(h.sockets[1].url, 'ws://h:1/ws?resume=tok1&name=n');
   }
 });
 
@@ -225,6 +228,36 @@ test('rememberName stores the chosen name for the next fresh session', () => {
   assert.equal(h.sockets[0].url, 'ws://h:1/ws?name=Carol');
 });
 
+test('close 1012 (service restart): back after a random 0.25-2.5 s, then the usual backoff', () => {
+  assert.equal(restartDelay(() => 0), 250);
+  assert.equal(restartDelay(() => 0.5), 1375);
+  assert.equal(restartDelay(() => 0.999999), 2500);
+  for (const [random, expected] of [[() => 0, 250], [() => 0.999999, 2500]]) {
+    const h = harness({ random });
+    h.conn.start();
+    h.sockets[0].open();
+    h.sockets[0].recv(W());
+    h.sockets[0].drop(1012);
+    assert.equal(h.statuses.at(-1).status, 'reconnecting');
+    assert.equal(h.fire(), expected);
+    assert.equal(h.sockets[1].url, 'ws://h:1/ws?resume=tok1&name=n');
+    // the new process is not up yet: the backoff takes over, the restart wait its first step
+    h.sockets[1].drop(1006);
+    assert.equal(h.statuses.at(-1).delayMs, backoffDelay(1, random));
+  }
+});
+
+test('a rename is the name asked for if a resume is refused', () => {
+  const h = harness({ name: 'Bob' });
+  h.conn.start();
+  h.sockets[0].open();
+  h.sockets[0].recv(W({ user: { id: 'u', name: 'Bob' } }));
+  h.sockets[0].recv({ type: 'renamed', user: { id: 'u', name: 'Robert' }, oldName: 'Bob' });
+  h.sockets[0].drop(1006);
+  h.fire();
+  assert.equal(h.sockets[1].url, 'ws://h:1/ws?resume=tok1&name=Robert');
+});
+
 test('an account token goes along on every attempt, resume or not', () => {
   const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const jwt = `${b64({ alg: 'HS256' })}.${b64({ sub: 'a', exp: 10 })}.s`;  // exp 10 s; the clock starts at 1 s
@@ -234,7 +267,7 @@ test('an account token goes along on every attempt, resume or not', () => {
   h.sockets[0].recv(W());
   h.sockets[0].drop();
   h.fire();
-  assert.equal(h.sockets[1].url, `ws://h:1/ws?resume=tok1&token=${jwt}`);
+  assert.equal(h.sockets[1].url, `ws://h:1/ws?resume=tok1&name=n&token=${jwt}`);
 });
 
 test('an expired account token ends the connection attempts with a reason', () => {

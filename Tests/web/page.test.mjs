@@ -13,8 +13,10 @@ test('no inline script, handler or style in index.html', () => {
   assert.doesNotMatch(html, /\sstyle\s*=/i, 'style attribute');
   assert.doesNotMatch(html, /<style\b/i, '<style> element');
   assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//i, 'external asset');
-  assert.match(html, /<script type="module" src="\/static\/app\.js"><\/script>/);
-  assert.match(html, /<link rel="stylesheet" href="\/static\/style\.css">/);
+  // relative, so the page works under a proxy's path prefix (/chat/static/app.js)
+  assert.match(html, /<script type="module" src="static\/app\.js"><\/script>/);
+  assert.match(html, /<link rel="stylesheet" href="static\/style\.css">/);
+  assert.doesNotMatch(html, /(src|href)="\//i, 'an absolute path breaks under a prefix');
   assert.match(html, /<meta name="confab-ws-path" content="\/ws">/);
   assert.match(html, /<title>Confab<\/title>/);
 });

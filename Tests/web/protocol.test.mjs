@@ -71,13 +71,20 @@ test('builders', () => {
   assert.deepEqual(JSON.parse(buildUsers('dev')), { type: 'users', room: 'dev' });
 });
 
-test('WebSocket URL: resume wins over name; wss on https', () => {
-  assert.equal(buildWsUrl({ protocol: 'http:', host: '127.0.0.1:8080' }), 'ws://127.0.0.1:8080/ws');
-  assert.equal(buildWsUrl({ protocol: 'https:', host: 'chat.example', path: '/chat' }), 'wss://chat.example/chat');
-  assert.equal(buildWsUrl({ protocol: 'http:', host: 'h', name: 'Bob Smith' }), 'ws://h/ws?name=Bob+Smith');
-  assert.equal(buildWsUrl({ protocol: 'http:', host: 'h', token: 'a/b+c', name: 'Bob' }), 'ws://h/ws?resume=a%2Fb%2Bc');
-  assert.equal(buildWsUrl({ protocol: 'http:', host: 'h', path: 'bad' }), 'ws://h/ws');
-  assert.equal(buildWsUrl({ protocol: 'http:', host: 'h', token: 'r', jwt: 'x.y.z' }), 'ws://h/ws?resume=r&token=x.y.z');
+test('WebSocket URL: relative to the page, wss on https, resume with the name for a new session', () => {
+  assert.equal(buildWsUrl({ page: 'http://127.0.0.1:8080/' }), 'ws://127.0.0.1:8080/ws');
+  assert.equal(buildWsUrl({ page: 'https://chat.example/', path: '/chat' }), 'wss://chat.example/chat');
+  assert.equal(buildWsUrl({ page: 'http://h/', name: 'Bob Smith' }), 'ws://h/ws?name=Bob+Smith');
+  assert.equal(buildWsUrl({ page: 'http://h/', token: 'a/b+c', name: 'Bob' }), 'ws://h/ws?resume=a%2Fb%2Bc&name=Bob');
+  assert.equal(buildWsUrl({ page: 'http://h/', token: 'abc' }), 'ws://h/ws?resume=abc');
+  assert.equal(buildWsUrl({ page: 'http://h/', path: 'bad' }), 'ws://h/ws');
+  assert.equal(buildWsUrl({ page: 'http://h/', path: '//elsewhere.example/x' }), 'ws://h/ws', 'never another host');
+  // behind a proxy that serves Confab under a prefix
+  assert.equal(buildWsUrl({ page: 'https://example.com/chat/' }), 'wss://example.com/chat/ws');
+  assert.equal(buildWsUrl({ page: 'https://example.com/chat/index.html?x=1#top', path: '/live/socket' }),
+    'wss://example.com/chat/live/socket');
+  assert.equal(buildWsUrl({ page: 'http://h/p/', path: '/a:b' }), 'ws://h/p/a:b', 'a colon is not a scheme');
+  assert.equal(buildWsUrl({ page: 'http://h/', token: 'r', jwt: 'x.y.z' }), 'ws://h/ws?resume=r&token=x.y.z');
 });
 
 test('name and room validation', () => {

@@ -4,7 +4,7 @@ import { parseServerMessage } from '../../web/protocol.js';
 import {
   createState, applyServerMessage, setCurrent, currentRoom, getRoom, sortedUsers, roomList,
   isGroupedWith, MAX_ITEMS_PER_ROOM, RECENT_MAX, memberPanel, directoryList, clearPresence,
-  setPageLoading, setLookup,
+  setPageLoading, setLookup, forgetRoom,
 } from '../../web/state.js';
 
 const P = (o) => parseServerMessage(JSON.stringify(o));
@@ -426,27 +426,65 @@ test('system, rooms and error messages', () => {
   assert.equal(e.error.code, 'name_taken');
 });
 
-test('resumed welcome keeps state; refused resume starts fresh and says so', () => {
+test('resumed welcome keeps state; a refused resume keeps the rooms to rejoin and says so', () => {
   const s = started();
   applyServerMessage(s, P({ type: 'joined', room: 'dev' }));
   applyServerMessage(s, msg('dev', 1));
   // resumed: same rooms kept, duplicates dropped
   const r1 = applyServerMessage(s, welcome({ resumed: true, room: 'dev', rooms: ['lobby', 'dev'] }), { resumeAttempted: true });
   assert.equal(r1.welcome.restarted, false);
+  assert.deepEqual(r1.welcome.rejoin, []);
   applyServerMessage(s, P({ type: 'history', room: 'dev', messages: [msg('dev', 1)] }));
   assert.deepEqual(seqs(s, 'dev'), [1]);
   assert.equal(s.current, 'dev');
-  // refused
+  // refused (the server restarted): a new session in the lobby; dev is kept, to be joined again
   const r2 = applyServerMessage(s, welcome({ user: { id: 'new', name: 'other-name' } }), { resumeAttempted: true });
   assert.equal(r2.welcome.restarted, true);
-  assert.deepEqual([...s.rooms.keys()], ['lobby']);
+  assert.deepEqual(r2.welcome.rejoin, ['dev']);
+  assert.deepEqual(r2.welcome.leave, []);
+  assert.equal(r2.welcome.current, null, 'joining dev again makes it current');
+  assert.deepEqual([...s.rooms.keys()], ['lobby', 'dev']);
+  assert.equal(s.current, 'dev', 'the room in view stays in view');
   assert.equal(s.me.id, 'new');
+  assert.deepEqual(getRoom(s, 'dev').users, [], 'the old member list is gone');
   const items = currentRoom(s).items;
-  assert.equal(items.length, 1);
-  assert.equal(items[0].text, 'the server restarted: new session');
-  // the old seq 1 in a new session is a new message again
-  applyServerMessage(s, P({ type: 'history', room: 'lobby', messages: [msg('lobby', 1)] }));
-  assert.deepEqual(seqs(s, 'lobby'), [1]);
+  assert.equal(items.at(-1).text, 'the server restarted: new session, back in your rooms');
+  assert.deepEqual(seqs(s, 'dev'), [1], 'what was shown stays');
+  // the new process counts from 1 again: a later seq 1 is a new message, after the old ones
+  applyServerMessage(s, P({ type: 'joined', room: 'dev' }), { keepCurrent: true, quiet: true });
+  const later = (seq) => msg('dev', seq, alice, `new ${seq}`, { ts: '2026-11-22T11:00:00.000Z' });
+  applyServerMessage(s, P({ type: 'history', room: 'dev', messages: [later(1)] }));
+  applyServerMessage(s, later(2));
+  assert.deepEqual(getRoom(s, 'dev').items.filter((i) => i.kind === 'message').map((i) => i.text), ['m1', 'new 1', 'new 2']);
+  // the same process replaying the old message (the session had only expired): not twice
+  applyServerMessage(s, P({ type: 'history', room: 'dev', messages: [msg('dev', 1), later(1), later(2)] }));
+  assert.equal(getRoom(s, 'dev').items.filter((i) => i.kind === 'message').length, 3);
+});
+
+test('after a refused resume: back to the current room last, out of rooms that were left', () => {
+  const s = started();
+  applyServerMessage(s, P({ type: 'joined', room: 'dev' }));
+  applyServerMessage(s, P({ type: 'joined', room: 'ops' }));
+  applyServerMessage(s, P({ type: 'left', room: 'lobby', current: 'ops' }));
+  setCurrent(s, 'dev');
+  const r = applyServerMessage(s, welcome(), { resumeAttempted: true });
+  assert.deepEqual(r.welcome.rejoin, ['dev', 'ops']);
+  assert.equal(r.welcome.current, 'dev', 'ops is joined last: dev must be made current again');
+  assert.deepEqual(r.welcome.leave, ['lobby']);
+  assert.equal(s.current, 'dev');
+  // a rejoin the server refuses: the room goes
+  forgetRoom(s, 'ops');
+  assert.deepEqual([...s.rooms.keys()], ['dev', 'lobby']);
+  forgetRoom(s, 'dev');
+  assert.equal(s.current, 'lobby');
+});
+
+test('a refused resume before any room is known rejoins nothing', () => {
+  const s = createState();
+  const r = applyServerMessage(s, welcome(), { resumeAttempted: true });
+  assert.equal(r.welcome.restarted, true);
+  assert.deepEqual([r.welcome.rejoin, r.welcome.leave, r.welcome.current], [[], [], null]);
+  assert.equal(s.current, 'lobby');
 });
 
 test('after a resume, messages missed in other rooms count as unread; known ones do not', () => {
