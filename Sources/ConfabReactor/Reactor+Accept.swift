@@ -74,10 +74,16 @@ extension Reactor {
 
     /// Stops accepting new connections on every listener; existing ones carry on.
     public func stopAccepting() {
+        stopAccepting { _ in true }
+    }
+
+    /// Stops accepting on the listeners whose protocol `matches` (the line chat's while
+    /// draining, when the HTTP listener stays open for health checks).
+    public func stopAccepting(where matches: (ListenerProtocol) -> Bool) {
         // Each listener is closed once: it leaves the list as its close starts. The
         // handles' memory is freed in their close callbacks; the objects may go now.
-        let closing = listeners
-        listeners.removeAll()
+        let closing = listeners.filter { matches($0.kind) }
+        listeners.removeAll { matches($0.kind) }
         for listener in closing { closeAndFree(listener.tcp) }
     }
 

@@ -77,6 +77,15 @@ extension Reactor {
         connection(id)?.endpoint
     }
 
+    /// Connections still in use: sessions, and connections closing (a close handshake or a
+    /// last response under way). Idle HTTP keep-alive connections are not counted: a drain
+    /// need not wait for them.
+    public var busyConnectionCount: Int {
+        var count = 0
+        forEachConnection { if $0.phase != .http && $0.phase != .closed { count += 1 } }
+        return count
+    }
+
     /// Open connections of one endpoint (shutdown notices).
     public func connections(endpoint: Int) -> [ConnectionID] {
         var ids: [ConnectionID] = []

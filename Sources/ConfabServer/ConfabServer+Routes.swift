@@ -26,7 +26,8 @@ extension ConfabServer {
         guard known else { return plain(404, "not found", request) }
         guard isRead else { return methodNotAllowed(allow: "GET, HEAD") }
         if path == "/healthz" {
-            return respond(200, contentType: "application/json", body: healthJSON(), request, headers: [("Cache-Control", "no-store")])
+            return respond(draining ? 503 : 200, contentType: "application/json", body: healthJSON(), request,
+                           headers: [("Cache-Control", "no-store")])
         }
         if path == "/metrics" {
             let snapshot = ServerMetrics.Snapshot(
@@ -61,6 +62,12 @@ extension ConfabServer {
             return .respond(error.response.encode(), keepAlive: false)
         case .success(let value):
             accept = value
+        }
+        if draining {
+            counters.refused["draining", default: 0] += 1
+            counters.handshakeFailures[503, default: 0] += 1
+            return .respond(HTTPResponse(status: 503, headers: ["Content-Type": "text/plain; charset=utf-8", "Retry-After": "1"],
+                                         text: "server is restarting; try again in a moment\n").encode(), keepAlive: false)
         }
         let client = clientAddress(request, connection: connection, peer: peer)
         let ip = client.ip
@@ -113,8 +120,9 @@ extension ConfabServer {
     private func healthJSON() -> [UInt8] {
         let uptime = (WallClock.unixMillis() - startedAt) / 1000
         // A node apart from Redis still serves its users: 200, so a balancer keeps it, but degraded.
+        // A draining one (SIGTERM) says so, with 503, whatever its cluster state.
         let clusterField = cluster.map { $0.isUp ? #","cluster":"up""# : #","cluster":"down""# } ?? ""
-        let status = cluster?.isUp == false ? "degraded" : "ok"
+        let status = draining ? "draining" : cluster?.isUp == false ? "degraded" : "ok"
         return Array(#"{"status":"\#(status)","version":"\#(ConfabVersion.current)","uptimeSeconds":\#(uptime),"connections":\#(reactor.sessionCount),"rooms":\#(chat.roomCount)\#(clusterField)}"#.utf8)
     }
 

@@ -25,7 +25,8 @@ public final class ConfabServer: ReactorDelegate {
     var batch: [ChatEffect] = []
     var deferredEvents: [ChatEvent] = []
     var isApplying = false
-    var shuttingDown = false
+    /// SIGTERM or SIGINT came: /healthz says so, upgrades are refused, sessions are closing.
+    var draining = false
     var admission: Admission
     /// Line users still at the name prompt (the reactor knows who is a line user at all).
     var linesNaming: Set<ConnectionID> = []
@@ -134,26 +135,33 @@ public final class ConfabServer: ReactorDelegate {
 
     // MARK: Shutdown
 
+    /// The first signal drains: at once `/healthz` answers 503 "draining" (load balancers
+    /// stop sending new users) and upgrades are refused with 503, while the HTTP listener
+    /// stays open for health checks; every WebSocket is closed with 1012 (service restart:
+    /// clients come back after a short random delay, to this server's successor), line users
+    /// get a last line. The process exits once every session has closed, or after
+    /// `server.shutdownTimeoutSeconds`. A second signal exits at once.
     private func signalled(_ signum: Int32) {
-        if shuttingDown {
+        if draining {
             logger.warning("second signal: exiting now", metadata: ["signal": "\(signum)"])
             exit(128 + signum)
         }
-        shuttingDown = true
-        logger.notice("shutting down", metadata: ["signal": "\(signum)", "connections": "\(reactor.connectionCount)"])
-        reactor.stopAccepting()
+        draining = true
+        logger.notice("draining: /healthz says so, new upgrades refused, WebSockets closed with 1012",
+                      metadata: ["signal": "\(signum)", "connections": "\(reactor.connectionCount)"])
+        reactor.stopAccepting { if case .lines = $0 { true } else { false } }
         cluster?.leave()
         for connection in reactor.connections(endpoint: Endpoint.line.rawValue) {
-            sendLine("-- server shutting down", to: connection)
+            sendLine("-- server restarting", to: connection)
         }
-        reactor.closeAll(code: CloseCode.goingAway, reason: "server shutting down")
+        reactor.closeAll(code: CloseCode.serviceRestart, reason: "service restart")
         let deadline = reactor.now + UInt64(config.server.shutdownTimeoutSeconds * 1000)
         // Check often: the process should exit as soon as the last client has answered.
         reactor.every(milliseconds: 20, keepsLoopAlive: true) { [unowned self] in
-            if reactor.connectionCount == 0 {
+            if reactor.busyConnectionCount == 0 {
                 reactor.stop()
             } else if reactor.now >= deadline {
-                logger.warning("shutdown timeout: closing remaining connections", metadata: ["connections": "\(reactor.connectionCount)"])
+                logger.warning("shutdown timeout: closing remaining connections", metadata: ["connections": "\(reactor.busyConnectionCount)"])
                 reactor.stop()
             }
         }

@@ -514,9 +514,9 @@ def test_a_pixide_user_leaving_is_user_left_for_another_pixide_user(pixide):
     assert skipped == [] and left["userId"] == "dave" and left["roomId"] == "r1"
 
 
-def test_shutdown_closes_pixide_clients_1001(pix_server, pixide):
+def test_shutdown_closes_pixide_clients_1012(pix_server, pixide):
     alice = pixide("alice")
     pix_server.signal(15)
     code, _ = alice.wait_closed()
-    assert code == 1001
+    assert code == 1012
     assert pix_server.wait(server_timeout(5)) == 0  # shutdownTimeoutSeconds 5 at the most

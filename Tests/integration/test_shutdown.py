@@ -1,15 +1,20 @@
-"""Process lifecycle: the listening line, config errors, SIGTERM drain."""
+"""Process lifecycle: the listening line, config errors, the SIGTERM drain (issue 13: /healthz
+says "draining" at once, the listener stays open for health checks and refuses upgrades with
+503, WebSockets are closed with 1012 service restart)."""
 
+import json
 import signal
 import socket
 import subprocess
 
 import pytest
 
+from confabtest.linechat import line_port as line_port_of
 from confabtest.paths import confab_binary, web_root
+from confabtest.rawconn import RawConn
 from confabtest.server import LISTEN_LINE, server_environment
 from confabtest.waiting import DEFAULT_TIMEOUT, server_timeout
-from confabtest.websocket import FIXED_MASK_KEY, OP_CLOSE, RawWebSocket, ws_close_payload, ws_frame
+from confabtest.websocket import FIXED_MASK_KEY, OP_CLOSE, RawWebSocket, status_of_upgrade, ws_close_payload, ws_frame
 
 
 def test_listening_line(server):
@@ -18,14 +23,14 @@ def test_listening_line(server):
     assert server.ws_path == "/ws"
 
 
-def test_sigterm_closes_clients_1001_and_exits_0(server):
+def test_sigterm_closes_clients_1012_and_exits_0(server):
     a, b = server.client(), server.client()
     a.expect_change("join")
     server.signal(signal.SIGTERM)
     code_a, _ = a.wait_closed()
     code_b, _ = b.wait_closed()
-    assert code_a == 1001
-    assert code_b == 1001
+    assert code_a == 1012
+    assert code_b == 1012
     exit_code = server.wait(timeout=server_timeout(5))  # shutdownTimeoutSeconds 5 at the most
     assert exit_code == 0, f"exit code {exit_code} (None = still running)"
 
@@ -34,7 +39,7 @@ def test_sigint_also_drains(server):
     a = server.client()
     server.signal(signal.SIGINT)
     code, _ = a.wait_closed()
-    assert code == 1001
+    assert code == 1012
     assert server.wait(timeout=server_timeout(5)) == 0
 
 
@@ -104,7 +109,7 @@ def test_port_in_use_exits_69(tmp_path, which):
 
 
 def test_second_sigterm_exits_at_once(server_factory):
-    """The first SIGTERM drains (close 1001, wait for the peers' close frames); a second one
+    """The first SIGTERM drains (close 1012, wait for the peers' close frames); a second one
     exits at once, with 128+15 as `confab serve --help` documents."""
     srv = server_factory("server:\n  shutdownTimeoutSeconds: 30\n"
                          "websocket:\n  closeTimeoutSeconds: 30\n")
@@ -112,7 +117,7 @@ def test_second_sigterm_exits_at_once(server_factory):
         ws.read_intro()
         srv.signal(signal.SIGTERM)
         code, _ = ws.read_close()
-        assert code == 1001
+        assert code == 1012
         assert srv.proc.poll() is None, "the server did not wait for the peer's close frame"
         srv.signal(signal.SIGTERM)
         exit_code = srv.wait(timeout=DEFAULT_TIMEOUT)  # the drain alone would last 30 s
@@ -121,15 +126,64 @@ def test_second_sigterm_exits_at_once(server_factory):
 
 
 def test_drain_ends_when_peers_answer(server_factory):
-    """A peer that answers the 1001 close lets the process exit 0 without waiting for timeouts
-    (60 s each here)."""
+    """A peer that answers the 1012 close (echoing its code, as RFC 6455 §5.5.1 says) lets the
+    process exit 0 without waiting for timeouts (60 s each here)."""
     server = server_factory("server:\n  shutdownTimeoutSeconds: 60\nwebsocket:\n  closeTimeoutSeconds: 60\n")
     with RawWebSocket(server) as ws:
         ws.read_intro()
         server.signal(signal.SIGTERM)
-        code, _ = ws.read_close()
-        assert code == 1001
-        ws.send(ws_frame(OP_CLOSE, ws_close_payload(1001), key=FIXED_MASK_KEY))
+        code, reason = ws.read_close()
+        assert code == 1012, (code, reason)
+        assert reason == "service restart"
+        ws.send(ws_frame(OP_CLOSE, ws_close_payload(1012), key=FIXED_MASK_KEY))
         assert ws.wait_eof(), "server kept TCP open after the close handshake"
         ws.close()  # the peer's side of TCP ends too
         assert server.wait(timeout=DEFAULT_TIMEOUT) == 0
+
+
+def test_drain_says_draining_keeps_listening_and_refuses_upgrades(server_factory):
+    """While a peer has not answered its 1012, the server is draining: /healthz answers 503
+    "draining" at once, the listener still answers health checks, new upgrades get 503; and it
+    exits as soon as the last session is gone (idle HTTP connections do not hold it)."""
+    srv = server_factory("server:\n  shutdownTimeoutSeconds: 30\nwebsocket:\n  closeTimeoutSeconds: 30\n")
+    assert srv.healthz()["status"] == "ok"
+    idle_http = RawConn(srv.port)  # a keep-alive connection that never sends a request
+    with RawWebSocket(srv) as ws:  # a peer that does not answer the close at once
+        ws.read_intro()
+        srv.signal(signal.SIGTERM)
+        code, _ = ws.read_close()
+        assert code == 1012
+        health = srv.get("/healthz")
+        assert health.status == 503, health
+        body = json.loads(health.body)
+        assert body["status"] == "draining", body
+        assert health.header("cache-control") == "no-store"
+        assert srv.get("/metrics").status == 200, "the listener serves HTTP during the drain"
+        status = status_of_upgrade(srv)
+        assert status == 503, f"an upgrade during the drain got {status}"
+        assert srv.proc.poll() is None, "the server did not wait for the peer's close"
+        ws.send(ws_frame(OP_CLOSE, ws_close_payload(1012), key=FIXED_MASK_KEY))
+        assert ws.wait_eof()
+    assert srv.wait(timeout=DEFAULT_TIMEOUT) == 0, "an idle HTTP connection kept the drained server alive"
+    idle_http.close()
+    assert "draining" in srv.log_text()
+
+
+def test_line_users_get_a_last_line_and_no_new_line_users_are_taken(server_factory):
+    srv = server_factory("line:\n  enabled: true\n  port: 0\nserver:\n  shutdownTimeoutSeconds: 30\n"
+                         "websocket:\n  closeTimeoutSeconds: 30\n")
+    line_port = line_port_of(srv)
+    with RawConn(line_port) as liner, RawWebSocket(srv) as ws:
+        liner.read_until(b"\n")  # the name prompt
+        ws.read_intro()
+        srv.signal(signal.SIGTERM)
+        assert b"-- server restarting" in liner.read_to_eof()
+        ws.read_close()
+        # the line listener is closed at once; the HTTP one stays for health checks
+        refused = False
+        try:
+            RawConn(line_port, timeout=2).close()
+        except OSError:
+            refused = True
+        assert refused, "the line listener still accepts during the drain"
+        assert srv.get("/healthz").status == 503
