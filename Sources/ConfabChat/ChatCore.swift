@@ -5,7 +5,7 @@ import ConfabProtocol
 /// another module runs unspecialized (metadata lookups on every call); here only the rare
 /// draws of names, ids and tokens go through the existential generator.
 struct ChatCore {
-    let config: ChatConfig
+    var config: ChatConfig
     var random: any RandomNumberGenerator
 
     var sessions = SessionTable()

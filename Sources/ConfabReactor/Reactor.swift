@@ -24,7 +24,7 @@ public final class Reactor {
     }
 
     let loop: UnsafeMutablePointer<uv_loop_t>
-    let settings: ReactorSettings
+    public private(set) var settings: ReactorSettings
     let logger: Logger
     /// Told of server-side events. Held strongly until the loop is closed at the end of
     /// `run()`, then released: the reactor never calls a delegate that is gone, and a
@@ -119,6 +119,14 @@ public final class Reactor {
     }
 
     static let sweepIntervalMs: UInt64 = 1000
+
+    /// New limits and timeouts (a config reload), in force from the next read and sweep. The
+    /// read buffer was allocated at start and keeps its size.
+    public func reconfigure(_ new: ReactorSettings) {
+        var next = new
+        next.readBufferBytes = settings.readBufferBytes
+        settings = next
+    }
 
     /// Milliseconds of loop time (monotonic, cached per loop turn).
     public var now: UInt64 { uv_now(loop) }

@@ -10,13 +10,15 @@ import Logging
 /// Wires configuration, the reactor and the room state machine together.
 /// Lives on the loop thread: every method here runs inside a reactor callback.
 public final class ConfabServer: ReactorDelegate {
-    let config: ConfabConfig
+    /// The configuration in force; a reload (SIGHUP) changes its live keys (`ConfigReload`).
+    var config: ConfabConfig
     let logger: Logger
     let reactor: Reactor
     let files: StaticFiles
     var chat: ChatMachine
     let startedAt: Int64
-    let wsLimits: WebSocketLimits
+    /// The frame limits of WebSockets opened from now on.
+    var wsLimits: WebSocketLimits
 
     /// What a chat upgrade asked for (`?name=`, `?resume=`), kept from routing to `opened`.
     var pendingConnects: [ConnectionID: ConnectRequest] = [:]
@@ -44,17 +46,10 @@ public final class ConfabServer: ReactorDelegate {
     public init(config: ConfabConfig, logger: Logger) throws {
         self.config = config
         self.logger = logger
-        var settings = ReactorSettings()
-        settings.maxHeaderBytes = config.http.maxHeaderBytes
-        settings.handshakeTimeoutMs = UInt64(config.http.handshakeTimeoutSeconds * 1000)
-        settings.pingIntervalMs = UInt64(config.websocket.pingIntervalSeconds * 1000)
-        settings.idleTimeoutMs = UInt64(config.websocket.idleTimeoutSeconds * 1000)
-        settings.closeTimeoutMs = UInt64(config.websocket.closeTimeoutSeconds * 1000)
-        settings.maxOutboundBytes = config.websocket.maxOutboundBytes
-        reactor = try Reactor(settings: settings, logger: logger)
+        reactor = try Reactor(settings: Self.reactorSettings(config), logger: logger)
         files = StaticFiles(root: config.web.root)
         admission = Admission(config.server)
-        var chatConfig = ChatConfig(config.chat, serverName: config.server.name, logLevel: config.log.level)
+        var chatConfig = Self.chatConfig(config)
         if let redis = config.cluster.redis {
             let node = config.cluster.nodeId ?? ClusterLink.newNodeID()
             chatConfig.cluster = ClusterNode(nodeID: node)
@@ -68,11 +63,7 @@ public final class ConfabServer: ReactorDelegate {
         chat = ChatMachine(config: chatConfig, random: SystemRandomNumberGenerator())
         authenticator = try Self.authenticator(config)
         startedAt = WallClock.unixMillis()
-        wsLimits = WebSocketLimits(
-            maxFrameBytes: config.websocket.maxFrameBytes,
-            maxMessageBytes: config.websocket.maxMessageBytes,
-            maxFragments: config.websocket.maxFragments,
-            requireMaskedFrames: true)
+        wsLimits = Self.webSocketLimits(config)
         reactor.delegate = self
     }
 

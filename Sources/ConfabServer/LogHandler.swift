@@ -1,20 +1,45 @@
 import Foundation
 import Logging
 
+/// The level and format every `ConfabLogHandler` of the process logs with, changed in one
+/// place when the configuration is reloaded (SIGHUP). Read on every log call, from any
+/// thread, hence the lock.
+public final class LogControl: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: (level: Logger.Level, format: ConfabLogHandler.Format)
+
+    public init(level: Logger.Level, format: ConfabLogHandler.Format) {
+        current = (level, format)
+    }
+
+    public var level: Logger.Level {
+        get { lock.withLock { current.level } }
+        set { lock.withLock { current.level = newValue } }
+    }
+
+    public var format: ConfabLogHandler.Format {
+        get { lock.withLock { current.format } }
+        set { lock.withLock { current.format = newValue } }
+    }
+}
+
 /// One line per record on stderr, as `text` (for people: time, level, message, key=value)
 /// or `json` (for machines: one object per line).
 public struct ConfabLogHandler: LogHandler {
     public enum Format: String, Sendable { case text, json }
 
     public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level
+    /// From the shared `LogControl`: setting it sets every handler's.
+    public var logLevel: Logger.Level {
+        get { control.level }
+        set { control.level = newValue }
+    }
     let label: String
-    let format: Format
+    let control: LogControl
 
-    public init(label: String, level: Logger.Level, format: Format) {
+    public init(label: String, control: LogControl) {
         self.label = label
-        self.logLevel = level
-        self.format = format
+        self.control = control
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -29,7 +54,7 @@ public struct ConfabLogHandler: LogHandler {
         if let error = event.error { fields["error"] = "\(error)" }
         let time = Self.timestamp()
         var out: String
-        switch format {
+        switch control.format {
         case .text:
             out = "\(time) \(level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)) \(message)"
             for (key, value) in fields.sorted(by: { $0.key < $1.key }) {

@@ -9,6 +9,8 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the chat server.",
         discussion: """
+            SIGTERM/SIGINT drain (close 1012, exit when every client is gone); SIGHUP reloads
+            the configuration (what needs a restart is logged by key).
             Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 64 bad flags,
             69 cannot listen, 78 invalid configuration, 128+N when a second signal N
             forces an immediate exit.
@@ -63,11 +65,16 @@ struct Serve: ParsableCommand {
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let file = config ?? environment[ConfigLoader.configFileVariable].flatMap { $0.isEmpty ? nil : $0 }
-        var settings: ConfabConfig
+        // The same layers at start and on every reload (SIGHUP); a worker shares its port.
+        let overrides = ConfigOverrides(host: host, port: port, logLevel: logLevel, webRoot: webRoot)
+        let load = { [config, worker] () throws -> ConfabConfig in
+            var loaded = try ConfigLoader.load(file: config, environment: environment, overrides: overrides)
+            if worker != nil { loaded.server.reusePort = true }
+            return loaded
+        }
+        let settings: ConfabConfig
         do {
-            settings = try ConfigLoader.load(
-                file: config, environment: environment,
-                overrides: ConfigOverrides(host: host, port: port, logLevel: logLevel, webRoot: webRoot))
+            settings = try load()
         } catch {
             FileHandle.standardError.write(Data("confab: invalid configuration: \(error)\n".utf8))
             throw ExitCode(ExitStatus.config)
@@ -76,11 +83,13 @@ struct Serve: ParsableCommand {
             FileHandle.standardError.write(Data("confab: invalid configuration: --workers \(workers) needs cluster.redis (CONFAB_CLUSTER_REDIS): the workers share rooms and users through Redis\n".utf8))
             throw ExitCode(ExitStatus.config)
         }
-        // A worker shares its port with the others.
-        if worker != nil { settings.server.reusePort = true }
-        let level = Logger.Level(rawValue: settings.log.level.rawValue) ?? .info
-        let format = ConfabLogHandler.Format(rawValue: settings.log.format.rawValue) ?? .text
-        LoggingSystem.bootstrap { label in ConfabLogHandler(label: label, level: level, format: format) }
+        let logs = LogControl(level: .info, format: .text)
+        let applyLog = { (log: LogSettings) in
+            logs.level = Logger.Level(rawValue: log.level.rawValue) ?? .info
+            logs.format = ConfabLogHandler.Format(rawValue: log.format.rawValue) ?? .text
+        }
+        applyLog(settings.log)
+        LoggingSystem.bootstrap { label in ConfabLogHandler(label: label, control: logs) }
         var logger = Logger(label: "confab")
         if let worker { logger[metadataKey: "worker"] = "\(worker)" }
 
@@ -90,6 +99,7 @@ struct Serve: ParsableCommand {
         let address: ConfabServer.Addresses
         do {
             server = try ConfabServer(config: settings, logger: logger)
+            server.enableReload(load: load, applyLog: applyLog)
             address = try server.start()
         } catch let error as ConfigError {
             // Keys the loader accepted but the server could not use: still the operator's config.

@@ -56,6 +56,22 @@ import Testing
         #expect(h.machine.userCount == 1)
     }
 
+    /// SIGHUP: a new rate and burst apply from the next request, to sessions already open.
+    @Test func aReloadedRateAppliesToOpenSessions() {
+        var h = Harness(ChatConfig(ratePerSecond: 0, rateBurst: 1))
+        h.connect(1)
+        for _ in 0..<5 { #expect(h.say(1, "free").types(to: 1) == ["message"]) }
+        h.machine.reload(ChatConfig(historySize: 1, rooms: ["elsewhere"], ratePerSecond: 1, rateBurst: 2))
+        #expect(h.say(1, "one").types(to: 1) == ["message"])
+        #expect(h.say(1, "two").types(to: 1) == ["error"], "the bucket kept its one token")
+        h.now += 5_000
+        #expect(h.say(1, "a").types(to: 1) == ["message"])
+        #expect(h.say(1, "b").types(to: 1) == ["message"])
+        #expect(h.say(1, "c").types(to: 1) == ["error"], "refilled up to the new burst of 2")
+        #expect(h.machine.config.rooms == ["lobby"] && h.machine.config.historySize == 50, "the rest is not reloaded")
+        h.check()
+    }
+
     @Test func disabledWhenRateIsZero() {
         var h = Harness(ChatConfig(ratePerSecond: 0, rateBurst: 1))
         h.connect(1)

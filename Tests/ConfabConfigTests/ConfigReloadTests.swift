@@ -1,0 +1,55 @@
+import Testing
+@testable import ConfabConfig
+
+/// SIGHUP: which keys a reload puts in force and which wait for a restart.
+@Suite struct ConfigReloadTests {
+    @Test func nothingChangedNothingToDo() {
+        let plan = ConfigReload(running: ConfabConfig(), loaded: ConfabConfig())
+        #expect(plan.applied.isEmpty && plan.needsRestart.isEmpty)
+        #expect(plan.next == ConfabConfig())
+    }
+
+    @Test func liveKeysTakeTheirNewValues() throws {
+        let loaded = try load("""
+            log: {level: debug, format: json}
+            server:
+              maxConnections: 50
+              maxConnectionsPerIP: 5
+              allowedOrigins: [https://chat.example.com]
+              trustedProxies: [127.0.0.1]
+              forwardedHeader: forwarded
+              shutdownTimeoutSeconds: 9
+            chat:
+              rate: {perSecond: 2, burst: 4, disconnectAfter: 6}
+            websocket: {maxFrameBytes: 1024, pingIntervalSeconds: 5, idleTimeoutSeconds: 12, closeTimeoutSeconds: 2}
+            http: {maxHeaderBytes: 4096, handshakeTimeoutSeconds: 3}
+            """)
+        let plan = ConfigReload(running: ConfabConfig(), loaded: loaded)
+        #expect(plan.next == loaded)
+        #expect(plan.needsRestart.isEmpty)
+        #expect(plan.applied == [
+            "server.maxConnections", "server.maxConnectionsPerIP", "server.allowedOrigins", "server.trustedProxies",
+            "server.forwardedHeader", "server.shutdownTimeoutSeconds",
+            "chat.rate.perSecond", "chat.rate.burst", "chat.rate.disconnectAfter",
+            "websocket.maxFrameBytes", "websocket.pingIntervalSeconds", "websocket.idleTimeoutSeconds",
+            "websocket.closeTimeoutSeconds", "http.maxHeaderBytes", "http.handshakeTimeoutSeconds",
+            "log.level", "log.format",
+        ])
+    }
+
+    @Test func theRestKeepsItsRunningValueAndIsNamed() throws {
+        let loaded = try load("""
+            server: {host: 0.0.0.0, port: 9000, wsPath: /live, maxConnectionsPerIP: 3}
+            web: {root: elsewhere}
+            chat: {historySize: 5, rooms: [main, dev]}
+            line: {enabled: true}
+            """)
+        let plan = ConfigReload(running: ConfabConfig(), loaded: loaded)
+        #expect(plan.applied == ["server.maxConnectionsPerIP"])
+        #expect(plan.needsRestart == ["server.host", "server.port", "server.wsPath", "web.root", "chat.historySize",
+                                      "chat.rooms", "line.enabled"])
+        var expected = ConfabConfig()
+        expected.server.maxConnectionsPerIP = 3
+        #expect(plan.next == expected)
+    }
+}
