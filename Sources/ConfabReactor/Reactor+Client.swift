@@ -136,7 +136,8 @@ extension Reactor {
             closeHandle(of: connection)
         case .accepted(let consumed):
             var limits = pending.limits
-            limits.requireMaskedFrames = false
+            limits.requireMaskedFrames = false  // servers do not mask
+            limits.acceptsRegisteredCloseCodes = true  // 1012: the server restarts
             connection.input = .frames(WebSocketReader(limits: limits))
             connection.enter(.webSocket, now: now)
             connection.session = .client

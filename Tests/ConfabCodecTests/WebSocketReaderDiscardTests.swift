@@ -70,6 +70,21 @@ import Testing
         #expect(shortClosed)
     }
 
+    /// A server says 1012 when it restarts: clients accept it, servers keep RFC 6455's list.
+    @Test func registeredCloseCodesAreForClients() {
+        for code: UInt16 in [1012, 1013, 1014] {
+            let frame = rawFrame(opcode: 8, payload: [UInt8(code >> 8), UInt8(code & 0xFF)], mask: nil)
+            let server = decode(frame, limits: WebSocketLimits(requireMaskedFrames: false))
+            #expect(server.error == .invalidCloseCode(code))
+            let client = decode(frame, limits: WebSocketLimits(requireMaskedFrames: false, acceptsRegisteredCloseCodes: true))
+            #expect(client.error == nil)
+            #expect(client.messages == [.close(code: code, reason: "")])
+        }
+        let bad = decode(rawFrame(opcode: 8, payload: [0x03, 0xF7], mask: nil),
+                         limits: WebSocketLimits(requireMaskedFrames: false, acceptsRegisteredCloseCodes: true))
+        #expect(bad.error == .invalidCloseCode(1015))
+    }
+
     @Test func anImpossibleLengthLosesTheFraming() {
         let stream = hex("82 FF 80 00 00 00 00 00 00 00 01 02 03 04") + Self.close1009Answer
         for chunks in allSplits(stream) {

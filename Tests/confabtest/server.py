@@ -57,7 +57,9 @@ class ConfabServer:
     to `log_path` (default: `workdir/confab.stderr.log`)."""
 
     def __init__(self, workdir: Path, config_yaml: str = DEFAULT_CONFIG, extra_args: Iterable[str] = (),
-                 env: dict[str, str] | None = None, log_path: Path | None = None):
+                 env: dict[str, str] | None = None, log_path: Path | None = None, port: int = 0):
+        """`port` 0 takes a free one; a restart test gives the port of the process it follows."""
+        self.requested_port = port
         self.workdir = workdir
         self.config_path = workdir / "confab.yaml"
         self.config_path.write_text(config_yaml)
@@ -82,7 +84,7 @@ class ConfabServer:
     def command(self) -> list[str]:
         return [
             confab_binary(), "serve",
-            "--host", "127.0.0.1", "--port", "0",
+            "--host", "127.0.0.1", "--port", str(self.requested_port),
             "--config", str(self.config_path),
             "--web-root", str(web_root()),
             *self.extra_args,

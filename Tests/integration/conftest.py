@@ -28,10 +28,10 @@ def server_factory(tmp_path, request):
     counter = iter(range(1000))
 
     def start(config_yaml: str = DEFAULT_CONFIG, extra_args: Iterable[str] = (),
-              env: dict[str, str] | None = None) -> ConfabServer:
+              env: dict[str, str] | None = None, port: int = 0) -> ConfabServer:
         workdir = tmp_path / f"server{next(counter)}"
         workdir.mkdir()
-        srv = ConfabServer(workdir, config_yaml, extra_args, env)
+        srv = ConfabServer(workdir, config_yaml, extra_args, env, port=port)
         started.append(srv)
         return srv.start()
 

@@ -389,7 +389,9 @@ public struct WebSocketReader: Sendable {
                 return nil
             }
             let code = UInt16(payload[0]) << 8 | UInt16(payload[1])
-            guard CloseCode.isValidReceived(code) else { return .invalidCloseCode(code) }
+            guard CloseCode.isValidReceived(code) || (limits.acceptsRegisteredCloseCodes && (1012...1014).contains(code)) else {
+                return .invalidCloseCode(code)
+            }
             let reasonBytes = payload[2...]
             guard UTF8Validator.isValid(reasonBytes) else { return .invalidCloseReason }
             state = .closed
