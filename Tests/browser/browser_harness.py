@@ -77,7 +77,7 @@ def slug_for(request) -> str:
 # `ChatPage.allow_console(regex)`; everything SEVERE otherwise fails the test.
 
 
-def _chrome_options(width: int, height: int):
+def _chrome_options(width: int, height: int, extra_args: tuple[str, ...] = ()):
     from selenium.webdriver.chrome.options import Options
     opts = Options()
     opts.binary_location = CHROMIUM
@@ -87,7 +87,7 @@ def _chrome_options(width: int, height: int):
                 "--disable-component-update", "--disable-features=Translate,MediaRouter",
                 "--lang=en-US", "--force-device-scale-factor=1", "--hide-scrollbars",
                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                "--disable-backgrounding-occluded-windows"):
+                "--disable-backgrounding-occluded-windows", *extra_args):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # never auto-dismiss a dialog: a test must be able to see an alert() if one ever opens
@@ -95,8 +95,10 @@ def _chrome_options(width: int, height: int):
     return opts
 
 
-def start_chrome(width: int = 1280, height: int = 800):
-    """A headless Chromium driven by the system chromedriver; fails the test with the reason."""
+def start_chrome(width: int = 1280, height: int = 800, extra_args: tuple[str, ...] = ()):
+    """A headless Chromium driven by the system chromedriver; fails the test with the reason.
+    `extra_args` are more command-line switches (a test's own, like trusting a throwaway
+    certificate)."""
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not (os.path.isfile(p) and os.access(p, os.X_OK))]
     if missing:
         pytest.fail(f"cannot start the browser: missing {', '.join(missing)} "
@@ -109,7 +111,7 @@ def start_chrome(width: int = 1280, height: int = 800):
     service = Service(executable_path=CHROMEDRIVER,
                       log_output=str(LOG_DIR / "chromedriver.log"))
     try:
-        driver = webdriver.Chrome(service=service, options=_chrome_options(width, height))
+        driver = webdriver.Chrome(service=service, options=_chrome_options(width, height, extra_args))
     except Exception as e:  # noqa: BLE001 - any start-up failure is the reason to report
         pytest.fail(f"cannot start the browser ({CHROMIUM} via {CHROMEDRIVER}): "
                     f"{type(e).__name__}: {str(e).strip()[:1500]}")

@@ -54,8 +54,9 @@ def browsers(request):
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     pages: list[ChatPage] = []
 
-    def open_page(url: str, label: str, width: int = 1280, height: int = 800) -> ChatPage:
-        page = ChatPage(start_chrome(width, height), label, OUTPUT_DIR)
+    def open_page(url: str, label: str, width: int = 1280, height: int = 800,
+                  chrome_args: tuple[str, ...] = ()) -> ChatPage:
+        page = ChatPage(start_chrome(width, height, chrome_args), label, OUTPUT_DIR)
         pages.append(page)
         page.open(url)
         return page

@@ -410,7 +410,8 @@ def test_dropped_connection_shows_reconnecting_then_online_without_duplicates(se
     assert alice.message_texts()[-2:] == ["after resume", "after reload"]  # history of #lobby
 
 
-def test_server_restart_starts_a_fresh_session_and_says_so(server, browsers, proxy_factory, tmp_path, request):
+def test_server_restart_starts_a_new_session_in_the_same_rooms_and_says_so(server, browsers, proxy_factory,
+                                                                          tmp_path, request):
     from browser_harness import DEFAULT_CONFIG, LOG_DIR
     from confabtest.server import ConfabServer
     proxy = proxy_factory(server.port)
@@ -434,10 +435,11 @@ def test_server_restart_starts_a_fresh_session_and_says_so(server, browsers, pro
         proxy.upstream_port = second.port
         proxy.accept_again()
         alice.wait_online(timeout=RECONNECT_WAIT)
-        alice.wait(lambda: "the server restarted: new session" in alice.lines("system"), "restart notice")
-        # the remembered name is asked for again
-        alice.wait(lambda: alice.my_name() == wanted, "remembered name restored")
-        assert alice.message_texts() == []
+        alice.wait(lambda: "the server restarted: new session, back in your rooms" in alice.lines("system"),
+                   "restart notice")
+        # the name is asked for again
+        alice.wait(lambda: alice.my_name() == wanted, "name restored")
+        assert alice.message_texts() == ["before restart"], "what was shown stays"
         assert alice.rooms() == {"lobby": 0}
         alice.send("hello new server")
         alice.wait_message("hello new server")
