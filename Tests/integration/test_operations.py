@@ -1,5 +1,5 @@
 """Operations: /metrics (Prometheus text), JSON and debug logs, shutdown with a peer
-that never answers its 1001."""
+that never answers its 1012."""
 
 from __future__ import annotations
 
@@ -210,7 +210,7 @@ def test_sigterm_exits_within_shutdown_timeout_when_a_peer_never_closes(server_f
         srv.signal(signal.SIGTERM)
         for p in (chat, echo):
             code, _, _ = p.read_close()
-            assert code == 1001
+            assert code == 1012
         # Neither peer answers nor closes its socket: the shutdown timeout (1 s) ends it, long
         # before the close timeout (30 s) would.
         code = srv.wait(server_timeout(1))
@@ -224,7 +224,7 @@ def test_sigterm_exits_within_shutdown_timeout_when_a_peer_never_closes(server_f
 
 
 def test_sigterm_with_a_peer_that_stopped_reading(server_factory):
-    """A peer whose receive window is full cannot even be sent its 1001: the deadline still holds."""
+    """A peer whose receive window is full cannot even be sent its 1012: the deadline still holds."""
     srv = server_factory("server:\n  shutdownTimeoutSeconds: 1\nwebsocket:\n  maxOutboundBytes: 67108864\n"
                          "  maxMessageBytes: 1048576\n  maxFrameBytes: 1048576\n"
                          "diagnostics:\n  echoPath: /echo\n")
@@ -242,21 +242,19 @@ def test_sigterm_with_a_peer_that_stopped_reading(server_factory):
         stuck.close()
 
 
-def test_sigterm_stops_accepting_at_once(server_factory):
+def test_sigterm_keeps_listening_for_health_checks_but_admits_no_one(server_factory):
+    """During the drain the listener stays open: health checks learn "draining" (503), new
+    WebSockets are refused with 503 (issue 13; it used to stop accepting at once)."""
     srv = server_factory("server:\n  shutdownTimeoutSeconds: 60\n")
     with WsPeer(srv.port, "/ws") as stubborn:  # keeps the process in its drain phase until it answers
         srv.signal(signal.SIGTERM)
         code, _, _ = stubborn.read_close()
-        assert code == 1001
+        assert code == 1012
         assert srv.proc.poll() is None, "exited although a peer has not answered"
-        try:
-            s = socket.create_connection(("127.0.0.1", srv.port), timeout=2)
-        except ConnectionRefusedError:
-            pass
-        else:
-            s.close()
-            raise AssertionError("a new connection was accepted during shutdown")
-        stubborn.send(ws_frame(CLOSE, ws_close_payload(1001)))
+        health = srv.get("/healthz")
+        assert health.status == 503 and json.loads(health.body)["status"] == "draining"
+        assert status_of_upgrade(srv) == 503
+        stubborn.send(ws_frame(CLOSE, ws_close_payload(1012)))
         assert srv.wait(DEFAULT_TIMEOUT) == 0, "the last peer answered: the drain is over"
 
 
