@@ -128,7 +128,8 @@ public final class ConfabServer: ReactorDelegate {
 
     /// The first signal drains: at once `/healthz` answers 503 "draining" (load balancers
     /// stop sending new users) and upgrades are refused with 503, while the HTTP listener
-    /// stays open for health checks; every WebSocket is closed with 1012 (service restart:
+    /// stays open for health checks (closed at once when `server.reusePort` shares the port
+    /// with other processes); every WebSocket is closed with 1012 (service restart:
     /// clients come back after a short random delay, to this server's successor), line users
     /// get a last line. The process exits once every session has closed, or after
     /// `server.shutdownTimeoutSeconds`. A second signal exits at once.
@@ -140,7 +141,10 @@ public final class ConfabServer: ReactorDelegate {
         draining = true
         logger.notice("draining: /healthz says so, new upgrades refused, WebSockets closed with 1012",
                       metadata: ["signal": "\(signum)", "connections": "\(reactor.connectionCount)"])
-        reactor.stopAccepting { if case .lines = $0 { true } else { false } }
+        // The HTTP listener stays for health checks, unless other processes share its port
+        // (server.reusePort): then the kernel should hand every new connection to them.
+        let sharedPort = config.server.reusePort
+        reactor.stopAccepting { if case .lines = $0 { true } else { sharedPort } }
         cluster?.leave()
         for connection in reactor.connections(endpoint: Endpoint.line.rawValue) {
             sendLine("-- server restarting", to: connection)

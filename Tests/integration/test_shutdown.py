@@ -187,3 +187,21 @@ def test_line_users_get_a_last_line_and_no_new_line_users_are_taken(server_facto
             refused = True
         assert refused, "the line listener still accepts during the drain"
         assert srv.get("/healthz").status == 503
+
+
+def test_with_a_shared_port_the_draining_process_stops_accepting(server_factory):
+    """With server.reusePort another process serves the same port: the draining one closes its
+    listener at once, so the kernel hands every new connection (health checks included) to
+    the one that stays."""
+    config = "server:\n  reusePort: true\n  shutdownTimeoutSeconds: 30\nwebsocket:\n  closeTimeoutSeconds: 30\n"
+    leaving = server_factory(config)
+    with RawWebSocket(leaving) as ws:  # keeps the leaving process draining (opened while it is alone)
+        ws.read_intro()
+        staying = server_factory(config, port=leaving.port)
+        leaving.signal(signal.SIGTERM)
+        ws.read_close()
+        assert leaving.proc.poll() is None
+        statuses = [leaving.get("/healthz").status for _ in range(20)]  # leaving.port is staying's too
+        assert statuses == [200] * 20, statuses
+    assert leaving.wait(timeout=5) == 0
+    assert staying.healthz()["status"] == "ok"
