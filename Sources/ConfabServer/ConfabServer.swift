@@ -147,7 +147,7 @@ public final class ConfabServer: ReactorDelegate {
         reactor.stopAccepting { if case .lines = $0 { true } else { sharedPort } }
         cluster?.leave()
         for connection in reactor.connections(endpoint: Endpoint.line.rawValue) {
-            sendLine("-- server restarting", to: connection)
+            sendLine("-- server shutting down", to: connection)
         }
         reactor.closeAll(code: CloseCode.serviceRestart, reason: "service restart")
         let deadline = reactor.now + UInt64(config.server.shutdownTimeoutSeconds * 1000)

@@ -299,6 +299,7 @@ def test_every_documented_family_is_exposed_with_its_type(server_factory):
     # the labelled families exist once something was counted in them
     assert status_of_upgrade(srv, version="12") == 426
     assert status_of_upgrade(srv, headers={"Origin": "https://evil.example"}) == 403
+    assert status_of_upgrade(srv, headers={"X-Forwarded-For": "203.0.113.1"}) == 101  # not a trusted proxy
     with WsPeer(srv.port, "/ws") as p:
         p.send(ws_frame(TEXT, b"{}", rsv=4))
         assert p.read_close()[0] == 1002

@@ -177,7 +177,7 @@ def test_line_users_get_a_last_line_and_no_new_line_users_are_taken(server_facto
         liner.read_until(b"\n")  # the name prompt
         ws.read_intro()
         srv.signal(signal.SIGTERM)
-        assert b"-- server restarting" in liner.read_to_eof()
+        assert b"-- server shutting down" in liner.read_to_eof()
         ws.read_close()
         # the line listener is closed at once; the HTTP one stays for health checks
         refused = False
