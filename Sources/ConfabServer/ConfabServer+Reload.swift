@@ -33,13 +33,20 @@ extension ConfabServer {
             return
         }
         let next = plan.next
+        if next.auth != config.auth {
+            do {
+                try reloadAuth(next)
+            } catch {
+                logger.error("config reload failed: the running configuration stays", metadata: ["error": "\(error)"])
+                return
+            }
+        }
         config = next
         applyLog(next.log)
         admission.reconfigure(next.server)
         reactor.reconfigure(Self.reactorSettings(next))
         wsLimits = Self.webSocketLimits(next)
         chat.reload(Self.chatConfig(next))
-        // auth.*: the JWT keys reload here too, once that section exists.
         logger.notice("config reloaded", metadata: ["applied": "\(plan.applied.joined(separator: ", "))"])
     }
 

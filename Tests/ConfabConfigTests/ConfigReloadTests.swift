@@ -52,4 +52,16 @@ import Testing
         expected.server.maxConnectionsPerIP = 3
         #expect(plan.next == expected)
     }
+
+    /// The account tokens' keys are live (`ConfabServer.reloadAuth`); a secret, printed masked,
+    /// is still named when it changes.
+    @Test func authKeysAreLiveAndASecretChangeIsNamed() throws {
+        let secret = "a-secret-of-at-least-thirty-two-bytes-0001"
+        let running = try load("auth:\n  mode: optional\n  jwt:\n    secret: \(secret)\n")
+        let loaded = try load("auth:\n  mode: required\n  jwt:\n    secret: \(secret.dropLast())2\n  leewaySeconds: 5\n  allowRename: true\n")
+        let plan = ConfigReload(running: running, loaded: loaded)
+        #expect(plan.applied == ["auth.mode", "auth.leewaySeconds", "auth.jwt.secret"])
+        #expect(plan.needsRestart == ["auth.allowRename"])
+        #expect(plan.next.auth.jwt == loaded.auth.jwt && !plan.next.auth.allowRename)
+    }
 }

@@ -101,3 +101,28 @@ def test_trusted_proxies_reload(server_factory):
     assert upgrade(srv, **{"X-Forwarded-For": "203.0.113.3"}) == 503
     for conn in srv.held:
         conn.close()
+
+
+def test_account_keys_reload_a_key_file_rotated_in_place(server_factory, tmp_path):
+    """The JWT keys are live: a public key file replaced under the same path is read again on
+    SIGHUP; tokens of the old key are refused from then on, the new key's admitted."""
+    from confabtest import jwt
+    old, new = jwt.KeyPair(tmp_path / "old", "ec"), jwt.KeyPair(tmp_path / "new", "ec")
+    key_file = tmp_path / "current.pem"
+    key_file.write_bytes(old.public_pem.read_bytes())
+    yaml = f"auth:\n  mode: required\n  jwt:\n    publicKeyFile: {key_file}\nlog:\n  level: info\n"
+    srv = server_factory(yaml)
+    for_old, for_new = old.sign(jwt.claims(sub="a")), new.sign(jwt.claims(sub="b"))
+    assert upgrade_at(srv, f"/ws?token={for_old}") == 101
+    assert upgrade_at(srv, f"/ws?token={for_new}") == 401
+    key_file.write_bytes(new.public_pem.read_bytes())
+    log = reload_with(srv, yaml, "config reloaded")
+    assert "auth.jwt.publicKeyFile" in log, log
+    assert upgrade_at(srv, f"/ws?token={for_old}") == 401
+    assert upgrade_at(srv, f"/ws?token={for_new}") == 101
+
+
+def upgrade_at(srv, path: str) -> int:
+    resp, conn = upgrade_status(srv, path=path)
+    conn.close()
+    return resp.status
