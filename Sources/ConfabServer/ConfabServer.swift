@@ -118,7 +118,7 @@ public final class ConfabServer: ReactorDelegate {
     /// then, rather than serve on unsupervised.
     public func stopWhenInputEnds() {
         reactor.readInput(fd: 0, onData: { _ in }, onEnd: { [unowned self] in
-            guard !shuttingDown else { return }
+            guard !draining else { return }
             logger.warning("supervisor gone: shutting down")
             signalled(SIGTERM)
         })

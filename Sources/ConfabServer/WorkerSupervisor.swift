@@ -36,6 +36,12 @@ public final class WorkerSupervisor {
         for signal in [SIGINT, SIGTERM] {
             reactor.onSignal(signal) { [unowned self] signum in handle(.signal(signum)) }
         }
+        // A reload (`systemctl reload`, `kill -HUP`) is every worker's to do: each reads the
+        // same file, environment and flags again.
+        reactor.onSignal(SIGHUP) { [unowned self] _ in
+            logger.notice("reloading the workers' configuration", metadata: ["workers": "\(children.count)"])
+            for child in children.values { child.signal(SIGHUP) }
+        }
         isHandling = true
         apply(pool.start(now: reactor.now))
         isHandling = false

@@ -128,7 +128,7 @@ def test_sigterm_drains_every_worker_and_exits_zero(server_factory, redis):
     srv.signal(signal.SIGTERM)
     for client in on.values():
         code, _ = client.wait_closed(timeout=10)
-        assert code == 1001
+        assert code == 1012
     assert srv.wait(10) == 0
     for pid in workers.values():
         poll_until(lambda: gone(pid), bool, timeout=5)
@@ -193,3 +193,17 @@ def test_one_worker_is_the_plain_single_process(server_factory):
     srv.client("name=solo")
     log = srv.log_text()
     assert "websocket open" in log and "worker=" not in log and "workers listening" not in log
+
+
+def test_sighup_to_the_supervisor_reloads_every_worker(server_factory, redis):
+    """`systemctl reload` signals the supervisor: it passes SIGHUP on, each worker reloads
+    the same file, and everyone keeps running."""
+    srv = start_workers(server_factory, redis)
+    srv.config_path.write_text(cluster_config(redis).replace("level: info", "level: debug"))
+    srv.signal(signal.SIGHUP)
+    srv.signalled = False  # not a stop
+    log = poll_until(srv.log_text, lambda text: len(re.findall(r"config reloaded .*worker=\d", text)) == 2, timeout=10)
+    assert {int(w) for w in re.findall(r"config reloaded .*worker=(\d)", log)} == {1, 2}
+    assert "server.reusePort" not in log, "a worker's shared port is not a change to restart for"
+    assert srv.proc.poll() is None
+    assert srv.healthz()["status"] == "ok"
