@@ -25,8 +25,16 @@ struct Load: ParsableCommand {
             dropped by the server and the broadcast delivered to all; --server-pid PID adds the
             server's CPU and VmRSS per phase (same machine). --relay aims at a bare relay that
             has no welcome or rooms (e.g. shared/peers/uwebsockets).
-            Scenarios that start such a server: Scripts/load/{fanout,rooms,idle,churn,crowd}.
-            Exit codes: 0 done, 1 no connection could be made, 3 crowd run not a pass, 64 usage.
+            --report-every S: a line per S seconds of measuring (messages sent, deliveries and
+            their p50/p99, lost messages, copies late; the server's VmRSS and CPU with
+            --server-pid), then a verdict: a message is lost when, --drain seconds after it was
+            sent, not every member of its room (those ready when measuring began) has it; the
+            server's VmRSS is flat when no sample at a window boundary is more than 10 % above
+            the one when measuring began (after --warmup). A pass needs every client connected
+            and kept, no message lost and VmRSS flat.
+            Scenarios that start such a server: Scripts/load/{fanout,rooms,idle,churn,crowd,soak}.
+            Exit codes: 0 done, 1 no connection could be made, 3 crowd or --report-every run not
+            a pass, 64 usage.
             """)
 
     @Argument(help: "Server WebSocket URL(s), e.g. ws://127.0.0.1:8080/ws; clients are spread over several round robin.")
@@ -80,6 +88,9 @@ struct Load: ParsableCommand {
     @Option(name: .customLong("server-pid"), help: "Read this server process's CPU and VmRSS at each phase (same machine).")
     var serverPID: Int32?
 
+    @Option(name: .customLong("report-every"), help: "Print a line every this many seconds of measuring (deliveries, lost messages, p50/p99, the server's VmRSS and CPU with --server-pid) and judge the run at the end.")
+    var reportEvery: Double?
+
     @Flag(name: .long, help: "Print one JSON object instead of the table.")
     var json = false
 
@@ -103,6 +114,7 @@ struct Load: ParsableCommand {
         options.serverPID = serverPID
         options.servers = urls.count
         guard !urls.isEmpty else { throw ValidationError("give at least one server URL") }
+        options.reportEvery = reportEvery
         if let problem = options.validate() { throw ValidationError(problem) }
         var targets: [LoadTarget] = []
         for url in urls {
@@ -114,7 +126,8 @@ struct Load: ParsableCommand {
             }
         }
         raiseDescriptorLimit()
-        let report = try LoadRunner.run(options: options, targets: targets, makeReactor: { try makeClientReactor() })
+        let report = try LoadRunner.run(options: options, targets: targets, linesTo: json ? 2 : 1,
+                                        makeReactor: { try makeClientReactor() })
         writeAll(json ? report.json() + "\n" : report.table())
         if report.stats.connected == 0 {
             let reasons = report.stats.failureReasons.keys.sorted().joined(separator: "; ")
@@ -122,5 +135,6 @@ struct Load: ParsableCommand {
             throw ExitCode(1)
         }
         if crowd && !report.crowdProblems.isEmpty { throw ExitCode(3) }
+        if !report.intervalProblems.isEmpty { throw ExitCode(3) }
     }
 }

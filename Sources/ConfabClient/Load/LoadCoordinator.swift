@@ -26,6 +26,8 @@ public final class LoadCoordinator: @unchecked Sendable {
     let drainMicros: UInt64
     /// When the run started (the connect phase too).
     public let startMicros: UInt64
+    /// `--report-every`: the threads' windows.
+    public let intervals: IntervalCollector?
     private let lock = NSLock()
     private var readyThreads = 0
     private var finishedThreads = 0
@@ -47,6 +49,7 @@ public final class LoadCoordinator: @unchecked Sendable {
         self.options = options
         drainMicros = UInt64(max(0, options.drain) * 1_000_000)
         startMicros = now
+        intervals = options.reportEvery == nil ? nil : IntervalCollector(threads: options.threads, drainMicros: drainMicros)
         if let pid = options.serverPID, let sample = ProcessProbe.sample(pid: pid, now: now) {
             server = ServerFigures(pid: pid, start: sample)
         }

@@ -38,6 +38,9 @@ public struct LoadOptions: Sendable, Equatable {
     /// A process on this machine (the server) whose CPU time and VmRSS are read at the start,
     /// when all are connected and when the deliveries are in (Linux /proc).
     public var serverPID: Int32?
+    /// Seconds per interval line while measuring (deliveries, lost messages, latency, the
+    /// server's VmRSS and CPU), and a verdict at the end; nil: only the final report.
+    public var reportEvery: Double?
 
     public init() {}
 
@@ -76,6 +79,10 @@ public struct LoadOptions: Sendable, Equatable {
         if relay && rooms != 1 { return "--relay: a relay has no rooms, --rooms must be 1" }
         if servers < 1 || servers > 64 { return "between 1 and 64 server URLs" }
         if let serverPID, serverPID <= 0 { return "--server-pid must be a process id" }
+        if let reportEvery {
+            if !(reportEvery >= 1) || reportEvery > 3600 { return "--report-every must be in [1, 3600] seconds" }
+            if crowd || churn || senders == 0 { return "--report-every needs senders (not --crowd or --churn)" }
+        }
         return nil
     }
 }

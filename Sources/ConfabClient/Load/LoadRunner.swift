@@ -16,7 +16,8 @@ public struct LoadTarget: Sendable {
 /// Runs `confab load` (the caller raises the descriptor limit first): one thread per `--threads`, each with its own reactor (created on
 /// that thread), a progress line on stderr when it is a terminal, the report at the end.
 public enum LoadRunner {
-    public static func run(options: LoadOptions, targets: [LoadTarget],
+    /// `--report-every` lines are written to `linesTo` as each window ends.
+    public static func run(options: LoadOptions, targets: [LoadTarget], linesTo: Int32 = 1,
                            makeReactor: @escaping @Sendable () throws -> Reactor) throws -> LoadReport {
         let coordinator = LoadCoordinator(options: options)
         let wallStart = coordinator.startMicros
@@ -34,6 +35,7 @@ public enum LoadRunner {
                     coordinator.finish(worker.run())
                 } catch {
                     failure.set(error)
+                    coordinator.intervals?.end(thread: index)
                     coordinator.threadReady(members: [:])
                     coordinator.finish(LoadStats())
                 }
@@ -43,11 +45,21 @@ public enum LoadRunner {
             thread.start()
         }
         let live = isTerminal(2)
-        // With a server to watch, wake every 100 ms for its memory peak.
-        let wake = options.serverPID != nil ? 100 : live ? 500 : 1000
+        // With a server to watch, wake every 100 ms for its memory peak; interval lines too.
+        let wake = options.serverPID != nil || options.reportEvery != nil ? 100 : live ? 500 : 1000
         var lastProgress: UInt64 = 0
+        let intervals = coordinator.intervals.map { IntervalReporter(options: options, collector: $0) }
+        func printLines(_ lines: [String]) {
+            guard !lines.isEmpty else { return }
+            if live { writeAll("\r\u{1B}[2K", to: 2) }
+            writeAll(lines.joined(separator: "\n") + "\n", to: linesTo)
+        }
         while done.wait(timeout: .now() + .milliseconds(wake)) == .timedOut {
             coordinator.sampleServerPeak()
+            if let intervals {
+                let now = monotonicMicros()
+                printLines(intervals.poll(schedule: coordinator.currentSchedule(), members: coordinator.result().members, now: now))
+            }
             guard live, monotonicMicros() - lastProgress >= 500_000 else { continue }
             lastProgress = monotonicMicros()
             let p = coordinator.progress()
@@ -59,6 +71,9 @@ public enum LoadRunner {
         let wall = Double(monotonicMicros() - wallStart) / 1_000_000
         let cpuEnd = cpuTimes()
         let result = coordinator.result()
+        let ended = intervals?.finish(schedule: result.schedule, members: result.members, drained: result.server?.drained,
+                                      now: monotonicMicros())
+        printLines(ended?.lines ?? [])
         let connectSeconds = result.schedule.map { Double($0.sendStart - wallStart) / 1_000_000 }
         var deliverySeconds: Double?
         if let schedule = result.schedule, let drainedAt = result.drainedAt {
@@ -68,7 +83,7 @@ public enum LoadRunner {
                           measuredSeconds: options.crowd ? (deliverySeconds ?? 0) : options.duration,
                           cpuUserSeconds: cpuEnd.user - cpuStart.user, cpuSystemSeconds: cpuEnd.system - cpuStart.system,
                           wallSeconds: wall, connectSeconds: connectSeconds, deliverySeconds: deliverySeconds,
-                          server: result.server)
+                          server: result.server, intervals: ended?.summary)
     }
 
     /// This process's CPU time so far (getrusage), in seconds.

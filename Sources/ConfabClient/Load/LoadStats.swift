@@ -97,10 +97,13 @@ public struct LoadReport: Sendable {
     public var deliverySeconds: Double?
     /// The server's CPU and memory (`--server-pid`).
     public var server: ServerFigures?
+    /// `--report-every`: the windows, lost messages and the server's memory over the run.
+    public var intervals: IntervalSummary?
 
     public init(options: LoadOptions, stats: LoadStats, membersPerRoom: [Int: Int], measuredSeconds: Double,
                 cpuUserSeconds: Double, cpuSystemSeconds: Double, wallSeconds: Double,
-                connectSeconds: Double? = nil, deliverySeconds: Double? = nil, server: ServerFigures? = nil) {
+                connectSeconds: Double? = nil, deliverySeconds: Double? = nil, server: ServerFigures? = nil,
+                intervals: IntervalSummary? = nil) {
         self.options = options
         self.stats = stats
         self.membersPerRoom = membersPerRoom
@@ -111,6 +114,7 @@ public struct LoadReport: Sendable {
         self.connectSeconds = connectSeconds
         self.deliverySeconds = deliverySeconds
         self.server = server
+        self.intervals = intervals
     }
 
     var mode: String {
@@ -134,6 +138,37 @@ public struct LoadReport: Sendable {
             problems.append("the broadcast reached \(stats.received) of \(expectedDeliveries) clients within the \(Self.fixed(options.drain, 0)) s wait")
         }
         return problems
+    }
+
+    /// `--report-every`: why the run is not a pass (empty: a pass). Every client must connect
+    /// and stay connected, no measured message may be lost, and the server's VmRSS must stay
+    /// flat (when it was read).
+    public var intervalProblems: [String] {
+        guard let intervals else { return [] }
+        var problems: [String] = []
+        if stats.connectFailed > 0 { problems.append("\(stats.connectFailed) of \(options.clients) clients never connected") }
+        if stats.dropped > 0 { problems.append("\(stats.dropped) dropped by the server") }
+        if stats.sent == 0 { problems.append("no measured message was sent") }
+        if intervals.messagesLost > 0 {
+            problems.append("\(intervals.messagesLost) of \(intervals.messagesSettled) messages lost")
+        }
+        if intervals.rssFlat == false, let growth = intervals.rssGrowthPercent {
+            problems.append("server VmRSS grew \(Self.fixed(growth, 1)) % (limit \(Self.fixed(IntervalSummary.rssTolerancePercent, 0)) %)")
+        }
+        return problems
+    }
+
+    /// `--report-every` rows of the table.
+    var intervalRows: [(String, String)] {
+        guard let intervals else { return [] }
+        let drain = Self.fixed(options.drain, 0)
+        let problems = intervalProblems
+        return [
+            ("messages lost", "\(intervals.messagesLost) of \(intervals.messagesSettled) (not at every member of their room within \(drain) s of being sent); "
+                + "\(intervals.lateCopies) copies late"),
+            ("server VmRSS", intervals.rssLine),
+            ("verdict", problems.isEmpty ? "PASS" : "FAIL: " + problems.joined(separator: "; ")),
+        ]
     }
 
     /// Crowd: the one broadcast's story, e.g. `reached 10000 of 10000 clients; the last after 42.00 ms`.
@@ -276,6 +311,7 @@ public struct LoadReport: Sendable {
         rows.append(("load CPU", "\(Self.fixed(cpuUserSeconds)) s user, \(Self.fixed(cpuSystemSeconds)) s sys, \(Self.fixed(cpuPercent, 1))% of one core over \(Self.fixed(wallSeconds, 1)) s"))
         if let note = loadBoundNote { rows.append(("  note", note)) }
         rows += serverRows
+        rows += intervalRows
         if options.crowd {
             let problems = crowdProblems
             rows.append(("verdict", problems.isEmpty ? "PASS" : "FAIL: " + problems.joined(separator: "; ")))
@@ -322,6 +358,27 @@ public struct LoadReport: Sendable {
             ])
         }
         let problems = crowdProblems
+        var intervalsJSON = "null"
+        if let intervals {
+            func int(_ value: Int?) -> String { value.map { "\($0)" } ?? "null" }
+            let windows = intervals.lines.map { line in
+                object([("start_s", number(line.startSeconds)), ("end_s", number(line.endSeconds)), ("drain", "\(line.drain)"),
+                        ("sent", "\(line.sent)"), ("delivered", "\(line.delivered)"), ("late", "\(line.late)"),
+                        ("lost", "\(line.lost)"), ("p50_ms", optional(line.p50Ms)), ("p99_ms", optional(line.p99Ms)),
+                        ("rss_kib", int(line.rssKiB)), ("server_cpu_percent", optional(line.serverCPUPercent))])
+            }
+            let intervalProblems = self.intervalProblems
+            intervalsJSON = object([
+                ("every_s", number(options.reportEvery ?? 0)), ("windows", "[" + windows.joined(separator: ",") + "]"),
+                ("messages_settled", "\(intervals.messagesSettled)"), ("messages_lost", "\(intervals.messagesLost)"),
+                ("late_copies", "\(intervals.lateCopies)"), ("rss_baseline_kib", int(intervals.baseline?.rssKiB)),
+                ("rss_compared_kib", "[" + intervals.compared.map { "\($0.rssKiB)" }.joined(separator: ",") + "]"),
+                ("rss_growth_percent", optional(intervals.rssGrowthPercent)),
+                ("rss_flat", intervals.rssFlat.map { "\($0)" } ?? "null"),
+                ("pass", "\(intervalProblems.isEmpty)"),
+                ("problems", "[" + intervalProblems.map(quoted).joined(separator: ",") + "]"),
+            ])
+        }
         return object([
             ("mode", quoted(mode)), ("relay", options.relay ? "true" : "false"),
             ("clients", "\(options.clients)"), ("rooms", "\(options.rooms)"), ("senders", "\(options.senders)"),
@@ -350,6 +407,7 @@ public struct LoadReport: Sendable {
             ("server", serverJSON),
             ("verdict", options.crowd ? object([("pass", problems.isEmpty ? "true" : "false"),
                                                 ("problems", "[" + problems.map(quoted).joined(separator: ",") + "]")]) : "null"),
+            ("intervals", intervalsJSON),
             ("errors", object(stats.errors.sorted { $0.key < $1.key }.map { (quoted($0.key).dropFirst().dropLast().description, "\($0.value)") })),
             ("cpu", object([("user_s", number(cpuUserSeconds)), ("system_s", number(cpuSystemSeconds)),
                             ("percent", number(cpuPercent)), ("wall_s", number(wallSeconds))])),

@@ -55,6 +55,8 @@ public final class LoadWorker: ClientDelegate {
     var receivedDelta = 0
     var connectedDelta = 0
     var failedDelta = 0
+    /// `--report-every`: this thread's current window, once the schedule is known.
+    var meter: IntervalMeter?
 
     public init(reactor: Reactor, options: LoadOptions, coordinator: LoadCoordinator, targets: [LoadTarget], threadIndex: Int) {
         precondition(targets.count == options.servers, "one target per server")
@@ -79,6 +81,8 @@ public final class LoadWorker: ClientDelegate {
         }
         reactor.every(milliseconds: Self.tickMs, keepsLoopAlive: true) { [unowned self] in tick() }
         reactor.run()
+        if let meter { coordinator.intervals?.flush(thread: threadIndex, window: meter.window, slice: meter.slice, now: .max) }
+        coordinator.intervals?.end(thread: threadIndex)
         return stats
     }
 
@@ -87,6 +91,7 @@ public final class LoadWorker: ClientDelegate {
     func tick() {
         let now = monotonicMicros()
         let schedule = coordinator.currentSchedule()
+        if schedule != nil { advanceMeter(to: now) }
         if !closingAll {
             if !options.churn, !reportedReady, !connectWindowOver, now - started > UInt64(options.connectWindow * 1_000_000) {
                 endConnectWindow()
@@ -228,12 +233,25 @@ public final class LoadWorker: ClientDelegate {
         clients[slot].sent += 1
         clients[slot].awaitingEcho = true
         if measured {
+            advanceMeter(to: stamp.sentMicros)
+            meter?.slice.recordSent(MessageID(sender: sender, number: stamp.number), room: clients[slot].room, sentMicros: stamp.sentMicros)
             stats.sent += 1
             stats.sentPerRoom[clients[slot].room, default: 0] += 1
             sentDelta[clients[slot].room, default: 0] += 1
         } else {
             stats.warmupSent += 1
         }
+    }
+
+    /// `--report-every`: moves this thread's window to time `t` (times come in order on a
+    /// thread), handing a finished window to the collector.
+    func advanceMeter(to t: UInt64) {
+        guard let intervals = coordinator.intervals else { return }
+        if meter == nil, let schedule = coordinator.currentSchedule(), let every = options.reportEvery {
+            meter = IntervalMeter(clock: IntervalClock(schedule, everySeconds: every))
+        }
+        guard let finished = meter?.advance(to: t), let meter else { return }
+        intervals.flush(thread: threadIndex, window: finished.window, slice: finished.slice, now: meter.window)
     }
 
     func closeAll(now: UInt64) {
@@ -285,6 +303,11 @@ public final class LoadWorker: ClientDelegate {
                     } else {
                         stats.latencyOtherServerMicros.record(latency)
                     }
+                }
+                if coordinator.intervals != nil {
+                    advanceMeter(to: now)
+                    meter?.slice.recordCopy(MessageID(sender: stamp.sender, number: stamp.number), room: options.room(ofClient: stamp.sender),
+                                            sentMicros: stamp.sentMicros, receivedMicros: now, drainMicros: coordinator.drainMicros)
                 }
             }
             if options.closedLoop, stamp.sender == clients[slot].sender {
