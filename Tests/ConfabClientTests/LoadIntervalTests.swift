@@ -189,7 +189,7 @@ private func id(_ sender: Int, _ number: Int) -> MessageID { MessageID(sender: s
         let lines = reporter.poll(schedule: schedule, members: [0: 1], now: 11_050_000)
         #expect(lines.count == 2)
         #expect(lines[0] == IntervalLine.header)
-        #expect(lines[1].hasPrefix("           0–10"))
+        #expect(lines[1].hasPrefix("             0–10 "))
         #expect(lines[1].contains("40.00"))
         collector.end(thread: 0)
         let end = reporter.finish(schedule: schedule, members: [0: 1], drained: nil, now: 27_000_000)
@@ -280,7 +280,7 @@ private func id(_ sender: Int, _ number: Int) -> MessageID { MessageID(sender: s
                                 lost: 2, lostTotal: 5, p50Ms: nil, p99Ms: 3.456, rssKiB: nil, rssChangePercent: -1.25,
                                 serverCPUPercent: nil)
         let cells = line.text.split(separator: " ").map(String.init)
-        #expect(cells == ["120–120.4", "drain", "0", "12", "30", "2", "(5)", "1", "—", "3.46", "—", "-1.3", "%", "—"])
+        #expect(cells == ["120–120.4", "drain", "0", "12", "—", "2", "(5)", "1", "—", "3.46", "—", "-1.3", "%", "—"])
         #expect(IntervalLine.header.count == line.text.count)
     }
 

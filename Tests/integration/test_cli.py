@@ -257,6 +257,47 @@ def test_load_churn_counts_cycles(server_factory):
     assert report["churn"]["cycles"] > 0 and report["connections"]["failed"] == 0
 
 
+def load_with_intervals(url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([confab_binary(), "load", url, "--json", "--report-every", "1", *args],
+                          capture_output=True, timeout=90)
+
+
+def test_load_report_every_prints_a_line_per_window_and_judges_the_run(server_factory):
+    srv = server_factory(LOAD_CONFIG)
+    result = load_with_intervals(srv.ws_url(), "--clients", "6", "--rooms", "2", "--senders", "2", "--rate", "10",
+                                 "--duration", "2.5", "--warmup", "0.3", "--drain", "30",
+                                 "--server-pid", str(srv.proc.pid))
+    assert result.returncode == 0, result
+    report = json.loads(result.stdout)
+    iv = report["intervals"]
+    # 2.5 s in 1 s windows: two whole, a half, then the drain.
+    assert [w["drain"] for w in iv["windows"]] == [False, False, False, True]
+    assert [w["end_s"] for w in iv["windows"][:3]] == [1.0, 2.0, 2.5]
+    assert sum(w["sent"] for w in iv["windows"]) == report["messages"]["sent"] > 0
+    assert sum(w["delivered"] for w in iv["windows"]) == report["deliveries"]["received"]
+    assert iv["messages_settled"] == report["messages"]["sent"] and iv["messages_lost"] == 0
+    assert iv["rss_baseline_kib"] > 0 and iv["rss_compared_kib"] and iv["rss_flat"] is True
+    assert iv["pass"] is True and iv["problems"] == []
+    # With --json the lines go to stderr: the header, then one per window.
+    lines = result.stderr.decode().strip().splitlines()
+    assert lines[0].split()[:2] == ["window", "s"] and len(lines) == 5, lines
+    assert lines[-1].split()[1] == "drain"
+
+
+def test_load_report_every_counts_refused_messages_as_lost_and_fails(server_factory):
+    # About one send a second is let through: the rest are refused, so nobody gets them.
+    srv = server_factory("chat:\n  rate:\n    perSecond: 1\n    burst: 1\n    disconnectAfter: 1000\n")
+    result = load_with_intervals(srv.ws_url(), "--clients", "2", "--senders", "1", "--rate", "10",
+                                 "--duration", "1.5", "--warmup", "0", "--drain", "2")
+    assert result.returncode == 3, result
+    report = json.loads(result.stdout)
+    iv = report["intervals"]
+    assert iv["messages_settled"] == report["messages"]["sent"]
+    assert 0 < iv["messages_lost"] == report["errors"]["rate_limited"] < iv["messages_settled"]
+    assert iv["pass"] is False and iv["problems"] == [f"{iv['messages_lost']} of {iv['messages_settled']} messages lost"]
+    assert iv["rss_baseline_kib"] is None, "no --server-pid: memory not read"
+
+
 def test_load_table_and_help_mention_the_rate_limit(server_factory):
     help_text = subprocess.run([confab_binary(), "load", "--help"], capture_output=True, timeout=30).stdout.decode()
     assert "chat.rate.perSecond" in help_text or "perSecond" in help_text

@@ -20,7 +20,7 @@ public struct IntervalLine: Sendable, Equatable {
     public var serverCPUPercent: Double?
 
     static let columns: [(String, Int)] = [
-        ("window s", 15), ("sent", 7), ("deliveries", 11), ("per s", 8), ("lost", 5), ("(total)", 8), ("late", 5),
+        ("window s", 17), ("sent", 7), ("deliveries", 11), ("per s", 8), ("lost", 5), ("(total)", 8), ("late", 5),
         ("p50 ms", 8), ("p99 ms", 8), ("VmRSS MiB", 10), ("vs start", 9), ("CPU %", 6),
     ]
 
@@ -36,7 +36,7 @@ public struct IntervalLine: Sendable, Equatable {
         let window = "\(f(startSeconds, 0))–\(f(endSeconds, drain ? 1 : 0))" + (drain ? " drain" : "")
         let sign = (rssChangePercent ?? 0) >= 0 ? "+" : ""
         return Self.row([
-            window, "\(sent)", "\(delivered)", span > 0 ? f(Double(delivered) / span, 0) : "—", "\(lost)", "(\(lostTotal))",
+            window, "\(sent)", "\(delivered)", !drain && span > 0 ? f(Double(delivered) / span, 0) : "—", "\(lost)", "(\(lostTotal))",
             "\(late)", p50Ms.map { f($0, 2) } ?? "—", p99Ms.map { f($0, 2) } ?? "—",
             rssKiB.map { f(Double($0) / 1024, 1) } ?? "—", rssChangePercent.map { sign + f($0, 1) + " %" } ?? "—",
             serverCPUPercent.map { f($0, 1) } ?? "—",
