@@ -104,6 +104,28 @@ run_load() {
     return "$status"
 }
 
+# watch_args: PID_ARGS=(--server-pid PID) for the server we started, or WATCH_PID's.
+watch_args() {
+    PID_ARGS=()
+    if [[ -n "$SERVER_PID" ]]; then PID_ARGS=(--server-pid "$SERVER_PID")
+    elif [[ -n "${WATCH_PID:-}" ]]; then PID_ARGS=(--server-pid "$WATCH_PID")
+    else echo "server CPU and memory: not read (a server we did not start; WATCH_PID=PID reads it)"
+    fi
+}
+
+# verdict NAME STATUS BOUND: says PASS or why not from confab load's exit status (3: its
+# verdict was a fail; 124/137: stopped at BOUND s) and exits 0 or 1.
+verdict() {
+    case "$2" in
+        0) echo "$1: PASS" ;;
+        3) echo "$1: FAIL (see the verdict above)" ;;
+        124 | 137) echo "$1: FAIL — confab load did not finish within $3 s and was stopped" ;;
+        1) echo "$1: FAIL — no connection could be made" ;;
+        *) echo "$1: FAIL — confab load exited with status $2" ;;
+    esac
+    exit $(( $2 == 0 ? 0 : 1 ))
+}
+
 machine() {
     local cpu mem
     cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
