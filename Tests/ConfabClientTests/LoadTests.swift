@@ -236,9 +236,9 @@ import Glibc
         // Nothing is expected yet, but the sender's thread has not said it sent: not drained.
         #expect(!coordinator.drained(now: now))
         coordinator.report(sent: [0: 1], received: 3, connected: 0, failed: 0)
-        coordinator.crowdSendDone()
+        coordinator.threadDoneSending()
         #expect(!coordinator.drained(now: now))
-        coordinator.crowdSendDone()
+        coordinator.threadDoneSending()
         #expect(!coordinator.drained(now: now))
         coordinator.report(sent: [:], received: 7, connected: 0, failed: 0)
         #expect(coordinator.drained(now: now))
@@ -250,7 +250,7 @@ import Glibc
         coordinator.threadReady(members: [0: 9])
         let schedule = try #require(coordinator.currentSchedule())
         #expect(!coordinator.drained(now: schedule.sendEnd))
-        coordinator.crowdSendDone()
+        coordinator.threadDoneSending()
         #expect(coordinator.drained(now: schedule.sendEnd))
     }
 
@@ -259,9 +259,36 @@ import Glibc
         coordinator.threadReady(members: [0: 10])
         let schedule = try #require(coordinator.currentSchedule())
         coordinator.report(sent: [0: 1], received: 1, connected: 0, failed: 0)
-        coordinator.crowdSendDone()
+        coordinator.threadDoneSending()
         #expect(!coordinator.drained(now: schedule.sendEnd + 1_999_999))
         #expect(coordinator.drained(now: schedule.sendEnd + 2_000_000))
+    }
+}
+
+@Suite struct ClosedLoopDrainTests {
+    /// CI once saw this: thread A's echo callback sent one more message just before `sendEnd`
+    /// and had not reported it when thread B found every *reported* delivery in and closed all.
+    @Test func notDrainedUntilEveryThreadHasReportedPastTheEnd() throws {
+        var options = LoadOptions()
+        options.clients = 8
+        options.senders = 2
+        options.closedLoop = true
+        options.threads = 2
+        options.duration = 1
+        let coordinator = LoadCoordinator(options: options)
+        coordinator.threadReady(members: [0: 4])
+        coordinator.threadReady(members: [0: 4])
+        let schedule = try #require(coordinator.currentSchedule())
+        let end = schedule.sendEnd + 1000
+        coordinator.report(sent: [0: 10], received: 80, connected: 0, failed: 0)
+        coordinator.threadDoneSending()
+        // Thread A sent its 11th and has not reported it: what is reported is all in, yet not drained.
+        #expect(!coordinator.drained(now: end))
+        coordinator.report(sent: [0: 1], received: 0, connected: 0, failed: 0)
+        coordinator.threadDoneSending()
+        #expect(!coordinator.drained(now: end))
+        coordinator.report(sent: [:], received: 8, connected: 0, failed: 0)
+        #expect(coordinator.drained(now: end))
     }
 }
 

@@ -39,8 +39,8 @@ public final class LoadCoordinator: @unchecked Sendable {
     private var failed = 0
     private var sentTotal = 0
     private var merged = LoadStats()
-    /// Crowd: threads that have sent their one message (or had no sender to send it).
-    private var crowdThreadsDone = 0
+    /// Threads that will send nothing more and have reported all they sent.
+    private var threadsDoneSending = 0
     /// First time the deliveries were found all in, or the drain wait over.
     private var drainedAt: UInt64?
     private var server: ServerFigures?
@@ -98,11 +98,13 @@ public final class LoadCoordinator: @unchecked Sendable {
         failed += newlyFailed
     }
 
-    /// Crowd: this thread has sent its message (after reporting it), or had none to send.
-    func crowdSendDone() {
+    /// This thread sends nothing more and has reported everything it sent: the crowd's one
+    /// message, or a tick past `sendEnd`. Until every thread says so, the deliveries expected
+    /// are not known (a closed-loop echo may have sent one more since the thread last reported).
+    func threadDoneSending() {
         lock.lock()
         defer { lock.unlock() }
-        crowdThreadsDone += 1
+        threadsDoneSending += 1
     }
 
     /// True once every expected delivery arrived, or the drain time is over.
@@ -112,7 +114,7 @@ public final class LoadCoordinator: @unchecked Sendable {
         if drainedAt != nil { return true }
         guard let schedule, now >= schedule.sendEnd else { return false }
         var done = now >= schedule.sendEnd + drainMicros
-        if !done && (!options.crowd || crowdThreadsDone == options.threads) {
+        if !done && threadsDoneSending == options.threads {
             let expected = sentPerRoom.reduce(0) { $0 + $1.value * (members[$1.key] ?? 0) }
             done = received >= expected
         }

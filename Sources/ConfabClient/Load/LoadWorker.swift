@@ -50,6 +50,8 @@ public final class LoadWorker: ClientDelegate {
     var connectWindowOver = false
     /// Crowd: this thread's message is out (or it had no ready sender), and that is reported.
     var crowdSent = false
+    /// Reported to the coordinator once: this thread sends nothing more.
+    var doneSending = false
     // Deltas for the coordinator since the last tick.
     var sentDelta: [Int: Int] = [:]
     var receivedDelta = 0
@@ -123,8 +125,12 @@ public final class LoadWorker: ClientDelegate {
         receivedDelta = 0
         connectedDelta = 0
         failedDelta = 0
-        // After the report, so whoever sees this thread done also sees what it sent.
-        if crowdSentNow { coordinator.crowdSendDone() }
+        // After the report, so whoever sees this thread done also sees what it sent. Past
+        // `sendEnd` no callback sends either, so nothing comes after this report.
+        if !doneSending, let schedule, options.crowd ? crowdSentNow : now >= schedule.sendEnd {
+            doneSending = true
+            coordinator.threadDoneSending()
+        }
         if let schedule, !closingAll, now >= schedule.sendEnd, coordinator.drained(now: now) || options.senders == 0 {
             closeAll(now: now)
         }
