@@ -2,18 +2,63 @@ import ConfabCodec
 import ConfabProtocol
 
 /// Accounts (a verified token's `sub`, `name` and `rooms`): which session a connection
-/// continues, where a restricted account starts, and names that belong to accounts.
+/// continues, an account's devices listed as one user, where a restricted account starts,
+/// and names that belong to accounts.
 extension ChatCore {
-    /// The session a new connection continues, if any. An account continues its own session
-    /// whatever resume token it shows (one session per account: the newest connection takes it
-    /// over, the older one is closed with 4000). A resume token continues only an anonymous
-    /// session, for an anonymous connection: it never turns one kind of user into the other.
+    /// The session a new connection continues, if any. An account's connections are its
+    /// devices, each its own session under the account's id and name: a device's resume token
+    /// continues that device (taking it over, 4000, if it is still connected); without one, a
+    /// device in its grace period is picked up, else the connection is a new device. A resume
+    /// token continues only an anonymous session for an anonymous connection: it never turns
+    /// one kind of user into the other. In a cluster an account is still one session at a time
+    /// (the newest connection takes it over), wherever it is.
     func continuedSession(_ request: ConnectRequest) -> SessionKey? {
-        // In a cluster the account's session may be another node's (listed under its id).
-        if let account = request.account { return accountSessions[account.id] ?? cluster?.users[account.id] }
-        guard let token = request.resumeToken.flatMap(ResumeToken.init), let key = tokenOwners[token],
-              sessions[key] != nil, accounts[key] == nil else { return nil }
+        let token = request.resumeToken.flatMap(ResumeToken.init)
+        if let account = request.account {
+            let devices = accountSessions[account.id] ?? []
+            // In a cluster the account's session may be another node's (listed under its id).
+            if cluster != nil { return devices.first ?? cluster?.users[account.id] }
+            if let token, let key = tokenOwners[token], devices.contains(key) { return key }
+            return devices.first { sessions[$0]?.connection == nil }
+        }
+        guard let token, let key = tokenOwners[token], sessions[key] != nil, accounts[key] == nil else { return nil }
         return key
+    }
+
+    /// The other sessions (devices) of `key`'s account, oldest first; none for anonymous users.
+    func siblings(of key: SessionKey) -> [SessionKey] {
+        guard let account = accounts[key], let keys = accountSessions[account.id], keys.count > 1 else { return [] }
+        return keys.filter { $0 != key }
+    }
+
+    /// The session under which `key`'s user is listed in `room`: itself, or another device of
+    /// its account (a room lists each user once). nil when the user is not in the room.
+    func listedKey(of key: SessionKey, in room: Room) -> SessionKey? {
+        room.hasUser(key) ? key : siblings(of: key).first { room.hasUser($0) }
+    }
+
+    /// Puts a session and its connection into a room. True when its user is new there (a
+    /// presence `join`); false when another device of the account is listed already.
+    mutating func enterRoom(_ key: SessionKey, _ roomID: RoomID, connection: ConnectionID?) -> Bool {
+        guard let room = rooms[roomID] else { return false }
+        if let connection { rooms[roomID]?.addConnection(connection) }
+        guard listedKey(of: key, in: room) == nil else { return false }
+        rooms[roomID]?.addUser(key)
+        return true
+    }
+
+    /// Takes a session and its connection out of a room. True when its user has gone from it
+    /// (a presence `leave`); false when another device of the account is still there, which
+    /// takes the session's place in the list if it was the one listed.
+    mutating func exitRoom(_ key: SessionKey, _ roomID: RoomID, connection: ConnectionID?) -> Bool {
+        if let connection { rooms[roomID]?.removeConnection(connection) }
+        guard rooms[roomID]?.hasUser(key) == true else { return false }
+        if let staying = siblings(of: key).first(where: { sessions[$0]?.rooms.contains(roomID) == true }) {
+            rooms[roomID]?.replaceUser(key, with: staying)
+            return false
+        }
+        rooms[roomID]?.removeUser(key)
+        return true
     }
 
     /// Where an account with a `rooms` list starts when the home room is not on it: the first

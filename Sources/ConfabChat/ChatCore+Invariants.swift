@@ -13,7 +13,10 @@ extension ChatCore {
                 // Another node's user: listed, but connected, resumed and timed out over there.
                 if session.connection != nil || tokenOwners[session.token] != nil { problems.append("remote \(key) has local state") }
             } else {
-                if nameOwners[session.nameKey] != key { problems.append("name \(session.name) not owned by \(key)") }
+                let owner = nameOwners[session.nameKey]
+                if owner != key && !siblings(of: key).contains(where: { $0 == owner }) {
+                    problems.append("name \(session.name) not owned by \(key) or its account")
+                }
                 if tokenOwners[session.token] != key { problems.append("token of \(key) not registered") }
                 if let connection = session.connection {
                     if connections[connection] != key { problems.append("connection \(connection) not mapped to \(key)") }
@@ -27,7 +30,7 @@ extension ChatCore {
                     problems.append("session \(key) in missing room \(roomID)")
                     continue
                 }
-                if !room.hasUser(key) { problems.append("room \(room.name) does not list \(key)") }
+                if listedKey(of: key, in: room) == nil { problems.append("room \(room.name) does not list \(key)") }
                 if let connection = session.connection, !room.hasConnection(connection) {
                     problems.append("room \(room.name) lacks connection \(connection)")
                 }
@@ -40,9 +43,11 @@ extension ChatCore {
             if sessions.values.filter(\.isRemote).count != remote { problems.append("remote count \(remote) is wrong") }
         }
         for (name, key) in nameOwners where sessions[key]?.nameKey != name { problems.append("name \(name) owned by \(key) who has another") }
-        if remote == 0 && nameOwners.count != sessions.count { problems.append("\(nameOwners.count) names for \(sessions.count) sessions") }
+        // An account's devices are one user, with one name and one user id.
+        let users = sessions.count - (accounts.count - accountSessions.count)
+        if remote == 0 && nameOwners.count != users { problems.append("\(nameOwners.count) names for \(users) users") }
         if tokenOwners.count != sessions.count - remote { problems.append("\(tokenOwners.count) tokens for \(sessions.count - remote) sessions") }
-        if Set(sessions.values.map(\.userID)).count != sessions.count { problems.append("two sessions share a user id") }
+        if Set(sessions.values.map(\.userID)).count != users { problems.append("two users share a user id") }
         for (connection, key) in connections where sessions[key]?.connection != connection {
             problems.append("connection \(connection) maps to a session not bound to it")
         }
@@ -54,23 +59,32 @@ extension ChatCore {
             for key in room.members.all where sessions[key]?.rooms.contains(id) != true {
                 problems.append("room \(room.name) lists \(key) who is not in it")
             }
-            var connected = 0
-            for key in room.members.all where sessions[key]?.connection != nil { connected += 1 }
+            if Set(room.members.all.compactMap { sessions[$0]?.userID }).count != room.userCount {
+                problems.append("room \(room.name) lists a user twice (two devices)")
+            }
+            let connected = sessions.values.filter { $0.connection != nil && $0.rooms.contains(id) }.count
             if connected != room.connections.count {
-                problems.append("room \(room.name): \(room.connections.count) connections for \(connected) connected users")
+                problems.append("room \(room.name): \(room.connections.count) connections for \(connected) connected sessions")
             }
             for connection in room.connections {
-                guard let key = connections[connection], room.hasUser(key) else {
+                guard let key = connections[connection], sessions[key]?.rooms.contains(id) == true else {
                     problems.append("room \(room.name) fans out to non-member connection \(connection)")
                     continue
                 }
             }
         }
         if roomByKey.count != rooms.count { problems.append("room index size mismatch") }
-        if accounts.count != accountSessions.count { problems.append("\(accounts.count) account sessions indexed \(accountSessions.count) times") }
-        for (id, key) in accountSessions {
-            if accounts[key]?.id != id { problems.append("account \(id) maps to session \(key) of another account") }
-            if sessions[key]?.userID != id { problems.append("account \(id) session \(key) missing or not shown as its id") }
+        if accounts.count != accountSessions.values.map(\.count).reduce(0, +) {
+            problems.append("\(accounts.count) account sessions, indexed otherwise")
+        }
+        for (id, keys) in accountSessions {
+            if keys.isEmpty || Set(keys).count != keys.count { problems.append("account \(id) has no or repeated sessions") }
+            if cluster != nil && keys.count > 1 { problems.append("account \(id) has several sessions in a cluster") }
+            if Set(keys.compactMap { sessions[$0]?.name }).count > 1 { problems.append("account \(id) has several names") }
+            for key in keys {
+                if accounts[key]?.id != id { problems.append("account \(id) maps to session \(key) of another account") }
+                if sessions[key]?.userID != id { problems.append("account \(id) session \(key) missing or not shown as its id") }
+            }
         }
         for (id, room) in rooms {
             if room.userCount > config.presenceFullListMax && !room.isLarge { problems.append("room \(room.name) too large to list") }

@@ -11,9 +11,10 @@ extension ChatCore {
         }
         if let key = continuedSession(request) {
             if let account = request.account {
-                // The newest token's rooms list applies; the name stays the session's.
+                // The newest token's rooms list applies to all the account's devices; the name stays.
                 accounts[key] = account
-                accountSessions[account.id] = key
+                if accountSessions[account.id]?.contains(key) != true { accountSessions[account.id, default: []].append(key) }
+                for device in siblings(of: key) { accounts[device] = account }
             }
             if sessions[key]?.isRemote == true {
                 adopt(key, on: connection, now: now, &effects)  // an account's session on another node
@@ -51,11 +52,13 @@ extension ChatCore {
                 log(.notice, "connection \(connection): account \(account.id) has no room to start in", &effects)
                 return
             }
-            reclaimName(for: account, &effects)
         }
-        var chosen: String?
+        // Another device of the account: same user, same name (it may have been renamed).
+        let device = account.flatMap { accountSessions[$0.id]?.first }.flatMap { sessions[$0] }
+        if let account, device == nil { reclaimName(for: account, &effects) }
+        var chosen = device?.name
         var nameError: ChatError?
-        if let requested = account?.name ?? request.name {
+        if device == nil, let requested = account?.name ?? request.name {
             switch checkName(requested, for: nil, account: account?.id) {
             case .success(let name): chosen = name
             case .failure(let error): nameError = error
@@ -84,7 +87,7 @@ extension ChatCore {
                               singleRoom: request.singleRoom)
         sessions.store(session)
         connections[connection] = key
-        nameOwners[session.nameKey] = key
+        if device == nil { nameOwners[session.nameKey] = key }
         tokenOwners[session.token] = key
         if cluster != nil {
             cluster?.users[session.userID] = key
@@ -93,26 +96,25 @@ extension ChatCore {
             effects.append(.cluster(.claimName(session.nameKey, userID: session.userID, reclaim: false)))
         }
         if let account {
-            accountSessions[account.id] = key
+            accountSessions[account.id, default: []].append(key)
             accounts[key] = account
-            if chosen != nil { accountNames.claim(session.nameKey, for: account.id) }
+            if chosen != nil && device == nil { accountNames.claim(session.nameKey, for: account.id) }
         }
         if start == homeRoom, let home = rooms[homeRoom], home.userCount >= config.roomCapacity {
             // The server should have asked admissionError first; admit anyway rather than strand the user.
             log(.warning, "connection \(connection): admitted to full room \(home.name)", &effects)
         }
-        rooms[start]?.addUser(key)
-        rooms[start]?.addConnection(connection)
+        let arrived = enterRoom(key, start, connection: connection)
 
         send(welcome(session, resumed: false), to: connection, &effects)
         if let nameError { sendError(nameError, to: connection, re: nil, &effects) }
         if let roomError { sendError(roomError, to: connection, re: nil, &effects) }
         // First, so the newcomer's list is in the room's new mode when it tips the room over.
-        presenceChanged(start, PresenceChange(.join, session.user), by: key)
+        if arrived { presenceChanged(start, PresenceChange(.join, session.user), by: key) }
         if let room = rooms[start] { announce({ .joined(node: $0, user: session.user, room: room.name) }, &effects) }
         sendRoomState(start, to: connection, re: nil, &effects)
         log(.info, "connection \(connection): session \(session.userID) started as \(name)"
-            + (account != nil ? " (account)" : "")
+            + (account != nil ? (device != nil ? " (account, another device)" : " (account)") : "")
             + (start != homeRoom ? " in \(rooms[start]?.name ?? "?")" : "")
             + (request.resumeToken != nil ? " (resume token unknown or expired)" : ""), &effects)
     }

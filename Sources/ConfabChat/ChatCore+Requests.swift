@@ -127,15 +127,17 @@ extension ChatCore {
         performRename(key, to: name, re: re, &effects)
     }
 
-    /// Renames a session whose new name is known to be free, and tells everyone.
+    /// Renames a session whose new name is known to be free, and tells everyone. An account is
+    /// renamed on all its devices, and each room it is in hears it once.
     mutating func performRename(_ key: SessionKey, to name: String, re: RequestID?, _ effects: inout [ChatEffect]) {
         guard let session = sessions[key] else { return }
+        let devices = [key] + siblings(of: key)
         let oldName = session.name
         if name != oldName {
-            // Only if it is this session's: in a cluster a name can briefly be shown by two.
-            if nameOwners[session.nameKey] == key { nameOwners.removeValue(forKey: session.nameKey) }
+            // Only if it is this user's: in a cluster a name can briefly be shown by two.
+            if let owner = nameOwners[session.nameKey], devices.contains(owner) { nameOwners.removeValue(forKey: session.nameKey) }
             nameOwners[Names.key(name)] = key
-            sessions[key]?.rename(to: name)
+            for device in devices { sessions[device]?.rename(to: name) }
             // An account's name moves with it (`auth.allowRename`): the new one is its own.
             if let account = accounts[key] { accountNames.claim(Names.key(name), for: account.id) }
             if cluster != nil && Names.key(name) != session.nameKey {
@@ -145,7 +147,16 @@ extension ChatCore {
         let user = sessions[key]?.user ?? session.user
         if let connection = session.connection { send(.renamed(user: user, oldName: oldName, re: re), to: connection, &effects) }
         guard name != oldName else { return }
-        for roomID in session.rooms { presenceChanged(roomID, PresenceChange(.rename, user, oldName: oldName), by: key) }
+        for device in devices.dropFirst() {
+            if let connection = sessions[device]?.connection { send(.renamed(user: user, oldName: oldName, re: nil), to: connection, &effects) }
+        }
+        var told = Set<RoomID>()
+        for device in devices {
+            for roomID in sessions[device]?.rooms ?? [] where told.insert(roomID).inserted {
+                let listed = rooms[roomID].flatMap { listedKey(of: device, in: $0) } ?? device
+                presenceChanged(roomID, PresenceChange(.rename, user, oldName: oldName), by: listed)
+            }
+        }
         announce({ .renamed(node: $0, userID: user.id, name: name) }, &effects)
         log(.info, "session \(user.id): \(oldName) is now \(name)", &effects)
     }
@@ -170,12 +181,11 @@ extension ChatCore {
         case .success(let id): roomID = id
         case .failure(let error): return sendError(error, to: connection, re: re, &effects)
         }
-        rooms[roomID]?.addUser(key)
-        rooms[roomID]?.addConnection(connection)
+        let arrived = enterRoom(key, roomID, connection: connection)
         sessions[key]?.rooms.append(roomID)
         sessions[key]?.current = roomID
         guard let room = rooms[roomID] else { return }
-        presenceChanged(roomID, PresenceChange(.join, session.user), by: key)
+        if arrived { presenceChanged(roomID, PresenceChange(.join, session.user), by: key) }
         announce({ .joined(node: $0, user: session.user, room: room.name) }, &effects)
         send(.joined(room: room.name, re: re), to: connection, &effects)
         sendRoomState(roomID, to: connection, re: nil, &effects)

@@ -32,9 +32,9 @@ struct ChatCore {
     var nextRoomID: RoomID = 1
     /// Cluster mode: this node's view of the others; nil for one process.
     var cluster: ClusterView?
-    /// Account sessions by account id, and the account of each. One session per account for
-    /// now: a second connection takes the session over (see `continuedSession`).
-    var accountSessions: [String: SessionKey] = [:]
+    /// Each account's sessions (its devices, oldest first; one in a cluster), and the account
+    /// of each session. See `continuedSession`.
+    var accountSessions: [String: [SessionKey]] = [:]
     var accounts: [SessionKey: Account] = [:]
     var accountNames = AccountNames()
 
@@ -131,7 +131,7 @@ struct ChatCore {
         if reservedKeys.contains(key) {
             return .failure(ChatError(.invalidName, "the name \(name) is reserved"))
         }
-        if let current = nameOwners[key], current != owner {
+        if let current = nameOwners[key], current != owner, account == nil || accounts[current]?.id != account {
             return .failure(ChatError(.nameTaken, "the name \(name) is taken"))
         }
         if let claimant = accountNames.owner(of: key), claimant != account {
@@ -189,8 +189,7 @@ struct ChatCore {
     /// itself when it is not configured and nobody is listed any more.
     mutating func removeFromRoom(_ key: SessionKey, connection: ConnectionID?, roomID: RoomID, user: ChatUser,
                                  _ effects: inout [ChatEffect]) {
-        rooms[roomID]?.removeUser(key)
-        if let connection { rooms[roomID]?.removeConnection(connection) }
+        let gone = exitRoom(key, roomID, connection: connection)
         guard let room = rooms[roomID] else { return }
         if room.userCount == 0 && !room.permanent {
             rooms.removeValue(forKey: roomID)
@@ -202,11 +201,13 @@ struct ChatCore {
             log(.debug, "room \(room.name) removed", &effects)
             return
         }
-        presenceChanged(roomID, PresenceChange(.leave, user), by: key)
+        if gone { presenceChanged(roomID, PresenceChange(.leave, user), by: key) }
     }
 
-    /// Ends a session for good: `leave` presence in each room, name, id and token freed.
+    /// Ends a session for good: `leave` presence in each room, name, id and token freed. An
+    /// account's other devices keep its name and its place in the rooms they are in.
     mutating func endSession(_ key: SessionKey, _ effects: inout [ChatEffect]) {
+        let heir = siblings(of: key).first
         guard let session = sessions.removeValue(forKey: key) else { return }
         cluster?.users.removeValue(forKey: session.userID)
         if session.isRemote {
@@ -221,12 +222,16 @@ struct ChatCore {
             connections.removeValue(forKey: connection)
             watchers.remove(connection)
         }
-        if nameOwners[session.nameKey] == key { nameOwners.removeValue(forKey: session.nameKey) }
-        if let account = accounts.removeValue(forKey: key) { accountSessions.removeValue(forKey: account.id) }
+        if nameOwners[session.nameKey] == key { nameOwners[session.nameKey] = heir }
         tokenOwners.removeValue(forKey: session.token)
         graceDeadlines.removeValue(forKey: key)
         for roomID in session.rooms {
             removeFromRoom(key, connection: session.connection, roomID: roomID, user: session.user, &effects)
+        }
+        // Last, so the rooms above could still find the account's other devices.
+        if let account = accounts.removeValue(forKey: key) {
+            accountSessions[account.id]?.removeAll { $0 == key }
+            if accountSessions[account.id]?.isEmpty == true { accountSessions.removeValue(forKey: account.id) }
         }
     }
 }

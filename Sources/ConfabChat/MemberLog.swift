@@ -33,6 +33,14 @@ struct MemberLog {
         if keys.count - count > max(count, 64) { compact() }
     }
 
+    /// `new` takes `old`'s place and join number (another device of the same account, when
+    /// the listed one leaves): to the room and its pages, nobody came or went.
+    mutating func replace(_ old: SessionKey, with new: SessionKey) {
+        guard position[new] == nil, let index = position.removeValue(forKey: old) else { return }
+        keys[index] = new
+        position[new] = index
+    }
+
     private mutating func compact() {
         var write = 0
         for read in keys.indices where keys[read] != Self.tombstone {

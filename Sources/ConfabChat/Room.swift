@@ -54,6 +54,7 @@ struct Room {
     func hasConnection(_ connection: ConnectionID) -> Bool { connectionSet.contains(connection) }
     mutating func addUser(_ key: SessionKey) { members.insert(key) }
     mutating func removeUser(_ key: SessionKey) { members.remove(key) }
+    mutating func replaceUser(_ key: SessionKey, with other: SessionKey) { members.replace(key, with: other) }
     mutating func addConnection(_ connection: ConnectionID) { connectionSet.insert(connection) }
     mutating func removeConnection(_ connection: ConnectionID) { connectionSet.remove(connection) }
 

@@ -143,27 +143,96 @@ import Testing
         h.check()
     }
 
-    /// Interim, until one account on several connections is one user: the newest connection
-    /// of an account takes its session over, as a resume would; the older one gets 4000.
-    @Test func aSecondConnectionOfAnAccountTakesTheSessionOver() {
+    /// Two tabs, a phone and a laptop: one account's connections are its devices, each its own
+    /// session (rooms, token, grace period) under one user: listed once, announced once.
+    @Test func anAccountsDevicesAreOneUser() {
+        var h = Harness()
+        let laptop = h.connect(1, account: Self.alice).delivered(to: 1)
+        h.connect(2, name: "Watcher")
+        let phone = h.connect(3, account: Self.alice)
+        #expect(phone.closes.isEmpty)
+        #expect(phone.delivered(to: 2).isEmpty)  // already here: no presence
+        #expect(phone.delivered(to: 1).isEmpty)
+        let welcome = phone.delivered(to: 3)
+        #expect(welcome.map(\.type) == ["welcome", "users", "history"])
+        #expect(welcome[0].user["id"] as? String == "acct-alice" && welcome[0].user["name"] as? String == "Alice")
+        #expect(welcome[0]["resumed"] as? Bool == false && welcome[0].string("token") != laptop[0].string("token"))
+        #expect(names(welcome[1].json["users"]) == ["Alice", "Watcher"])
+        #expect(h.machine.userCount == 2 && h.machine.connectionCount == 3)
+        // What one device says, the others see as the account's own message.
+        let said = h.say(3, "from my phone")
+        for connection: ConnectionID in [1, 2, 3] {
+            let from = said.delivered(to: connection).first { $0.type == "message" }?.json["from"] as? JSON
+            #expect(from?["id"] as? String == "acct-alice", "connection \(connection)")
+        }
+        h.check()
+    }
+
+    @Test func presenceComesWithTheFirstDeviceInARoomAndGoesWithTheLast() {
         var h = Harness()
         h.connect(1, account: Self.alice)
-        h.request(1, ["type": "join", "room": "dev"])
-        h.connect(2)
+        h.connect(2, name: "Watcher")
         h.request(2, ["type": "join", "room": "dev"])
-        let effects = h.connect(3, account: Account(id: "acct-alice", name: "Alice", rooms: nil))
-        #expect(effects.closes.map(\.0) == [1])
-        #expect(effects.closes.first?.1 == ChatCloseCode.sessionResumedElsewhere)
-        let got = effects.delivered(to: 3)
-        #expect(got.map(\.type) == ["welcome", "users", "history", "users", "history"])
-        #expect(got[0]["resumed"] as? Bool == false)
-        #expect(got[0].user["id"] as? String == "acct-alice")
-        #expect(got[0]["rooms"] as? [String] == ["lobby", "dev"])
-        #expect(effects.delivered(to: 2).isEmpty)  // nobody else sees anything
-        #expect(h.machine.userCount == 2)
-        // With the session's resume token it is a resume.
-        let token = got[0].string("token")
-        #expect(h.connect(4, account: Self.alice, resume: token).delivered(to: 4).first?["resumed"] as? Bool == true)
+        h.connect(3, account: Self.alice)
+        #expect(h.request(1, ["type": "join", "room": "dev"]).delivered(to: 2).first?.event == "join")
+        // The second device joins, and the first leaves: to the room Alice stays.
+        #expect(h.request(3, ["type": "join", "room": "dev"]).delivered(to: 2).isEmpty)
+        #expect(h.request(1, ["type": "leave", "room": "dev"]).delivered(to: 2).isEmpty)
+        let users = h.request(2, ["type": "users", "room": "dev"]).delivered(to: 2)
+        #expect(names(users.first?.json["users"]) == ["Alice", "Watcher"])
+        // A dropped device is in its grace period: still there. Then gone: dev loses Alice, the
+        // lobby keeps her (device 1).
+        h.drop(3)
+        let expired = h.tick(after: Int64(h.machine.config.resumeGraceSeconds) * 1000 + 1)
+        let watcher = expired.delivered(to: 2)
+        #expect(watcher.map(\.type) == ["presence"])
+        #expect(watcher.first?.string("room") == "dev" && watcher.first?.event == "leave")
+        #expect(names(h.request(2, ["type": "users", "room": "lobby"]).delivered(to: 2).first?.json["users"]) == ["Alice", "Watcher"])
+        // The last device says goodbye: the lobby sees her leave.
+        #expect(h.goodbye(1).delivered(to: 2).first?.event == "leave")
+        #expect(h.machine.userCount == 1)
+        h.check()
+    }
+
+    /// Resume and take-over stay per connection: a device's token continues that device.
+    @Test func aDevicesTokenContinuesThatDevice() {
+        var h = Harness()
+        let laptop = h.connect(1, account: Self.alice).delivered(to: 1)[0]
+        h.request(1, ["type": "join", "room": "dev"])
+        h.connect(2, account: Self.alice)
+        // The laptop's token on a new connection while the laptop is still connected: it takes
+        // the laptop over (4000), the phone stays.
+        let effects = h.connect(3, account: Self.alice, resume: laptop.string("token"))
+        #expect(effects.closes.map { "\($0.0) \($0.1)" } == ["1 4000"])
+        let resumed = effects.delivered(to: 3)
+        #expect(resumed.first?["resumed"] as? Bool == true && resumed.first?["rooms"] as? [String] == ["lobby", "dev"])
+        #expect(effects.delivered(to: 2).isEmpty)
+        // A connection without a token picks up a device in its grace period rather than
+        // adding one.
+        h.drop(2)
+        let picked = h.connect(4, account: Self.alice)
+        #expect(picked.delivered(to: 4).first?["rooms"] as? [String] == ["lobby"])
+        #expect(h.machine.connectionCount == 2)
+        h.check()
+    }
+
+    @Test func renamingAnAccountRenamesEveryDeviceAndTellsEachRoomOnce() {
+        var h = Harness(ChatConfig(allowAccountRename: true))
+        h.connect(1, account: Self.alice)
+        h.connect(2, account: Self.alice)
+        h.connect(3, name: "Watcher")
+        h.request(2, ["type": "join", "room": "dev"])
+        h.request(3, ["type": "join", "room": "dev"])
+        let effects = h.request(1, ["type": "name", "name": "Ally"])
+        #expect(effects.delivered(to: 1).map(\.type) == ["renamed"])
+        #expect(effects.delivered(to: 2).first?.type == "renamed")
+        let watcher = effects.delivered(to: 3).filter { $0.type == "presence" }
+        #expect(watcher.map { $0.string("room") ?? "" }.sorted() == ["dev", "lobby"])
+        #expect(watcher.allSatisfy { $0.event == "rename" && $0.changes.count == 1 })
+        // The name is the account's: its own devices may show it, a new device gets it.
+        #expect(h.request(2, ["type": "name", "name": "ally"]).delivered(to: 2).first?.type == "renamed")
+        #expect(h.connect(4, account: Self.alice).delivered(to: 4).first?.user["name"] as? String == "ally")
+        #expect(h.request(3, ["type": "name", "name": "Ally"]).delivered(to: 3).first?.string("code") == "name_taken")
         h.check()
     }
 
@@ -183,8 +252,9 @@ import Testing
         #expect(anonymous.first?.user["id"] as? String != "acct-alice")
         #expect(h.machine.admissionError(for: ConnectRequest(resumeToken: accountToken)) == nil)
         // The account gets its session back (it is in its grace period).
-        #expect(h.connect(4, account: Self.alice).delivered(to: 4).first?.user["id"] as? String == "acct-alice")
-        #expect(h.machine.userCount == 3)
+        let back = h.connect(4, account: Self.alice).delivered(to: 4)
+        #expect(back.first?.user["id"] as? String == "acct-alice" && back.first?.string("token") != accountToken)
+        #expect(h.machine.userCount == 3 && h.machine.connectionCount == 2)
         h.check()
     }
 

@@ -191,21 +191,42 @@ def test_rooms_claim_limits_where_an_account_goes(required):
     assert resp.body.startswith(b"forbidden:")
 
 
-def test_a_second_connection_of_an_account_takes_the_session_over(optional):
-    """Interim behaviour until one account on several connections is one user."""
-    older = optional.client(f"token={token()}")
-    older.send({"type": "join", "room": "dev", "id": 1})
-    first(older, lambda m: m.get("re") == 1)
+def test_an_accounts_connections_are_one_user(optional):
+    """Two tabs, or a phone and a laptop: one account on several connections is one user."""
+    laptop = optional.client(f"token={token()}")
     watcher = optional.client()
-    second = optional.client(f"token={token()}")
-    assert second.id == older.id == "acct-1"
-    assert second.welcome["rooms"] == ["lobby", "dev"]
-    code, _ = older.wait_closed()
-    assert code == 4000
-    # to the others it is the same user, still there
+    phone = optional.client(f"token={token()}")
+    assert phone.id == laptop.id == "acct-1" and phone.welcome["user"]["name"] == "Alice"
+    assert phone.token != laptop.token and phone.welcome["resumed"] is False
+    assert [u["id"] for u in phone.users["users"]].count("acct-1") == 1
+    # what the phone says, the laptop shows as the account's own message
+    phone.say("from my phone")
+    assert laptop.expect("message")["from"]["id"] == "acct-1"
     watcher.send({"type": "users", "id": 9})
-    users = first(watcher, lambda m: m.get("re") == 9)["users"]
-    assert [u["id"] for u in users].count("acct-1") == 1
+    assert [u["id"] for u in first(watcher, lambda m: m.get("re") == 9)["users"]].count("acct-1") == 1
+    assert metric_value(optional.get("/metrics").body.decode(), "confab_users") == 2
+    # the phone leaves for good (close 1000: goodbye): the laptop keeps Alice in the lobby
+    phone.close()
+    laptop.say("still here")
+    msg, skipped = watcher.recv_until(lambda m: m.get("type") == "message" and m["text"] == "still here")
+    assert not [m for m in skipped if m.get("type") == "presence"], skipped
+    # the last one goes: now she leaves
+    laptop.close()
+    assert watcher.expect_change("leave", user_id="acct-1")["room"] == "lobby"
+
+
+def test_a_devices_token_takes_that_device_over(optional):
+    """Resume and the 4000 take-over stay per connection, not per account."""
+    laptop = optional.client(f"token={token()}")
+    laptop.send({"type": "join", "room": "dev", "id": 1})
+    first(laptop, lambda m: m.get("re") == 1)
+    phone = optional.client(f"token={token()}")
+    again = optional.client(f"token={token()}&resume={laptop.token}")
+    assert again.welcome["resumed"] is True and again.welcome["rooms"] == ["lobby", "dev"]
+    code, _ = laptop.wait_closed()
+    assert code == 4000
+    phone.say("phone still on")
+    assert again.expect("message")["text"] == "phone still on"
 
 
 def test_refusals_are_counted_by_code(required):
