@@ -29,6 +29,8 @@ extension ConfigKey {
         ConfigKey("server.shutdownTimeoutSeconds", \.server.shutdownTimeoutSeconds,
                   .integer(min: 0, max: 3_600),
                   "Seconds to close clients and flush on SIGTERM before exiting."),
+        ConfigKey("server.drainDelaySeconds", \.server.drainDelaySeconds, .integer(min: 0, max: 3_600),
+                  "Seconds on SIGTERM between /healthz saying draining and closing clients."),
         ConfigKey("server.reusePort", \.server.reusePort, .boolean,
                   "Set SO_REUSEPORT so several processes can listen on one port."),
 

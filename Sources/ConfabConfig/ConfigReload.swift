@@ -26,6 +26,7 @@ public struct ConfigReload: Sendable {
         next.server.trustedProxies = loaded.server.trustedProxies
         next.server.forwardedHeader = loaded.server.forwardedHeader
         next.server.shutdownTimeoutSeconds = loaded.server.shutdownTimeoutSeconds
+        next.server.drainDelaySeconds = loaded.server.drainDelaySeconds
         next.chat.rate = loaded.chat.rate
         next.websocket = loaded.websocket
         next.http = loaded.http

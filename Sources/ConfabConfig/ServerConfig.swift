@@ -20,6 +20,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var forwardedHeader = ForwardedHeader.xForwardedFor
     /// Long enough to flush close frames, short enough for a supervisor's stop timeout (often 10 s).
     public var shutdownTimeoutSeconds = 5
+    /// None: without a load balancer nobody reads `/healthz` before the clients go.
+    public var drainDelaySeconds = 0
     /// Off: a second process on the same port is almost always a mistake, unless it is
     /// meant as another node of a cluster (SO_REUSEPORT lets the kernel share the port).
     public var reusePort = false

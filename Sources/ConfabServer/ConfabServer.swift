@@ -129,22 +129,34 @@ public final class ConfabServer: ReactorDelegate {
     /// The first signal drains: at once `/healthz` answers 503 "draining" (load balancers
     /// stop sending new users) and upgrades are refused with 503, while the HTTP listener
     /// stays open for health checks (closed at once when `server.reusePort` shares the port
-    /// with other processes); every WebSocket is closed with 1012 (service restart:
-    /// clients come back after a short random delay, to this server's successor), line users
-    /// get a last line. The process exits once every session has closed, or after
-    /// `server.shutdownTimeoutSeconds`. A second signal exits at once.
+    /// with other processes). After `server.drainDelaySeconds` (time for the balancers to
+    /// notice; connected users chat on meanwhile) every WebSocket is closed with 1012
+    /// (service restart: clients come back after a short random delay, to this server's
+    /// successor) and line users get a last line. The process exits once every session has
+    /// closed, or `server.shutdownTimeoutSeconds` after that. A second signal exits at once.
     private func signalled(_ signum: Int32) {
         if draining {
             logger.warning("second signal: exiting now", metadata: ["signal": "\(signum)"])
             exit(128 + signum)
         }
         draining = true
-        logger.notice("draining: /healthz says so, new upgrades refused, WebSockets closed with 1012",
+        let delay = config.server.drainDelaySeconds
+        logger.notice(delay > 0 ? "draining: /healthz says so, new upgrades refused; WebSockets closed with 1012 in \(delay) s"
+                                : "draining: /healthz says so, new upgrades refused, WebSockets closed with 1012",
                       metadata: ["signal": "\(signum)", "connections": "\(reactor.connectionCount)"])
         // The HTTP listener stays for health checks, unless other processes share its port
         // (server.reusePort): then the kernel should hand every new connection to them.
         let sharedPort = config.server.reusePort
         reactor.stopAccepting { if case .lines = $0 { true } else { sharedPort } }
+        if delay == 0 { return closeEveryone() }
+        reactor.after(milliseconds: UInt64(delay) * 1000, keepsLoopAlive: true) { [unowned self] in
+            logger.notice("draining: closing WebSockets with 1012", metadata: ["connections": "\(reactor.connectionCount)"])
+            closeEveryone()
+        }
+    }
+
+    /// The second half of a drain: everyone is told to come back elsewhere, then the process ends.
+    private func closeEveryone() {
         cluster?.leave()
         for connection in reactor.connections(endpoint: Endpoint.line.rawValue) {
             sendLine("-- server shutting down", to: connection)

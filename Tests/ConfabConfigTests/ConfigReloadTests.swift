@@ -19,6 +19,7 @@ import Testing
               trustedProxies: [127.0.0.1]
               forwardedHeader: forwarded
               shutdownTimeoutSeconds: 9
+              drainDelaySeconds: 4
             chat:
               rate: {perSecond: 2, burst: 4, disconnectAfter: 6}
             websocket: {maxFrameBytes: 1024, pingIntervalSeconds: 5, idleTimeoutSeconds: 12, closeTimeoutSeconds: 2}
@@ -29,7 +30,7 @@ import Testing
         #expect(plan.needsRestart.isEmpty)
         #expect(plan.applied == [
             "server.maxConnections", "server.maxConnectionsPerIP", "server.allowedOrigins", "server.trustedProxies",
-            "server.forwardedHeader", "server.shutdownTimeoutSeconds",
+            "server.forwardedHeader", "server.shutdownTimeoutSeconds", "server.drainDelaySeconds",
             "chat.rate.perSecond", "chat.rate.burst", "chat.rate.disconnectAfter",
             "websocket.maxFrameBytes", "websocket.pingIntervalSeconds", "websocket.idleTimeoutSeconds",
             "websocket.closeTimeoutSeconds", "http.maxHeaderBytes", "http.handshakeTimeoutSeconds",

@@ -258,6 +258,27 @@ def test_sigterm_keeps_listening_for_health_checks_but_admits_no_one(server_fact
         assert srv.wait(DEFAULT_TIMEOUT) == 0, "the last peer answered: the drain is over"
 
 
+def test_drain_delay_keeps_users_chatting_while_health_checks_say_draining(server_factory):
+    """server.drainDelaySeconds: between SIGTERM and the 1012 closes, /healthz says draining
+    and new upgrades are refused, while the users already connected chat on."""
+    delay = 2
+    srv = server_factory(f"server:\n  drainDelaySeconds: {delay}\n  shutdownTimeoutSeconds: 30\n")
+    alice, bob = srv.client("name=alice"), srv.client("name=bob")
+    signalled = time.monotonic()
+    srv.signal(signal.SIGTERM)
+    health = poll_until(lambda: srv.get("/healthz"), lambda r: r.status == 503)
+    assert json.loads(health.body)["status"] == "draining"
+    assert status_of_upgrade(srv) == 503
+    alice.say("still here")
+    assert bob.expect("message")["text"] == "still here"  # before the close: it fails without the delay
+    for client in (alice, bob):
+        code, _ = client.wait_closed(timeout=server_timeout(delay))
+        assert code == 1012
+    assert time.monotonic() - signalled >= delay, "closed before server.drainDelaySeconds"
+    assert srv.wait(server_timeout(5)) == 0
+    assert "closing WebSockets with 1012" in srv.log_text()
+
+
 def test_sigterm_does_not_wait_for_http_connections(server_factory):
     srv = server_factory("server:\n  shutdownTimeoutSeconds: 60\n")
     idle = RawConn(srv.port)
