@@ -215,7 +215,9 @@ struct ChatCore {
         } else if cluster != nil {
             announce({ .ended(node: $0, userID: session.userID) }, &effects)
             effects.append(.cluster(.dropToken(userID: session.userID)))
-            effects.append(.cluster(.releaseName(session.nameKey, userID: session.userID)))
+            // An account's name stays claimed under its id in Redis, so that while it is away no
+            // node gives it to anyone else, and it is granted again wherever the account returns.
+            if accounts[key] == nil { effects.append(.cluster(.releaseName(session.nameKey, userID: session.userID))) }
             cluster?.renaming.removeValue(forKey: key)
         }
         if let connection = session.connection {

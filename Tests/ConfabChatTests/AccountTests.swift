@@ -315,8 +315,8 @@ extension Harness {
     }
 }
 
-/// Accounts in cluster mode, until one account on several connections is one user there too:
-/// an account has one session in the whole cluster, taken over by its newest connection.
+/// Accounts in cluster mode: an account has one session in the whole cluster, taken over by its
+/// newest connection (devices are one process only for now), and its name is its own everywhere.
 @Suite struct ClusterAccountTests {
     @Test func anAccountConnectingThroughAnotherNodeTakesItsSessionOver() {
         var cluster = ClusterHarness(nodes: 2)
@@ -341,6 +341,28 @@ extension Harness {
         cluster.run(0, .connected(2, ConnectRequest(account: alice), now: cluster.nodes[0].now))
         cluster.settle()
         #expect(cluster.take()[1].closes.map { "\($0.0) \($0.1)" } == ["101 4000"])
+        cluster.check()
+    }
+
+    /// The account's name stays its own across the cluster while it is away.
+    @Test func anAbsentAccountsNameIsRefusedOnEveryNode() {
+        var cluster = ClusterHarness(nodes: 2)
+        let alice = Account(id: "acct-alice", name: "Alice")
+        cluster.run(0, .connected(1, ConnectRequest(account: alice), now: cluster.nodes[0].now))
+        cluster.connect(1, 50, name: "Watcher")
+        cluster.settle()
+        cluster.run(0, .disconnected(1, .goodbye, now: cluster.nodes[0].now))
+        cluster.settle()
+        _ = cluster.take()
+        cluster.request(1, 50, #"{"type":"name","name":"alice","id":7}"#)
+        cluster.settle()
+        let refused = cluster.take()[1].delivered(to: 50).first { $0.int("re") == 7 }
+        #expect(refused?.string("code") == "name_taken")
+        // Back, on the other node: the name is granted to it again.
+        let back = cluster.run(1, .connected(51, ConnectRequest(account: alice), now: cluster.nodes[1].now))
+        cluster.settle()
+        #expect(back.delivered(to: 51).first?.user["name"] as? String == "Alice")
+        #expect(cluster.take()[1].delivered(to: 51).allSatisfy { $0.type != "renamed" })
         cluster.check()
     }
 }
