@@ -80,16 +80,37 @@ extension ChatCore {
     /// An anonymous user holding `account`'s name (taken while the account was away, or before
     /// the server first saw it) gives it up for a random one: they get `renamed` and an `error`,
     /// their rooms a presence `rename`. Another account's name, or a reserved one, stays put.
-    /// Not in a cluster, where names are granted by Redis: there the account gets `name_taken`.
+    /// In a cluster the random name is claimed as any other; a holder on another node is
+    /// Redis's to displace (`heldElsewhere`).
     mutating func reclaimName(for account: Account, _ effects: inout [ChatEffect]) {
-        guard cluster == nil, let name = Names.validUserName(account.name) else { return }
+        guard let name = Names.validUserName(account.name) else { return }
         let key = Names.key(name)
-        guard let holder = nameOwners[key], accounts[holder] == nil, let squatter = sessions[holder],
+        guard let holder = nameOwners[key], accounts[holder] == nil, let squatter = sessions[holder], !squatter.isRemote,
               accountNames.owner(of: key).map({ $0 == account.id }) ?? true else { return }
         let newName = randomName()
         performRename(holder, to: newName, re: nil, &effects)
+        if cluster != nil {
+            effects.append(.cluster(.claimName(Names.key(newName), userID: squatter.userID, reclaim: false, account: false)))
+        }
         guard let connection = squatter.connection else { return }
         sendError(ChatError(.nameTaken, "the name \(squatter.name) belongs to an account; you are now \(newName)"),
                   to: connection, re: nil, &effects)
+    }
+
+    /// In a cluster: the account's name, when only another node's user shows it here. The
+    /// account takes it (this node lists the account as its holder), and Redis decides: an
+    /// anonymous holder is displaced and renamed by its node, another account keeps it (then
+    /// this session loses it, as any refused claim does).
+    func heldElsewhere(_ requested: String, for account: Account) -> String? {
+        guard cluster != nil, let name = Names.validUserName(requested), !reservedKeys.contains(Names.key(name)),
+              let holder = nameOwners[Names.key(name)], sessions[holder]?.isRemote == true,
+              accountNames.owner(of: Names.key(name)).map({ $0 == account.id }) ?? true else { return nil }
+        return name
+    }
+
+    /// The session shows its account's own name (claimed as the account's in Redis).
+    func ownsAccountName(_ session: Session) -> Bool {
+        guard let account = accounts[session.key] else { return false }
+        return accountNames.owner(of: session.nameKey) == account.id
     }
 }

@@ -51,7 +51,8 @@ extension ChatCore {
             // Redis may have restarted empty: what it must know of this node goes again.
             for session in sessions.values where !session.isRemote {
                 effects.append(.cluster(.storeToken(session.token.string, userID: session.userID)))
-                effects.append(.cluster(.claimName(session.nameKey, userID: session.userID, reclaim: true)))
+                effects.append(.cluster(.claimName(session.nameKey, userID: session.userID, reclaim: true,
+                                                   account: ownsAccountName(session))))
             }
             // Sorted so the effect order does not depend on hashing.
             for room in rooms.values.sorted(by: { $0.key < $1.key }) {
@@ -198,7 +199,12 @@ extension ChatCore {
                       to: connection, re: nil, &effects)
         }
         performRename(key, to: name, re: nil, &effects)
-        effects.append(.cluster(.claimName(Names.key(name), userID: session.userID, reclaim: false)))
+        effects.append(.cluster(.claimName(Names.key(name), userID: session.userID, reclaim: false, account: false)))
+        // The winner may be listed here already (another node's user): the name is theirs here
+        // too. A scan, but only on this rare path.
+        if nameOwners[session.nameKey] == nil, let winner = sessions.first(where: { $0.value.nameKey == session.nameKey }) {
+            nameOwners[session.nameKey] = winner.key
+        }
     }
 
     /// A connection presenting a token this node does not know: in a cluster it may be

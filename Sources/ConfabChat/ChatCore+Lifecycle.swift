@@ -61,7 +61,8 @@ extension ChatCore {
         if device == nil, let requested = account?.name ?? request.name {
             switch checkName(requested, for: nil, account: account?.id) {
             case .success(let name): chosen = name
-            case .failure(let error): nameError = error
+            case .failure(let error):
+                if let account, let name = heldElsewhere(requested, for: account) { chosen = name } else { nameError = error }
             }
         }
         let name = chosen ?? randomName()
@@ -93,7 +94,8 @@ extension ChatCore {
             cluster?.users[session.userID] = key
             effects.append(.cluster(.storeToken(session.token.string, userID: session.userID)))
             // Shown at once; if another node's user won it meanwhile, this one is renamed.
-            effects.append(.cluster(.claimName(session.nameKey, userID: session.userID, reclaim: false)))
+            effects.append(.cluster(.claimName(session.nameKey, userID: session.userID, reclaim: false,
+                                               account: account != nil && chosen != nil)))
         }
         if let account {
             accountSessions[account.id, default: []].append(key)

@@ -122,7 +122,7 @@ extension ChatCore {
         // In a cluster another node may be giving the name away this instant: Redis decides.
         if postsThroughCluster && Names.key(name) != session.nameKey {
             cluster?.renaming[key] = PendingRename(name: name, re: re)
-            return effects.append(.cluster(.claimName(Names.key(name), userID: session.userID, reclaim: false)))
+            return effects.append(.cluster(.claimName(Names.key(name), userID: session.userID, reclaim: false, account: account != nil)))
         }
         performRename(key, to: name, re: re, &effects)
     }

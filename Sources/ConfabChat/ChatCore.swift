@@ -217,7 +217,7 @@ struct ChatCore {
             effects.append(.cluster(.dropToken(userID: session.userID)))
             // An account's name stays claimed under its id in Redis, so that while it is away no
             // node gives it to anyone else, and it is granted again wherever the account returns.
-            if accounts[key] == nil { effects.append(.cluster(.releaseName(session.nameKey, userID: session.userID))) }
+            if !ownsAccountName(session) { effects.append(.cluster(.releaseName(session.nameKey, userID: session.userID))) }
             cluster?.renaming.removeValue(forKey: key)
         }
         if let connection = session.connection {

@@ -24,7 +24,8 @@ public enum ClusterEvent: Sendable {
     /// Whose resume token this is, answering `lookupToken` (nil: nobody's, or Redis is away).
     case tokenOwner(ConnectionID, token: String, userID: String?)
     /// Redis's answer to `claimName` (`granted` nil: no answer, Redis was lost): `displaced`
-    /// is the user who held it and lost it by the rule for names taken while apart.
+    /// is the user who held it and lost it (to an account, or by the rule for names taken
+    /// while apart).
     case nameClaim(String, userID: String, granted: Bool?, displaced: String?)
 }
 
@@ -41,9 +42,12 @@ public enum ClusterEffect: Sendable {
     case raiseSeq(roomKey: String, atLeast: UInt64)
     /// Take a name (its case-folded key) for a user, cluster-wide; answered by
     /// `ClusterEvent.nameClaim`. `reclaim`: this node held it before losing Redis; if another
-    /// user holds it now, the lesser user id keeps it.
-    case claimName(String, userID: String, reclaim: Bool)
-    /// The user no longer holds the name (if it still was theirs).
+    /// user holds it now, the lesser user id keeps it. `account`: the name is the account's
+    /// own (the user id is its `sub`): it is taken from an anonymous holder (`displaced`), and
+    /// from then on nobody else gets it, even after the account's session ends.
+    case claimName(String, userID: String, reclaim: Bool, account: Bool)
+    /// The user no longer holds the name (if it still was theirs; an account's name is its own
+    /// again to give up).
     case releaseName(String, userID: String)
     /// Record which user a resume token resumes, so any node can (replacing the user's previous token).
     case storeToken(String, userID: String)

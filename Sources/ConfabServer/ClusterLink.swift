@@ -117,9 +117,9 @@ final class ClusterLink {
                 if case .bulk(let bytes) = reply { owner = String(decoding: bytes, as: UTF8.self) }
                 deliver(.tokenOwner(connection, token: token, userID: owner))
             }
-        case .claimName(let nameKey, let userID, let reclaim):
-            let arguments = [nameKey, userID, reclaim ? "1" : "0"].map { Array($0.utf8) }
-            redis.send(ClusterScripts.claimName.call(keys: [keys.names], arguments: arguments)) { [unowned self] reply in
+        case .claimName(let nameKey, let userID, let reclaim, let account):
+            let arguments = [nameKey, userID, reclaim ? "1" : "0", account ? "1" : "0"].map { Array($0.utf8) }
+            redis.send(ClusterScripts.claimName.call(keys: [keys.names, keys.accountNames], arguments: arguments)) { [unowned self] reply in
                 var granted: Bool?
                 var displaced: String?
                 if case .array(let items) = reply, case .integer(let won)? = items.first {
@@ -129,7 +129,8 @@ final class ClusterLink {
                 deliver(.nameClaim(nameKey, userID: userID, granted: granted, displaced: displaced))
             }
         case .releaseName(let nameKey, let userID):
-            redis.send(ClusterScripts.releaseName.call(keys: [keys.names], arguments: [Array(nameKey.utf8), Array(userID.utf8)]),
+            redis.send(ClusterScripts.releaseName.call(keys: [keys.names, keys.accountNames],
+                                                       arguments: [Array(nameKey.utf8), Array(userID.utf8)]),
                        reply: nil)
         case .raiseSeq(let roomKey, let atLeast):
             redis.send(ClusterScripts.raiseSeq.call(keys: [keys.seq(roomKey)], arguments: [Array(String(atLeast).utf8)]),
@@ -169,4 +170,5 @@ struct ClusterKeys {
     var tokenOf: String { prefix + "tokenOf" }
     /// Names taken: case-folded name → the user holding it.
     var names: String { prefix + "names" }
+    var accountNames: String { prefix + "accountNames" }
 }

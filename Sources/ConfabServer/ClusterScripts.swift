@@ -77,25 +77,31 @@ struct ClusterScripts {
         return dead
         """)
 
-    /// KEYS: names. ARGV: name key, user id, "1" to re-claim after an outage. Returns {1}
-    /// when the user holds the name now, {0} when another does; on a re-claim against
-    /// another holder the lesser user id wins, and {1, displaced holder} says who lost it.
+    /// KEYS: names, accountNames. ARGV: name key, user id, "1" to re-claim after an outage,
+    /// "1" for an account's own name. Returns {1} when the user holds the name now, {0} when
+    /// another does, {1, displaced holder} when it was taken from someone: an account takes
+    /// its name from a holder that is not an account; on a re-claim the lesser user id wins
+    /// (an account's name stays with the account). An account's name is marked in
+    /// accountNames, so it is never given to anyone else, even while the account is away.
     static let claimName = ClusterScripts(source: """
+        local account = redis.call('HGET', KEYS[2], ARGV[1])
+        if account and account ~= ARGV[2] then return {0} end
         local holder = redis.call('HGET', KEYS[1], ARGV[1])
-        if not holder or holder == ARGV[2] then
-          redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-          return {1}
+        local displaced = nil
+        if holder and holder ~= ARGV[2] then
+          if ARGV[4] == '1' or (ARGV[3] == '1' and ARGV[2] < holder) then displaced = holder else return {0} end
         end
-        if ARGV[3] == '1' and ARGV[2] < holder then
-          redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-          return {1, holder}
-        end
-        return {0}
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+        if ARGV[4] == '1' then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
+        if displaced then return {1, displaced} end
+        return {1}
         """)
 
-    /// KEYS: names. ARGV: name key, user id. Only the holder lets a name go.
+    /// KEYS: names, accountNames. ARGV: name key, user id. Only the holder lets a name go
+    /// (an account renamed with `auth.allowRename` gives its old one up).
     static let releaseName = ClusterScripts(source: """
         if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+        if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[2], ARGV[1]) end
         return 0
         """)
 }

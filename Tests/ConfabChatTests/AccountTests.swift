@@ -365,4 +365,28 @@ extension Harness {
         #expect(cluster.take()[1].delivered(to: 51).allSatisfy { $0.type != "renamed" })
         cluster.check()
     }
+
+    /// An anonymous user who took the account's name before the account came, on any node,
+    /// gives it up to the account, as on one node.
+    @Test func anAnonymousHolderOnAnyNodeGivesTheNameBack() {
+        for squatterNode in 0..<2 {
+            var cluster = ClusterHarness(nodes: 2)
+            cluster.connect(squatterNode, 50, name: "Alice")
+            cluster.settle()
+            _ = cluster.take()
+            let arrival = cluster.run(0, .connected(1, ConnectRequest(account: Account(id: "acct-alice", name: "Alice")),
+                                                    now: cluster.nodes[0].now))
+            cluster.settle()
+            #expect(arrival.delivered(to: 1).first?.user["name"] as? String == "Alice", "squatter on node \(squatterNode)")
+            let squatter = (arrival + cluster.take()[squatterNode]).delivered(to: 50)
+            #expect(squatter.first { $0.type == "error" }?.string("code") == "name_taken", "squatter on node \(squatterNode)")
+            let renamed = squatter.first { $0.type == "renamed" }?.user["name"] as? String
+            #expect(renamed != nil && renamed != "Alice", "squatter on node \(squatterNode)")
+            // Both nodes agree on who is who.
+            for node in 0..<2 {
+                #expect(cluster.nodes[node].machine.nameError("alice")?.code == .nameTaken)
+            }
+            cluster.check()
+        }
+    }
 }

@@ -17,6 +17,7 @@ struct ClusterHarness {
     var tokenOf: [String: String] = [:]
     /// Names: key → the user holding it.
     var names: [String: String] = [:]
+    var accountNames: [String: String] = [:]
     /// Nodes killed: they hear and do nothing.
     var dead: Set<Int> = []
     let historySize: Int
@@ -88,7 +89,7 @@ struct ClusterHarness {
         guard up[node] else {
             if case .post(let post) = effect { queue.append((node, .postFailed(post))) }
             if case .lookupToken(let token, let connection) = effect { queue.append((node, .tokenOwner(connection, token: token, userID: nil))) }
-            if case .claimName(let nameKey, let userID, _) = effect {
+            if case .claimName(let nameKey, let userID, _, _) = effect {
                 queue.append((node, .nameClaim(nameKey, userID: userID, granted: nil, displaced: nil)))
             }
             return
@@ -120,19 +121,22 @@ struct ClusterHarness {
             if let old = tokenOf.removeValue(forKey: userID) { tokens.removeValue(forKey: old) }
         case .lookupToken(let token, let connection):
             queue.append((node, .tokenOwner(connection, token: token, userID: tokens[token])))
-        case .claimName(let nameKey, let userID, let reclaim):
+        case .claimName(let nameKey, let userID, let reclaim, let account):
+            // As ClusterScripts.claimName.
             let holder = names[nameKey]
-            if holder == nil || holder == userID {
+            if let owner = accountNames[nameKey], owner != userID {
+                queue.append((node, .nameClaim(nameKey, userID: userID, granted: false, displaced: nil)))
+            } else if holder == nil || holder == userID || account || (reclaim && userID < holder ?? "") {
                 names[nameKey] = userID
-                queue.append((node, .nameClaim(nameKey, userID: userID, granted: true, displaced: nil)))
-            } else if reclaim, let holder, userID < holder {
-                names[nameKey] = userID
-                queue.append((node, .nameClaim(nameKey, userID: userID, granted: true, displaced: holder)))
+                if account { accountNames[nameKey] = userID }
+                let displaced = holder == userID ? nil : holder
+                queue.append((node, .nameClaim(nameKey, userID: userID, granted: true, displaced: displaced)))
             } else {
                 queue.append((node, .nameClaim(nameKey, userID: userID, granted: false, displaced: nil)))
             }
         case .releaseName(let nameKey, let userID):
             if names[nameKey] == userID { names.removeValue(forKey: nameKey) }
+            if accountNames[nameKey] == userID { accountNames.removeValue(forKey: nameKey) }
         case .raiseSeq(let roomKey, let atLeast):
             seqs[roomKey] = max(seqs[roomKey] ?? 0, atLeast)
         case .forgetRoom(let roomKey, let lastSeq):

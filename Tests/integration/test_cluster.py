@@ -296,3 +296,28 @@ def test_garbage_on_the_bus_is_counted_and_ignored(nodes, redis):
     ann.say("still fine")
     ben.recv_until(is_message("still fine"))
     assert listed(ben) == ["ann", "ben"]
+
+
+def test_an_accounts_name_is_its_own_on_every_node(redis, server_factory):
+    """An anonymous user on another node who took the account's name gives it back when the
+    account arrives; while the account is away nobody on any node gets it."""
+    from confabtest import jwt
+    secret = "cluster-test-secret-0123456789-abcdef"
+    config = node_config(redis) + "auth:\n  mode: optional\n"
+    a, b = (server_factory(config_yaml=config, env={"CONFAB_AUTH_JWT_SECRET": secret}) for _ in range(2))
+    for node in (a, b):
+        wait_joined(node)
+    squatter = b.client("name=Alice")
+    assert squatter.welcome["user"]["name"] == "Alice"
+    alice = a.client("token=" + jwt.hs256(jwt.claims(sub="acct-alice", name="Alice"), secret))
+    assert alice.welcome["user"]["name"] == "Alice" and alice.id == "acct-alice"
+    error = squatter.expect("error")
+    assert error["code"] == "name_taken"
+    renamed = squatter.expect("renamed")
+    assert renamed["oldName"] == "Alice" and renamed["user"]["name"] != "Alice"
+    # the account leaves for good: its name stays its own, on the other node too
+    alice.close()
+    squatter.expect_change("leave", user_id="acct-alice")
+    squatter.send({"type": "name", "name": "alice", "id": 5})
+    reply, _ = squatter.recv_until(lambda m: m.get("re") == 5)
+    assert reply["type"] == "error" and reply["code"] == "name_taken"
