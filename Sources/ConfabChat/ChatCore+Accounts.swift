@@ -31,18 +31,20 @@ extension ChatCore {
         return keys.filter { $0 != key }
     }
 
-    /// The session under which `key`'s user is listed in `room`: itself, or another device of
+    /// The session under which `key`'s user is listed in a room: itself, or another device of
     /// its account (a room lists each user once). nil when the user is not in the room.
-    func listedKey(of key: SessionKey, in room: Room) -> SessionKey? {
-        room.hasUser(key) ? key : siblings(of: key).first { room.hasUser($0) }
+    /// (Rooms are read in place: a copy held across a write would copy the member arrays.)
+    func listedKey(of key: SessionKey, in roomID: RoomID) -> SessionKey? {
+        if rooms[roomID]?.hasUser(key) == true { return key }
+        return siblings(of: key).first { rooms[roomID]?.hasUser($0) == true }
     }
 
     /// Puts a session and its connection into a room. True when its user is new there (a
     /// presence `join`); false when another device of the account is listed already.
     mutating func enterRoom(_ key: SessionKey, _ roomID: RoomID, connection: ConnectionID?) -> Bool {
-        guard let room = rooms[roomID] else { return false }
+        guard rooms[roomID] != nil else { return false }
         if let connection { rooms[roomID]?.addConnection(connection) }
-        guard listedKey(of: key, in: room) == nil else { return false }
+        guard listedKey(of: key, in: roomID) == nil else { return false }
         rooms[roomID]?.addUser(key)
         return true
     }

@@ -30,7 +30,7 @@ extension ChatCore {
                     problems.append("session \(key) in missing room \(roomID)")
                     continue
                 }
-                if listedKey(of: key, in: room) == nil { problems.append("room \(room.name) does not list \(key)") }
+                if listedKey(of: key, in: roomID) == nil { problems.append("room \(room.name) does not list \(key)") }
                 if let connection = session.connection, !room.hasConnection(connection) {
                     problems.append("room \(room.name) lacks connection \(connection)")
                 }

@@ -103,7 +103,7 @@ extension ChatCore {
     func usersReply(_ room: Room, query: UsersQuery, re: RequestID?) -> Result<ServerMessage, ChatError> {
         if let name = query.name {
             let found = nameOwners[Names.key(PlainText.trim(name))].flatMap { key in
-                listedKey(of: key, in: room).flatMap { sessions[$0]?.user }
+                listedKey(of: key, in: room.id).flatMap { sessions[$0]?.user }
             }
             return .success(.users(UserList(room: room.name, count: room.userCount, users: found.map { [$0] } ?? [],
                                             full: !room.isLarge, name: name), re: re))

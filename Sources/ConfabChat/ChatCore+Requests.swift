@@ -153,7 +153,7 @@ extension ChatCore {
         var told = Set<RoomID>()
         for device in devices {
             for roomID in sessions[device]?.rooms ?? [] where told.insert(roomID).inserted {
-                let listed = rooms[roomID].flatMap { listedKey(of: device, in: $0) } ?? device
+                let listed = listedKey(of: device, in: roomID) ?? device
                 presenceChanged(roomID, PresenceChange(.rename, user, oldName: oldName), by: listed)
             }
         }
