@@ -10,25 +10,42 @@ extension ChatCore {
     /// continues that device (taking it over, 4000, if it is still connected); without one, a
     /// device in its grace period is picked up, else the connection is a new device. A resume
     /// token continues only an anonymous session for an anonymous connection: it never turns
-    /// one kind of user into the other. In a cluster an account is still one session at a time
-    /// (the newest connection takes it over), wherever it is.
+    /// one kind of user into the other. In a cluster devices are per node: a connection
+    /// through another node is a new device there (accounts never move between nodes).
     func continuedSession(_ request: ConnectRequest) -> SessionKey? {
         let token = request.resumeToken.flatMap(ResumeToken.init)
         if let account = request.account {
-            let devices = accountSessions[account.id] ?? []
-            // In a cluster the account's session may be another node's (listed under its id).
-            if cluster != nil { return devices.first ?? cluster?.users[account.id] }
+            let devices = localDevices(of: account.id)
             if let token, let key = tokenOwners[token], devices.contains(key) { return key }
             return devices.first { sessions[$0]?.connection == nil }
         }
-        guard let token, let key = tokenOwners[token], sessions[key] != nil, accounts[key] == nil else { return nil }
+        guard let token, let key = tokenOwners[token], sessions[key] != nil, accountOf[key] == nil else { return nil }
         return key
     }
 
-    /// The other sessions (devices) of `key`'s account, oldest first; none for anonymous users.
+    /// The other sessions of `key`'s account here (devices, and other nodes' copies), oldest
+    /// first; none for anonymous users.
     func siblings(of key: SessionKey) -> [SessionKey] {
-        guard let account = accounts[key], let keys = accountSessions[account.id], keys.count > 1 else { return [] }
+        guard let id = accountOf[key], let keys = accountSessions[id], keys.count > 1 else { return [] }
         return keys.filter { $0 != key }
+    }
+
+    /// The name is listed here as `key`'s account's (held by one of its other sessions).
+    func siblingsOwn(_ nameKey: String, _ key: SessionKey) -> Bool {
+        guard let owner = nameOwners[nameKey] else { return false }
+        return siblings(of: key).contains(owner)
+    }
+
+    /// This node's devices of an account, oldest first.
+    func localDevices(of accountID: String) -> [SessionKey] {
+        (accountSessions[accountID] ?? []).filter { sessions[$0]?.isRemote == false }
+    }
+
+    /// Whether another of this node's devices of `key`'s account is in the room: then the
+    /// other nodes already know the account is there (they list the rooms of a node's devices
+    /// together).
+    func anotherDeviceHere(of key: SessionKey, in roomID: RoomID) -> Bool {
+        siblings(of: key).contains { sessions[$0].map { !$0.isRemote && $0.rooms.contains(roomID) } ?? false }
     }
 
     /// The session under which `key`'s user is listed in a room: itself, or another device of
@@ -87,7 +104,7 @@ extension ChatCore {
     mutating func reclaimName(for account: Account, _ effects: inout [ChatEffect]) {
         guard let name = Names.validUserName(account.name) else { return }
         let key = Names.key(name)
-        guard let holder = nameOwners[key], accounts[holder] == nil, let squatter = sessions[holder], !squatter.isRemote,
+        guard let holder = nameOwners[key], accountOf[holder] == nil, let squatter = sessions[holder], !squatter.isRemote,
               accountNames.owner(of: key).map({ $0 == account.id }) ?? true else { return }
         let newName = randomName()
         performRename(holder, to: newName, re: nil, &effects)

@@ -50,7 +50,7 @@ extension ChatCore {
             announce({ .hello(node: $0, members: localMembers) }, &effects)
             // Redis may have restarted empty: what it must know of this node goes again.
             for session in sessions.values where !session.isRemote {
-                effects.append(.cluster(.storeToken(session.token.string, userID: session.userID)))
+                if accountOf[session.key] == nil { effects.append(.cluster(.storeToken(session.token.string, userID: session.userID))) }
                 effects.append(.cluster(.claimName(session.nameKey, userID: session.userID, reclaim: true,
                                                    account: ownsAccountName(session))))
             }
@@ -84,9 +84,9 @@ extension ChatCore {
         }
     }
 
-    /// This node's own users, for `hello` and `members`.
+    /// This node's own users, for `hello` and `members` (an account's devices as one).
     var localMembers: [ClusterMember] {
-        sessions.values.filter { !$0.isRemote }.map(member)
+        sessions.values.filter { !$0.isRemote && accountOf[$0.key] == nil }.map(member) + localAccountMembers
     }
 
     func member(_ session: Session) -> ClusterMember {
@@ -137,16 +137,20 @@ extension ChatCore {
             announce({ .members(node: $0, members: localMembers) }, &effects)
         case .members(let node, let members):
             reconcile(node, members, &effects)
-        case .joined(let node, let user, let room):
+        case .joined(let node, let user, let room, let account):
+            if account { return remoteAccountJoin(user, on: node, room: room, &effects) }
             guard isHost(node, of: user.id) else { return }
             remoteJoin(user, on: node, room: room, &effects)
         case .left(let node, let userID, let room):
+            if let copy = accountCopy(userID, on: node) { return remoteAccountLeave(copy, room: room, &effects) }
             guard isHost(node, of: userID) else { return }
             remoteLeave(userID, room: room, &effects)
         case .renamed(let node, let userID, let name):
+            if accountCopy(userID, on: node) != nil { return remoteAccountRename(userID, to: name, &effects) }
             guard isHost(node, of: userID) else { return }
             remoteRename(userID, to: name, &effects)
         case .ended(let node, let userID):
+            if let copy = accountCopy(userID, on: node) { return endSession(copy, &effects) }
             guard isHost(node, of: userID), let key = cluster.remote(userID, in: sessions) else { return }
             endSession(key, &effects)
         case .moved(let node, let member, _):
@@ -154,7 +158,7 @@ extension ChatCore {
         case .down(let node):
             nodeDown(node, now: now, &effects)
         case .nameLost(_, let userID, let name):
-            if let key = cluster.users[userID], let session = sessions[key], !session.isRemote, session.nameKey == name {
+            if let key = localSession(userID), let session = sessions[key], session.nameKey == name {
                 loseName(key, &effects)
             }
         case .message:
@@ -168,7 +172,9 @@ extension ChatCore {
                                       _ effects: inout [ChatEffect]) {
         // Unanswered (Redis lost meanwhile): decided here, as apart; the re-claim after settles it.
         let granted = answer ?? true
-        guard let key = cluster?.users[userID], let session = sessions[key], !session.isRemote else {
+        // An account's rename waits on the device that asked; any device of it stands for the name.
+        let devices = localDevices(of: userID)
+        guard let key = devices.first { cluster?.renaming[$0] != nil } ?? localSession(userID), let session = sessions[key] else {
             if granted { effects.append(.cluster(.releaseName(nameKey, userID: userID))) }
             return
         }
@@ -235,7 +241,8 @@ extension ChatCore {
         announce({ .moved(node: $0, member: listing, from: from) }, &effects)
         // Two users of one name (taken on two nodes while apart) now both here: the lesser
         // user id keeps it, as Redis's re-claim rule says.
-        let holder = nameOwners[session.nameKey]
+        // (An account's name held here through another node's copy is its device's here.)
+        let holder = nameOwners[session.nameKey].map { owner in accountOf[owner].flatMap { localDevices(of: $0).first } ?? owner }
         let rival = holder.flatMap { $0 != key && sessions[$0]?.isRemote == false ? sessions[$0] : nil }
         nameOwners[session.nameKey] = key
         effects.append(.cluster(.storeToken(session.token.string, userID: session.userID)))
@@ -282,15 +289,18 @@ extension ChatCore {
             log(.warning, "cluster: this node was declared dead; announcing itself again", &effects)
             return announce({ .hello(node: $0, members: localMembers) }, &effects)
         }
-        let hosted = cluster.users.values.filter { sessions[$0]?.node == node }.sorted()
+        let hosted = (cluster.users.values.filter { sessions[$0]?.node == node } + accountCopies(on: node)).sorted()
         log(.notice, "cluster: node \(node) is down; its \(hosted.count) users resumable for \(config.resumeGraceSeconds) s",
             &effects)
         for key in hosted {
             if config.resumeGraceSeconds == 0, let userID = sessions[key]?.userID {
                 let nameKey = sessions[key]?.nameKey ?? ""
+                let isAccount = accountOf[key] != nil
                 endSession(key, &effects)
-                effects.append(.cluster(.dropToken(userID: userID)))
-                effects.append(.cluster(.releaseName(nameKey, userID: userID)))
+                if !isAccount {
+                    effects.append(.cluster(.dropToken(userID: userID)))
+                    effects.append(.cluster(.releaseName(nameKey, userID: userID)))
+                }
             } else {
                 graceDeadlines[key] = now + Int64(config.resumeGraceSeconds) * 1000
             }
@@ -374,7 +384,7 @@ extension ChatCore {
 
     /// Lists a remote user's name as taken here. Two users holding one name (taken on two
     /// nodes at once) both stay listed; the first listed owns it here.
-    private mutating func claimListedName(_ nameKey: String, for key: SessionKey, _ effects: inout [ChatEffect]) {
+    mutating func claimListedName(_ nameKey: String, for key: SessionKey, _ effects: inout [ChatEffect]) {
         if nameOwners[nameKey] == nil {
             nameOwners[nameKey] = key
         } else {
@@ -392,9 +402,9 @@ extension ChatCore {
         var listed = Set<String>()
         for member in members {
             listed.insert(member.user.id)
-            adoptListing(member, by: node, &effects)
+            if member.account { reconcileAccount(member, on: node, &effects) } else { adoptListing(member, by: node, &effects) }
         }
-        let gone = (cluster?.users ?? [:]).values.filter { key in
+        let gone = ((cluster?.users ?? [:]).values.map { $0 } + accountCopies(on: node)).filter { key in
             guard let session = sessions[key] else { return false }
             return session.node == node && !listed.contains(session.userID)
         }

@@ -38,13 +38,15 @@ extension ChatCore {
         }
         let remote = cluster?.remoteCount ?? 0
         if let cluster {
-            if cluster.users.count != sessions.count { problems.append("\(cluster.users.count) user ids for \(sessions.count) sessions") }
+            if cluster.users.count != sessions.count - accountOf.count {
+                problems.append("\(cluster.users.count) user ids for \(sessions.count - accountOf.count) anonymous sessions")
+            }
             for (id, key) in cluster.users where sessions[key]?.userID != id { problems.append("user id \(id) indexed wrongly") }
             if sessions.values.filter(\.isRemote).count != remote { problems.append("remote count \(remote) is wrong") }
         }
         for (name, key) in nameOwners where sessions[key]?.nameKey != name { problems.append("name \(name) owned by \(key) who has another") }
-        // An account's devices are one user, with one name and one user id.
-        let users = sessions.count - (accounts.count - accountSessions.count)
+        // An account's devices (and copies) are one user, with one name and one user id.
+        let users = sessions.count - accountOf.count + accountSessions.count
         if remote == 0 && nameOwners.count != users { problems.append("\(nameOwners.count) names for \(users) users") }
         if tokenOwners.count != sessions.count - remote { problems.append("\(tokenOwners.count) tokens for \(sessions.count - remote) sessions") }
         if Set(sessions.values.map(\.userID)).count != users { problems.append("two users share a user id") }
@@ -74,16 +76,21 @@ extension ChatCore {
             }
         }
         if roomByKey.count != rooms.count { problems.append("room index size mismatch") }
-        if accounts.count != accountSessions.values.map(\.count).reduce(0, +) {
-            problems.append("\(accounts.count) account sessions, indexed otherwise")
+        if accountOf.count != accountSessions.values.map(\.count).reduce(0, +) {
+            problems.append("\(accountOf.count) account sessions, indexed otherwise")
+        }
+        for (key, account) in accounts where accountOf[key] != account.id || sessions[key]?.isRemote != false {
+            problems.append("account device \(key) not indexed as \(account.id)'s, or not this node's")
         }
         for (id, keys) in accountSessions {
             if keys.isEmpty || Set(keys).count != keys.count { problems.append("account \(id) has no or repeated sessions") }
-            if cluster != nil && keys.count > 1 { problems.append("account \(id) has several sessions in a cluster") }
             if Set(keys.compactMap { sessions[$0]?.name }).count > 1 { problems.append("account \(id) has several names") }
+            let nodes = keys.compactMap { sessions[$0]?.node }
+            if Set(nodes).count != nodes.count { problems.append("account \(id) has two copies of one node") }
             for key in keys {
-                if accounts[key]?.id != id { problems.append("account \(id) maps to session \(key) of another account") }
+                if accountOf[key] != id { problems.append("account \(id) lists session \(key) of another account") }
                 if sessions[key]?.userID != id { problems.append("account \(id) session \(key) missing or not shown as its id") }
+                if sessions[key]?.isRemote == false && accounts[key] == nil { problems.append("account \(id) device \(key) has no claims") }
             }
         }
         for (id, room) in rooms {

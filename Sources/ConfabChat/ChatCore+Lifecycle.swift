@@ -12,9 +12,7 @@ extension ChatCore {
         if let key = continuedSession(request) {
             if let account = request.account {
                 // The newest token's rooms list applies to all the account's devices; the name stays.
-                accounts[key] = account
-                if accountSessions[account.id]?.contains(key) != true { accountSessions[account.id, default: []].append(key) }
-                for device in siblings(of: key) { accounts[device] = account }
+                for device in localDevices(of: account.id) { accounts[device] = account }
             }
             if sessions[key]?.isRemote == true {
                 adopt(key, on: connection, now: now, &effects)  // an account's session on another node
@@ -55,7 +53,10 @@ extension ChatCore {
         }
         // Another device of the account: same user, same name (it may have been renamed).
         let device = account.flatMap { accountSessions[$0.id]?.first }.flatMap { sessions[$0] }
-        if let account, device == nil { reclaimName(for: account, &effects) }
+        // (Also when only other nodes' copies show it: a user here who took it meanwhile gives it back.)
+        if let account, localDevices(of: account.id).isEmpty, device.map({ $0.nameKey == Names.key(account.name) }) ?? true {
+            reclaimName(for: account, &effects)
+        }
         var chosen = device?.name
         var nameError: ChatError?
         if device == nil, let requested = account?.name ?? request.name {
@@ -88,17 +89,21 @@ extension ChatCore {
                               singleRoom: request.singleRoom)
         sessions.store(session)
         connections[connection] = key
-        if device == nil { nameOwners[session.nameKey] = key }
+        // Another device's (or another node's copy's) name is this one's too, unless another
+        // node's user shows it here as well (two nodes granted it while apart): ours wins here.
+        if device == nil || !siblingsOwn(session.nameKey, key) { nameOwners[session.nameKey] = key }
         tokenOwners[session.token] = key
-        if cluster != nil {
+        if cluster != nil && account == nil {
             cluster?.users[session.userID] = key
             effects.append(.cluster(.storeToken(session.token.string, userID: session.userID)))
+        }
+        if cluster != nil && device == nil {
             // Shown at once; if another node's user won it meanwhile, this one is renamed.
             effects.append(.cluster(.claimName(session.nameKey, userID: session.userID, reclaim: false,
                                                account: account != nil && chosen != nil)))
         }
         if let account {
-            accountSessions[account.id, default: []].append(key)
+            addAccountSession(key, account: account.id)
             accounts[key] = account
             if chosen != nil && device == nil { accountNames.claim(session.nameKey, for: account.id) }
         }
@@ -113,7 +118,9 @@ extension ChatCore {
         if let roomError { sendError(roomError, to: connection, re: nil, &effects) }
         // First, so the newcomer's list is in the room's new mode when it tips the room over.
         if arrived { presenceChanged(start, PresenceChange(.join, session.user), by: key) }
-        if let room = rooms[start] { announce({ .joined(node: $0, user: session.user, room: room.name) }, &effects) }
+        if let room = rooms[start], !anotherDeviceHere(of: key, in: start) {
+            announce({ .joined(node: $0, user: session.user, room: room.name, account: account != nil) }, &effects)
+        }
         sendRoomState(start, to: connection, re: nil, &effects)
         log(.info, "connection \(connection): session \(session.userID) started as \(name)"
             + (account != nil ? (device != nil ? " (account, another device)" : " (account)") : "")
@@ -184,10 +191,11 @@ extension ChatCore {
         let expired = graceDeadlines.filter { $0.value <= now }.map(\.key).sorted()
         for key in expired {
             guard let session = sessions[key] else { continue }
+            let isAccount = accountOf[key] != nil
             log(.info, "session \(session.userID) (\(session.name)) expired after its grace period", &effects)
             endSession(key, &effects)
-            // A dead node's user: its node cannot drop the token any more.
-            if session.isRemote {
+            // A dead node's user: its node cannot drop the token any more (accounts have none there).
+            if session.isRemote && !isAccount {
                 effects.append(.cluster(.dropToken(userID: session.userID)))
                 effects.append(.cluster(.releaseName(session.nameKey, userID: session.userID)))
             }

@@ -186,7 +186,9 @@ extension ChatCore {
         sessions[key]?.current = roomID
         guard let room = rooms[roomID] else { return }
         if arrived { presenceChanged(roomID, PresenceChange(.join, session.user), by: key) }
-        announce({ .joined(node: $0, user: session.user, room: room.name) }, &effects)
+        if !anotherDeviceHere(of: key, in: roomID) {
+            announce({ .joined(node: $0, user: session.user, room: room.name, account: accountOf[key] != nil) }, &effects)
+        }
         send(.joined(room: room.name, re: re), to: connection, &effects)
         sendRoomState(roomID, to: connection, re: nil, &effects)
         guard session.singleRoom else { return }
@@ -195,7 +197,7 @@ extension ChatCore {
         for previous in session.rooms {
             let previousName = rooms[previous]?.name ?? ""
             removeFromRoom(key, connection: connection, roomID: previous, user: session.user, &effects)
-            announce({ .left(node: $0, userID: session.userID, room: previousName) }, &effects)
+            if !anotherDeviceHere(of: key, in: previous) { announce({ .left(node: $0, userID: session.userID, room: previousName) }, &effects) }
             send(.left(room: previousName, current: room.name, re: nil), to: connection, &effects)
         }
     }
@@ -255,7 +257,7 @@ extension ChatCore {
         sessions[key]?.current = current
         let roomName = rooms[roomID]?.name ?? ""
         removeFromRoom(key, connection: connection, roomID: roomID, user: session.user, &effects)
-        announce({ .left(node: $0, userID: session.userID, room: roomName) }, &effects)
+        if !anotherDeviceHere(of: key, in: roomID) { announce({ .left(node: $0, userID: session.userID, room: roomName) }, &effects) }
         send(.left(room: roomName, current: rooms[current]?.name ?? "", re: re), to: connection, &effects)
     }
 

@@ -32,9 +32,12 @@ struct ChatCore {
     var nextRoomID: RoomID = 1
     /// Cluster mode: this node's view of the others; nil for one process.
     var cluster: ClusterView?
-    /// Each account's sessions (its devices, oldest first; one in a cluster), and the account
-    /// of each session. See `continuedSession`.
+    /// The sessions that list each account here, by account id (its `sub`, which is its user
+    /// id): this node's devices, oldest first, and in a cluster one copy per other node where
+    /// the account has devices. `accountOf` indexes them back; `accounts` holds this node's
+    /// devices' verified claims. See `continuedSession`.
     var accountSessions: [String: [SessionKey]] = [:]
+    var accountOf: [SessionKey: String] = [:]
     var accounts: [SessionKey: Account] = [:]
     var accountNames = AccountNames()
 
@@ -131,7 +134,7 @@ struct ChatCore {
         if reservedKeys.contains(key) {
             return .failure(ChatError(.invalidName, "the name \(name) is reserved"))
         }
-        if let current = nameOwners[key], current != owner, account == nil || accounts[current]?.id != account {
+        if let current = nameOwners[key], current != owner, account == nil || accountOf[current] != account {
             return .failure(ChatError(.nameTaken, "the name \(name) is taken"))
         }
         if let claimant = accountNames.owner(of: key), claimant != account {
@@ -209,15 +212,12 @@ struct ChatCore {
     mutating func endSession(_ key: SessionKey, _ effects: inout [ChatEffect]) {
         let heir = siblings(of: key).first
         guard let session = sessions.removeValue(forKey: key) else { return }
-        cluster?.users.removeValue(forKey: session.userID)
+        let isAccount = accountOf[key] != nil
+        if !isAccount { cluster?.users.removeValue(forKey: session.userID) }
         if session.isRemote {
             cluster?.remoteCount -= 1
         } else if cluster != nil {
-            announce({ .ended(node: $0, userID: session.userID) }, &effects)
-            effects.append(.cluster(.dropToken(userID: session.userID)))
-            // An account's name stays claimed under its id in Redis, so that while it is away no
-            // node gives it to anyone else, and it is granted again wherever the account returns.
-            if !ownsAccountName(session) { effects.append(.cluster(.releaseName(session.nameKey, userID: session.userID))) }
+            endHere(session, isAccount: isAccount, &effects)
             cluster?.renaming.removeValue(forKey: key)
         }
         if let connection = session.connection {
@@ -231,9 +231,15 @@ struct ChatCore {
             removeFromRoom(key, connection: session.connection, roomID: roomID, user: session.user, &effects)
         }
         // Last, so the rooms above could still find the account's other devices.
-        if let account = accounts.removeValue(forKey: key) {
-            accountSessions[account.id]?.removeAll { $0 == key }
-            if accountSessions[account.id]?.isEmpty == true { accountSessions.removeValue(forKey: account.id) }
+        accounts.removeValue(forKey: key)
+        if let id = accountOf.removeValue(forKey: key) {
+            accountSessions[id]?.removeAll { $0 == key }
+            if accountSessions[id]?.isEmpty == true { accountSessions.removeValue(forKey: id) }
         }
+    }
+
+    /// Lists a session under its account (a device here, or another node's copy).
+    mutating func addAccountSession(_ key: SessionKey, account id: String) {
+        if accountOf.updateValue(id, forKey: key) == nil { accountSessions[id, default: []].append(key) }
     }
 }

@@ -52,7 +52,7 @@ public struct ChatMachine {
     /// This node's users, including those in their resume grace period: an account on several
     /// devices counts once (in a cluster, the other nodes' users are listed but not counted).
     public var userCount: Int {
-        core.sessions.count - (core.cluster?.remoteCount ?? 0) - (core.accounts.count - core.accountSessions.count)
+        core.sessions.count - (core.cluster?.remoteCount ?? 0) - core.accounts.count + Set(core.accounts.values.map(\.id)).count
     }
     public var connectionCount: Int { core.connections.count }
     public var roomCount: Int { core.rooms.count }

@@ -5,11 +5,15 @@ public struct ClusterMember: Equatable, Sendable {
     /// How many times the session moved to another node: of two nodes that both think they
     /// host it (one was apart from Redis when it moved), the higher count is the live copy.
     public var generation: UInt64
+    /// A signed-in account (`user.id` is its `sub`): its devices may be on several nodes at
+    /// once, each node listing the rooms of its own devices; accounts never move.
+    public var account: Bool
 
-    public init(user: ChatUser, rooms: [String], generation: UInt64 = 0) {
+    public init(user: ChatUser, rooms: [String], generation: UInt64 = 0, account: Bool = false) {
         self.user = user
         self.rooms = rooms
         self.generation = generation
+        self.account = account
     }
 }
 
@@ -22,7 +26,7 @@ public enum BusMessage: Sendable {
     case hello(node: String, members: [ClusterMember])
     /// A node's complete list of users, answering a `hello`.
     case members(node: String, members: [ClusterMember])
-    case joined(node: String, user: ChatUser, room: String)
+    case joined(node: String, user: ChatUser, room: String, account: Bool)
     case left(node: String, userID: String, room: String)
     case renamed(node: String, userID: String, name: String)
     /// The session is over: it leaves every room.
@@ -42,7 +46,7 @@ public enum BusMessage: Sendable {
 
     public var node: String {
         switch self {
-        case .hello(let node, _), .members(let node, _), .joined(let node, _, _), .left(let node, _, _),
+        case .hello(let node, _), .members(let node, _), .joined(let node, _, _, _), .left(let node, _, _),
              .renamed(let node, _, _), .ended(let node, _), .message(let node, _, _, _), .moved(let node, _, _),
              .down(let node), .nameLost(let node, _, _):
             return node
@@ -64,10 +68,11 @@ public enum ClusterWire {
             w.key("members"); w.beginArray()
             for member in members { self.member(member, &w) }
             w.endArray()
-        case .joined(let node, let user, let room):
+        case .joined(let node, let user, let room, let account):
             type("join", node, &w)
             w.key("u"); ProtocolV1.user(user, &w)
             w.key("r"); w.string(room)
+            if account { w.key("a"); w.bool(true) }
         case .left(let node, let userID, let room):
             type("leave", node, &w)
             w.key("id"); w.string(userID)
@@ -122,7 +127,7 @@ public enum ClusterWire {
             return m.string("t") == "hello" ? .hello(node: node, members: members) : .members(node: node, members: members)
         case "join":
             guard let user = ProtocolV1.chatUser(m["u"]), let room = m.string("r") else { return nil }
-            return .joined(node: node, user: user, room: room)
+            return .joined(node: node, user: user, room: room, account: m["a"] == .bool(true))
         case "leave":
             guard let id = m.string("id"), let room = m.string("r") else { return nil }
             return .left(node: node, userID: id, room: room)
@@ -162,6 +167,7 @@ public enum ClusterWire {
         for room in member.rooms { w.string(room) }
         w.endArray()
         if member.generation > 0 { w.key("g"); w.uint(member.generation) }
+        if member.account { w.key("a"); w.bool(true) }
         w.endObject()
     }
 
@@ -169,7 +175,7 @@ public enum ClusterWire {
         guard case .object(let object) = value, let user = ProtocolV1.chatUser(object["u"]),
               case .array(let names)? = object["r"] else { return nil }
         return ClusterMember(user: user, rooms: names.compactMap { if case .string(let s) = $0 { s } else { nil } },
-                             generation: object.number("g").flatMap { UInt64($0) } ?? 0)
+                             generation: object.number("g").flatMap { UInt64($0) } ?? 0, account: object["a"] == .bool(true))
     }
 
     private static func type(_ type: StaticString, _ node: String, _ w: inout JSONWriter) {

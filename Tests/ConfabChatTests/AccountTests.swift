@@ -315,32 +315,73 @@ extension Harness {
     }
 }
 
-/// Accounts in cluster mode: an account has one session in the whole cluster, taken over by its
-/// newest connection (devices are one process only for now), and its name is its own everywhere.
+/// Accounts in cluster mode: devices on several nodes are one user everywhere, and the
+/// account's name is its own on every node.
 @Suite struct ClusterAccountTests {
-    @Test func anAccountConnectingThroughAnotherNodeTakesItsSessionOver() {
+    @Test func devicesOnTwoNodesAreOneUser() {
         var cluster = ClusterHarness(nodes: 2)
         let alice = Account(id: "acct-alice", name: "Alice")
         cluster.run(0, .connected(1, ConnectRequest(account: alice), now: cluster.nodes[0].now))
+        cluster.connect(1, 50, name: "Watcher")
+        cluster.request(1, 50, #"{"type":"join","room":"dev"}"#)
+        cluster.settle()
+        _ = cluster.take()
+        // A second device, through the other node: nobody is closed, nobody sees an arrival.
+        let phone = cluster.run(1, .connected(101, ConnectRequest(account: alice), now: cluster.nodes[1].now))
+        cluster.settle()
+        let welcome = phone.delivered(to: 101).first
+        #expect(welcome?.user["id"] as? String == "acct-alice" && welcome?.user["name"] as? String == "Alice")
+        #expect(welcome?["resumed"] as? Bool == false)
+        var later = cluster.take()
+        #expect((phone + later[0] + later[1]).closes.isEmpty)
+        #expect((phone + later[1]).delivered(to: 50).isEmpty)
+        for node in 0..<2 {
+            #expect(cluster.nodes[node].machine.roomUserIDs(named: "lobby") == ["acct-alice", cluster.nodes[1].machine.userID(of: 50)!])
+        }
+        // What the phone says, the laptop on the other node gets as the account's own.
+        cluster.say(1, 101, "from the phone")
+        cluster.settle()
+        later = cluster.take()
+        #expect((later[0].delivered(to: 1).first { $0.type == "message" }?.json["from"] as? JSON)?["id"] as? String == "acct-alice")
+        // Presence with the first device in a room, anywhere; none with the second.
         cluster.request(0, 1, #"{"type":"join","room":"dev"}"#)
+        cluster.settle()
+        #expect(cluster.take()[1].delivered(to: 50).first?.event == "join")
+        cluster.request(1, 101, #"{"type":"join","room":"dev"}"#)
+        cluster.request(0, 1, #"{"type":"leave","room":"dev"}"#)
+        cluster.settle()
+        #expect(cluster.take()[1].delivered(to: 50).filter { $0.type == "presence" }.isEmpty)
+        #expect(cluster.nodes[0].machine.roomUserIDs(named: "dev")?.contains("acct-alice") == true)
+        // The laptop says goodbye: Alice stays (the phone). Then the phone: she leaves both rooms.
+        cluster.run(0, .disconnected(1, .goodbye, now: cluster.nodes[0].now))
+        cluster.settle()
+        #expect(cluster.take()[1].delivered(to: 50).filter { $0.type == "presence" }.isEmpty)
+        cluster.run(1, .disconnected(101, .goodbye, now: cluster.nodes[1].now))
+        cluster.settle()
+        let left = cluster.take()[1].delivered(to: 50).filter { $0.event == "leave" }.map { $0.string("room") ?? "" }
+        #expect(left.sorted() == ["dev", "lobby"])
+        for node in 0..<2 { #expect(cluster.nodes[node].machine.roomUserIDs(named: "lobby")?.contains("acct-alice") == false) }
+        cluster.check()
+    }
+
+    /// A rename (auth.allowRename) on one node renames the account's devices on every node.
+    @Test func aRenameReachesTheDevicesOnOtherNodes() {
+        var config = ChatConfig()
+        config.allowAccountRename = true
+        var cluster = ClusterHarness(nodes: 2, config)
+        let alice = Account(id: "acct-alice", name: "Alice")
+        cluster.run(0, .connected(1, ConnectRequest(account: alice), now: cluster.nodes[0].now))
+        cluster.run(1, .connected(101, ConnectRequest(account: alice), now: cluster.nodes[1].now))
         cluster.connect(1, 50, name: "Watcher")
         cluster.settle()
         _ = cluster.take()
-        let effects = cluster.run(1, .connected(101, ConnectRequest(account: alice), now: cluster.nodes[1].now))
+        cluster.request(0, 1, #"{"type":"name","name":"Ally","id":3}"#)
         cluster.settle()
-        let welcome = effects.delivered(to: 101).first
-        #expect(welcome?.user["id"] as? String == "acct-alice")
-        #expect(welcome?["rooms"] as? [String] == ["lobby", "dev"])
-        #expect(cluster.take()[0].closes.map { "\($0.0) \($0.1)" } == ["1 4000"])
-        // One user on both nodes, listed once.
-        for node in 0..<2 {
-            #expect(cluster.nodes[node].machine.roomUserIDs(named: "dev") == ["acct-alice"])
-            #expect(cluster.nodes[node].machine.roomUserIDs(named: "lobby")?.filter { $0 == "acct-alice" }.count == 1)
-        }
-        // And back again through the first node.
-        cluster.run(0, .connected(2, ConnectRequest(account: alice), now: cluster.nodes[0].now))
-        cluster.settle()
-        #expect(cluster.take()[1].closes.map { "\($0.0) \($0.1)" } == ["101 4000"])
+        let later = cluster.take()
+        #expect(later[0].delivered(to: 1).first { $0.type == "renamed" }?.int("re") == 3)
+        #expect(later[1].delivered(to: 101).first { $0.type == "renamed" }?.user["name"] as? String == "Ally")
+        #expect(later[1].delivered(to: 50).filter { $0.event == "rename" }.count == 1)
+        #expect(cluster.nodes[1].machine.nameError("ally")?.code == .nameTaken)
         cluster.check()
     }
 

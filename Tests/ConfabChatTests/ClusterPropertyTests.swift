@@ -11,10 +11,12 @@ import Testing
 @Suite struct ClusterPropertyTests {
     static let rooms = ["lobby", "dev", "ops"]
     static let names = ["ann", "ben", "cy", "dee", "eve"]
+    /// Signed-in users: their devices come and go on any node, several at once.
+    static let accounts = [Account(id: "acct-ann", name: "ann"), Account(id: "acct-zed", name: "Zed")]
 
     @Test func nodesAgreeOnEveryRoomAfterRandomSequences() {
         var agreedRuns = 0
-        var coverage = (deliveries: 0, outages: 0, remoteUsers: 0, resumes: 0)
+        var coverage = (deliveries: 0, outages: 0, remoteUsers: 0, resumes: 0, devices: 0)
         let seeds: Range<UInt64> = 0..<60  // 400 passed once; 60 keep the suite quick
         for seed in seeds {
             if run(seed: seed, &coverage) { agreedRuns += 1 }
@@ -25,9 +27,10 @@ import Testing
         #expect(coverage.outages > 30)
         #expect(coverage.remoteUsers > 300)
         #expect(coverage.resumes > 50)
+        #expect(coverage.devices > 300)
     }
 
-    private func run(seed: UInt64, _ coverage: inout (deliveries: Int, outages: Int, remoteUsers: Int, resumes: Int)) -> Bool {
+    private func run(seed: UInt64, _ coverage: inout (deliveries: Int, outages: Int, remoteUsers: Int, resumes: Int, devices: Int)) -> Bool {
         var random = SplitMix64(seed: seed &* 31 &+ 7)
         var config = ChatConfig(historySize: 5, maxRooms: 10, resumeGraceSeconds: 2,
                                 ratePerSecond: 0, presenceFullListMax: seed % 2 == 0 ? 200 : 3)
@@ -65,6 +68,11 @@ import Testing
                 else if !cluster.up[node] { cluster.bringUp(node) }
             case (8, _):
                 cluster.run(node, .tick(now: cluster.nodes[node].now))
+            case (10, _) where random.next(upperBound: UInt64(2)) == 0:
+                cluster.run(node, .connected(next, ConnectRequest(account: pick(Self.accounts)), now: cluster.nodes[node].now))
+                open[node].append(next)
+                next += 1
+                coverage.devices += 1
             case (9, _) where !tokens.isEmpty:
                 // A client comes back with its token through any node, perhaps another one.
                 cluster.connect(node, next, resume: pick(tokens))

@@ -298,18 +298,52 @@ def test_garbage_on_the_bus_is_counted_and_ignored(nodes, redis):
     assert listed(ben) == ["ann", "ben"]
 
 
-def test_an_accounts_name_is_its_own_on_every_node(redis, server_factory):
+SECRET = "cluster-test-secret-0123456789-abcdef"
+
+
+@pytest.fixture
+def account_nodes(redis, server_factory):
+    """Two nodes that take account tokens (auth.mode optional)."""
+    config = node_config(redis) + "auth:\n  mode: optional\n"
+    started = [server_factory(config_yaml=config, env={"CONFAB_AUTH_JWT_SECRET": SECRET}) for _ in range(2)]
+    for node in started:
+        wait_joined(node)
+    return started
+
+
+def account_token(sub: str, name: str) -> str:
+    from confabtest import jwt
+    return "token=" + jwt.hs256(jwt.claims(sub=sub, name=name), SECRET)
+
+
+def test_an_accounts_devices_on_two_nodes_are_one_user(account_nodes):
+    a, b = account_nodes
+    laptop = a.client(account_token("acct-alice", "Alice"))
+    watcher = b.client("name=watcher")
+    wait_listed(watcher, ["Alice", "watcher"])  # node b knows the laptop (its join news consumed)
+    phone = b.client(account_token("acct-alice", "Alice"))
+    assert phone.id == laptop.id == "acct-alice" and phone.welcome["resumed"] is False
+    phone.say("from the phone")
+    assert laptop.expect("message")["from"]["id"] == "acct-alice"
+    msg, skipped = watcher.recv_until(is_message("from the phone"))
+    assert not [m for m in skipped if m.get("type") == "presence"], skipped
+    assert listed(watcher) == ["Alice", "watcher"] and listed(laptop) == ["Alice", "watcher"]
+    # one device leaves: nobody notices; the other: Alice leaves, on both nodes
+    laptop.close()
+    phone.say("still here")
+    msg, skipped = watcher.recv_until(is_message("still here"))
+    assert not [m for m in skipped if m.get("type") == "presence"], skipped
+    phone.close()
+    assert watcher.expect_change("leave", user_id="acct-alice")["room"] == "lobby"
+
+
+def test_an_accounts_name_is_its_own_on_every_node(account_nodes):
     """An anonymous user on another node who took the account's name gives it back when the
     account arrives; while the account is away nobody on any node gets it."""
-    from confabtest import jwt
-    secret = "cluster-test-secret-0123456789-abcdef"
-    config = node_config(redis) + "auth:\n  mode: optional\n"
-    a, b = (server_factory(config_yaml=config, env={"CONFAB_AUTH_JWT_SECRET": secret}) for _ in range(2))
-    for node in (a, b):
-        wait_joined(node)
+    a, b = account_nodes
     squatter = b.client("name=Alice")
     assert squatter.welcome["user"]["name"] == "Alice"
-    alice = a.client("token=" + jwt.hs256(jwt.claims(sub="acct-alice", name="Alice"), secret))
+    alice = a.client(account_token("acct-alice", "Alice"))
     assert alice.welcome["user"]["name"] == "Alice" and alice.id == "acct-alice"
     error = squatter.expect("error")
     assert error["code"] == "name_taken"
