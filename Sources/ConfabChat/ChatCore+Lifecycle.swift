@@ -14,15 +14,11 @@ extension ChatCore {
                 // The newest token's rooms list applies to all the account's devices; the name stays.
                 for device in localDevices(of: account.id) { accounts[device] = account }
             }
-            if sessions[key]?.isRemote == true {
-                adopt(key, on: connection, now: now, &effects)  // an account's session on another node
-            } else {
-                let byToken = request.resumeToken.flatMap(ResumeToken.init) == sessions[key]?.token
-                resume(key, on: connection, byToken: byToken, now: now, &effects)
-            }
+            let byToken = request.resumeToken.flatMap(ResumeToken.init) == sessions[key]?.token
+            resume(key, on: connection, byToken: byToken, now: now, &effects)
             return
         }
-        // An account has no session anywhere: its resume token is not looked up.
+        // An account's devices stay on their node: its resume token is not looked up elsewhere.
         if request.account == nil, parkForLookup(connection, request, &effects) { return }
         startSession(connection, request, now: now, &effects)
     }
