@@ -47,12 +47,13 @@ log:
 
 # launch_server NAME CONFIG: starts `confab serve --port 0` with the YAML text CONFIG in
 # $WORKDIR/NAME (its log: server.log there); sets LAUNCHED_URL and LAUNCHED_PID from its banner.
+# SERVER_PREFIX (an array, e.g. (taskset -c 0)) goes before the command; it must exec it.
 launch_server() {
     local dir="$WORKDIR/$1"
     mkdir -p "$dir"
     printf '%s' "$2" > "$dir/confab.yaml"
     mkfifo "$dir/banner"
-    "$CONFAB" serve --host 127.0.0.1 --port 0 --config "$dir/confab.yaml" \
+    ${SERVER_PREFIX[@]+"${SERVER_PREFIX[@]}"} "$CONFAB" serve --host 127.0.0.1 --port 0 --config "$dir/confab.yaml" \
         > "$dir/banner" 2> "$dir/server.log" &
     LAUNCHED_PID=$!
     STARTED_PIDS+=("$LAUNCHED_PID")
