@@ -143,13 +143,16 @@ extension Reactor {
     /// is full (descriptors are allocated lowest first). Such a connection is shed at once, and
     /// counted: left open, the next accept would fail with EMFILE, and libuv sheds those with
     /// its reserved descriptor without telling us. It also keeps one descriptor for files.
+    /// The limit is read again only when the descriptor reaches the one last read (it can be
+    /// raised while running; a lowered one makes accept itself fail with EMFILE).
     private func tookLastDescriptor(_ connection: Connection) -> Bool {
         var fd: uv_os_fd_t = -1
+        guard uv_fileno(connection.tcp.cast(to: uv_handle_t.self), &fd) == 0 else { return false }
+        guard rlim_t(fd) + 1 >= knownDescriptorLimit else { return false }
         var limit = rlimit()
-        guard uv_fileno(connection.tcp.cast(to: uv_handle_t.self), &fd) == 0,
-              getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0,
-              limit.rlim_cur != rlim_t.max  // RLIM_INFINITY
-        else { return false }
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return false }
+        knownDescriptorLimit = limit.rlim_cur
+        guard limit.rlim_cur != rlim_t.max else { return false }  // RLIM_INFINITY
         return rlim_t(fd) + 1 >= limit.rlim_cur
     }
 

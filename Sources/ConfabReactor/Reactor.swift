@@ -1,5 +1,6 @@
 import CLibUV
 import ConfabCodec
+import Glibc
 import Logging
 
 /// Owns the libuv loop and every handle on it. All of Confab's I/O happens here,
@@ -44,6 +45,9 @@ public final class Reactor {
     public internal(set) var stats = ReactorStats()
     var lastSweep: UInt64 = 0
     var lastAcceptErrorLog: UInt64 = 0
+    /// RLIMIT_NOFILE's soft limit when last read (0: not yet). Re-read only for a descriptor
+    /// at or past it, so an accept costs no getrlimit until the table nears full.
+    var knownDescriptorLimit: rlim_t = 0
 
     // Connections with frames queued this loop turn; flushed once each in the check phase.
     var flushQueue: [Connection] = []
