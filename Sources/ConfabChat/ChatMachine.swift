@@ -6,7 +6,7 @@ import ConfabProtocol
 /// go out as a list the reactor carries out. See docs/PROTOCOL.md for the wire protocol.
 ///
 /// Names, user ids and resume tokens (192 bits, URL-safe) are drawn from `random`: tests pass a
-/// seeded `SplitMix64`, the server `SystemRandomNumberGenerator`.
+/// seeded `SplitMix64`, the server `EntropyPool` (the kernel's CSPRNG).
 public struct ChatMachine {
     var core: ChatCore
 

@@ -1,5 +1,5 @@
 /// A tiny seeded generator (Steele, Lea, Flood 2014) for deterministic tests and benchmarks.
-/// The server passes `SystemRandomNumberGenerator` instead.
+/// The server passes its `EntropyPool` (the kernel's CSPRNG) instead.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 

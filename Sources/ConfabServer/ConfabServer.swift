@@ -60,7 +60,7 @@ public final class ConfabServer: ReactorDelegate {
             cluster = nil
         }
         chatConfig.allowAccountRename = config.auth.allowRename
-        chat = ChatMachine(config: chatConfig, random: SystemRandomNumberGenerator())
+        chat = ChatMachine(config: chatConfig, random: EntropyPool())
         authenticator = try Self.authenticator(config)
         startedAt = WallClock.unixMillis()
         wsLimits = Self.webSocketLimits(config)
