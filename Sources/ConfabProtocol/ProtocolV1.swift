@@ -256,10 +256,7 @@ extension ProtocolV1 {
     }
 
     static func user(_ user: ChatUser, _ w: inout JSONWriter) {
-        w.beginObject()
-        w.key("id"); w.string(user.id)
-        w.key("name"); w.string(user.name)
-        w.endObject()
+        w.object("{\"id\":", user.id, ",\"name\":", user.name)
     }
 
     private static func summaries(_ rooms: [RoomSummary], _ w: inout JSONWriter) {
