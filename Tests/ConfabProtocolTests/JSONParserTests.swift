@@ -101,6 +101,18 @@ import Testing
         w.endObject()
         #expect(String(decoding: w.bytes, as: UTF8.self) == #"{"a":-42,"b":[0,18446744073709551615,true],"c":{},"d":0.5,"e":5}"#)
     }
+
+    /// The two-string object (users) is separated and escaped like key/string would do it.
+    @Test func twoStringObject() {
+        var w = JSONWriter()
+        w.beginArray()
+        w.object("{\"id\":", "u1", ",\"name\":", "Al")
+        w.object("{\"id\":", "a\"b", ",\"name\":", "c\\d\n")
+        w.endArray()
+        #expect(String(decoding: w.bytes, as: UTF8.self) == #"[{"id":"u1","name":"Al"},{"id":"a\"b","name":"c\\d\u000a"}]"#)
+        let users = ProtocolV1.encode(.users(UserList(room: "r", count: 1, users: [ChatUser(id: "x\"", name: "Bob")], full: true), re: nil))
+        #expect(String(decoding: users, as: UTF8.self) == #"{"type":"users","room":"r","mode":"full","count":1,"users":[{"id":"x\"","name":"Bob"}]}"#)
+    }
 }
 
 @Suite struct TimestampTests {

@@ -216,3 +216,19 @@ import Testing
         #expect(server.frame(message, for: -1) == nil)
     }
 }
+
+@Suite struct EntropyPoolTests {
+    /// Several refills (32 words each): every word fresh, none repeated, none left at zero;
+    /// a copy draws from the same pool, so it never repeats what the original handed out.
+    @Test func wordsAreFreshAcrossRefillsAndCopies() {
+        var pool = EntropyPool()
+        var copy = pool
+        var seen = Set<UInt64>()
+        for index in 0..<200 {
+            let word = index % 2 == 0 ? pool.next() : copy.next()
+            #expect(word != 0)
+            seen.insert(word)
+        }
+        #expect(seen.count == 200)
+    }
+}
