@@ -174,7 +174,7 @@ extension ChatCore {
         let granted = answer ?? true
         // An account's rename waits on the device that asked; any device of it stands for the name.
         let devices = localDevices(of: userID)
-        guard let key = devices.first { cluster?.renaming[$0] != nil } ?? localSession(userID), let session = sessions[key] else {
+        guard let key = devices.first(where: { cluster?.renaming[$0] != nil }) ?? localSession(userID), let session = sessions[key] else {
             if granted { effects.append(.cluster(.releaseName(nameKey, userID: userID))) }
             return
         }

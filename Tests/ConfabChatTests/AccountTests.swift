@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test func anAccountWithNoRoomIsRefusedBeforeTheUpgrade() {
-        var h = Harness()
+        let h = Harness()
         for rooms in [[], ["bad room"], ["x/y"]] as [[String]] {
             let refusal = h.machine.admissionError(for: ConnectRequest(account: Account(id: "a", name: "A", rooms: rooms)))
             #expect(refusal?.code == "forbidden")

@@ -73,14 +73,17 @@ struct ClusterHarness {
         return produced
     }
 
+    @discardableResult
     mutating func connect(_ node: Int, _ connection: ConnectionID, name: String? = nil, resume: String? = nil) -> [ChatEffect] {
         run(node, .connected(connection, ConnectRequest(name: name, resumeToken: resume), now: nodes[node].now))
     }
 
+    @discardableResult
     mutating func request(_ node: Int, _ connection: ConnectionID, _ json: String) -> [ChatEffect] {
         run(node, .received(connection, decodeRequest(json, nodes[node].machine.config), now: nodes[node].now))
     }
 
+    @discardableResult
     mutating func say(_ node: Int, _ connection: ConnectionID, _ text: String, id: Int? = nil) -> [ChatEffect] {
         request(node, connection, #"{"type":"send","text":"\#(text)""# + (id.map { #","id":\#($0)"# } ?? "") + "}")
     }
