@@ -59,11 +59,10 @@ extension ChatCore {
     /// Puts a session and its connection into a room. True when its user is new there (a
     /// presence `join`); false when another device of the account is listed already.
     mutating func enterRoom(_ key: SessionKey, _ roomID: RoomID, connection: ConnectionID?) -> Bool {
-        guard rooms[roomID] != nil else { return false }
         if let connection { rooms[roomID]?.addConnection(connection) }
-        guard listedKey(of: key, in: roomID) == nil else { return false }
-        rooms[roomID]?.addUser(key)
-        return true
+        // An anonymous user (the join path's common case) has no other session to be listed by.
+        if accountOf[key] != nil, listedKey(of: key, in: roomID) != nil { return false }
+        return rooms[roomID]?.addUser(key) != nil  // in place; nil: no such room
     }
 
     /// Takes a session and its connection out of a room. True when its user has gone from it
@@ -71,6 +70,7 @@ extension ChatCore {
     /// takes the session's place in the list if it was the one listed.
     mutating func exitRoom(_ key: SessionKey, _ roomID: RoomID, connection: ConnectionID?) -> Bool {
         if let connection { rooms[roomID]?.removeConnection(connection) }
+        if accountOf[key] == nil { return rooms[roomID]?.removeUser(key) != nil }
         guard rooms[roomID]?.hasUser(key) == true else { return false }
         if let staying = siblings(of: key).first(where: { sessions[$0]?.rooms.contains(roomID) == true }) {
             rooms[roomID]?.replaceUser(key, with: staying)
