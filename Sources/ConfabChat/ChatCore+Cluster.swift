@@ -10,7 +10,8 @@ struct ClusterView {
     let node: String
     /// Subscribed to the bus; false before the first `up` and while Redis is lost.
     var isUp = false
-    /// Every session listed here, this node's and the others', by user id.
+    /// Every anonymous session listed here, this node's and the others', by user id (accounts,
+    /// which may have several sessions here, are in `ChatCore.accountSessions`).
     var users: [String: SessionKey] = [:]
     /// How many of them other nodes host.
     var remoteCount = 0
