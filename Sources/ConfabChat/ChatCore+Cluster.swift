@@ -376,7 +376,7 @@ extension ChatCore {
               let name = Names.validUserName(raw), name != session.name else { return }
         if nameOwners[session.nameKey] == key { nameOwners.removeValue(forKey: session.nameKey) }
         claimListedName(Names.key(name), for: key, &effects)
-        sessions[key]?.rename(to: name)
+        sessions.rename(key, to: name)
         let user = ChatUser(id: userID, name: name)
         for roomID in session.rooms {
             presenceChanged(roomID, PresenceChange(.rename, user, oldName: session.name), by: key)

@@ -104,7 +104,7 @@ extension ChatCore {
             claimListedName(Names.key(name), for: first, &effects)
         }
         if accountNames.owner(of: oldKey) == userID { accountNames.claim(Names.key(name), for: userID) }
-        for key in group { sessions[key]?.rename(to: name) }
+        for key in group { sessions.rename(key, to: name) }
         let user = ChatUser(id: userID, name: name)
         var told = Set<RoomID>()
         for key in group {

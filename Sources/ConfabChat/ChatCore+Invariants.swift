@@ -1,4 +1,5 @@
 import ConfabCodec
+import ConfabProtocol
 /// Consistency checks for tests (property-based tests call this after every step).
 extension ChatCore {
     /// Every broken invariant, described; empty when the state is consistent.
@@ -58,6 +59,13 @@ extension ChatCore {
             if room.userCount == 0 && !room.permanent { problems.append("empty room \(room.name) kept") }
             if room.history.count > config.historySize { problems.append("room \(room.name) history too long") }
             if Set(room.members.all).count != room.userCount { problems.append("room \(room.name) lists a user twice") }
+            if let kept = room.members.keptFirstPage, kept.userChanges == sessions.userChanges {
+                let fresh = room.members.page(after: 0, limit: kept.limit)
+                if fresh.keys != kept.keys || fresh.next != kept.next
+                    || ProtocolV1.encodeUserArray(self.users(fresh.keys)) != kept.usersJSON {
+                    problems.append("room \(room.name): the first users page kept is not the page now")
+                }
+            }
             for key in room.members.all where sessions[key]?.rooms.contains(id) != true {
                 problems.append("room \(room.name) lists \(key) who is not in it")
             }

@@ -137,7 +137,7 @@ extension ChatCore {
             // Only if it is this user's: in a cluster a name can briefly be shown by two.
             if let owner = nameOwners[session.nameKey], devices.contains(owner) { nameOwners.removeValue(forKey: session.nameKey) }
             nameOwners[Names.key(name)] = key
-            for device in devices { sessions[device]?.rename(to: name) }
+            for device in devices { sessions.rename(device, to: name) }
             // An account's name moves with it (`auth.allowRename`): the new one is its own.
             if let account = accounts[key] { accountNames.claim(Names.key(name), for: account.id) }
             if cluster != nil && Names.key(name) != session.nameKey {

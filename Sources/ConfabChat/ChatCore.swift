@@ -168,10 +168,26 @@ struct ChatCore {
     }
 
     /// `users` then `history` of one room, to one connection.
-    func sendRoomState(_ roomID: RoomID, to connection: ConnectionID, re: RequestID?, _ effects: inout [ChatEffect]) {
+    mutating func sendRoomState(_ roomID: RoomID, to connection: ConnectionID, re: RequestID?, _ effects: inout [ChatEffect]) {
         guard let room = rooms[roomID] else { return }
-        if case .success(let users) = usersReply(room, query: UsersQuery(), re: re) { send(users, to: connection, &effects) }
+        if room.isLarge, let users = firstUsersPage(of: roomID, re: re) {
+            effects.append(.send(connection, users))
+        } else if case .success(let users) = usersReply(room, query: UsersQuery(), re: re) {
+            send(users, to: connection, &effects)
+        }
         send(.history(room: room.name, messages: room.history.oldestFirst, lastSeq: room.nextSeq - 1), to: connection, &effects)
+    }
+
+    /// A large room's first page of members, as `usersReply` gives it, with the users' JSON
+    /// encoded once for every joiner until the page changes (`MemberLog.FirstPage`).
+    mutating func firstUsersPage(of roomID: RoomID, re: RequestID?) -> OutboundMessage? {
+        let sessions = self.sessions
+        let encode = { (keys: [SessionKey]) in ProtocolV1.encodeUserArray(keys.compactMap { sessions[$0]?.user }) }
+        guard let page = rooms[roomID]?.firstUsersPage(userChanges: sessions.userChanges, encode: encode),
+              let room = rooms[roomID] else { return nil }
+        let list = UserList(room: room.name, count: room.userCount, users: users(page.keys), full: !room.isLarge,
+                            next: page.next.map { String($0) })
+        return OutboundMessage(.users(list, re: re), json: ProtocolV1.encodeUsers(list, re: re, usersJSON: page.usersJSON))
     }
 
     func welcome(_ session: Session, resumed: Bool) -> ServerMessage {

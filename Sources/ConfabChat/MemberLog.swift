@@ -15,6 +15,38 @@ struct MemberLog {
     /// Marks a removed entry in `keys`; session keys start at 1.
     private static let tombstone: SessionKey = 0
 
+    /// The first page (`page(after: 0, limit:)`) with its users' encoded JSON, kept while it
+    /// stays the same: in a crowd everyone joins after it, so a join encodes no member list.
+    struct FirstPage {
+        var keys: [SessionKey]
+        var next: UInt64?
+        var limit: Int
+        /// Join number of its last member.
+        var through: UInt64
+        var usersJSON: [UInt8]
+        /// `SessionTable.userChanges` when it was encoded: any rename since makes it stale.
+        var userChanges: UInt64
+    }
+
+    /// Dropped by anything that changes the first page: a join while it is the only page, a
+    /// member on it leaving or replaced, the last one after it leaving; renames are caught by
+    /// `userChanges`.
+    private var firstPage: FirstPage?
+
+    /// What is kept, for the invariant checks.
+    var keptFirstPage: FirstPage? { firstPage }
+
+    /// The first page with its users' JSON: the one kept if still right, else made now and kept.
+    mutating func firstPage(limit: Int, userChanges: UInt64, encode: ([SessionKey]) -> [UInt8]) -> FirstPage {
+        if let kept = firstPage, kept.limit == limit, kept.userChanges == userChanges { return kept }
+        let (keys, next) = page(after: 0, limit: limit)
+        let through = keys.last.flatMap { position[$0] }.map { numbers[$0] } ?? 0
+        let made = FirstPage(keys: keys, next: next, limit: limit, through: through, usersJSON: encode(keys),
+                             userChanges: userChanges)
+        firstPage = made
+        return made
+    }
+
     func contains(_ key: SessionKey) -> Bool { position[key] != nil }
 
     mutating func insert(_ key: SessionKey) {
@@ -24,12 +56,15 @@ struct MemberLog {
         numbers.append(nextNumber)
         nextNumber += 1
         count += 1
+        if firstPage?.next == nil { firstPage = nil }
     }
 
     mutating func remove(_ key: SessionKey) {
         guard let index = position.removeValue(forKey: key) else { return }
+        forgetFirstPage(ifItHolds: index)
         keys[index] = Self.tombstone
         count -= 1
+        if let page = firstPage, count <= page.keys.count { firstPage = nil }  // its `next` would end now
         if keys.count - count > max(count, 64) { compact() }
     }
 
@@ -37,8 +72,13 @@ struct MemberLog {
     /// the listed one leaves): to the room and its pages, nobody came or went.
     mutating func replace(_ old: SessionKey, with new: SessionKey) {
         guard position[new] == nil, let index = position.removeValue(forKey: old) else { return }
+        forgetFirstPage(ifItHolds: index)
         keys[index] = new
         position[new] = index
+    }
+
+    private mutating func forgetFirstPage(ifItHolds index: Int) {
+        if let page = firstPage, numbers[index] <= page.through { firstPage = nil }
     }
 
     private mutating func compact() {

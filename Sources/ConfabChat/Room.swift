@@ -55,6 +55,9 @@ struct Room {
     mutating func addUser(_ key: SessionKey) { members.insert(key) }
     mutating func removeUser(_ key: SessionKey) { members.remove(key) }
     mutating func replaceUser(_ key: SessionKey, with other: SessionKey) { members.replace(key, with: other) }
+    mutating func firstUsersPage(userChanges: UInt64, encode: ([SessionKey]) -> [UInt8]) -> MemberLog.FirstPage {
+        members.firstPage(limit: ChatConfig.usersPageSize, userChanges: userChanges, encode: encode)
+    }
     mutating func addConnection(_ connection: ConnectionID) { connectionSet.insert(connection) }
     mutating func removeConnection(_ connection: ConnectionID) { connectionSet.remove(connection) }
 

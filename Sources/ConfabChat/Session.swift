@@ -48,6 +48,7 @@ struct Session {
     /// Case-folded, for `nameOwners`.
     var nameKey: String { Names.key(user.name) }
 
+    /// Only through `SessionTable.rename`, which lets cached member lists know.
     mutating func rename(to newName: String) {
         user.name = newName
     }

@@ -5,6 +5,8 @@ struct SessionTable: Sequence {
     private var slots: [Session?] = []
     private var free: [Int] = []
     private(set) var count = 0
+    /// Counts renames and sessions stored over others: what a cached list of users depends on.
+    private(set) var userChanges: UInt64 = 0
 
     /// The key the next session gets.
     var nextKey: SessionKey { SessionKey((free.last ?? slots.count) + 1) }
@@ -20,9 +22,19 @@ struct SessionTable: Sequence {
                 // `nextKey` hands out the last free slot; any other free slot is searched for.
                 if free.last == index { free.removeLast() } else { free.removeAll { $0 == index } }
                 count += 1
+            } else {
+                userChanges &+= 1
             }
             slots[index] = session
         }
+    }
+
+    /// Renames a session; every rename goes through here so `userChanges` sees it.
+    mutating func rename(_ key: SessionKey, to name: String) {
+        let index = Int(truncatingIfNeeded: key) - 1
+        guard slots.indices.contains(index), slots[index] != nil else { return }
+        slots[index]?.rename(to: name)
+        userChanges &+= 1
     }
 
     subscript(key: SessionKey) -> Session? {

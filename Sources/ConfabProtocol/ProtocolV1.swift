@@ -127,18 +127,7 @@ extension ProtocolV1 {
             w.endObject()
             return w.bytes
         case .users(let list, let re):
-            var w = JSONWriter(capacity: 80 + list.users.count * 48)
-            w.beginObject()
-            w.key("type"); w.string("users")
-            w.key("room"); w.string(list.room)
-            w.key("mode"); w.string(list.full ? "full" : "count")
-            w.key("count"); w.int(list.count)
-            if let name = list.name { w.key("name"); w.string(name) }
-            w.key("users"); w.beginArray()
-            for entry in list.users { user(entry, &w) }
-            w.endArray()
-            if let next = list.next { w.key("next"); w.string(next) }
-            return reply(&w, re)
+            return encodeUsers(list, re: re, usersJSON: nil)
         case .history(let room, let messages, let lastSeq):
             // Concatenates the stored message bytes; nothing is re-encoded.
             var w = JSONWriter(capacity: 96 + messages.reduce(0) { $0 + $1.json.count + 1 })
@@ -268,6 +257,37 @@ extension ProtocolV1 {
             w.endObject()
         }
         w.endArray()
+    }
+
+    /// A `users` message; `usersJSON`, when given, is `encodeUserArray(list.users)` kept from
+    /// before (a large room's first page is the same for every joiner until someone on it goes).
+    public static func encodeUsers(_ list: UserList, re: RequestID?, usersJSON: [UInt8]?) -> [UInt8] {
+        var w = JSONWriter(capacity: 80 + (usersJSON?.count ?? list.users.count * 48))
+        w.beginObject()
+        w.key("type"); w.string("users")
+        w.key("room"); w.string(list.room)
+        w.key("mode"); w.string(list.full ? "full" : "count")
+        w.key("count"); w.int(list.count)
+        if let name = list.name { w.key("name"); w.string(name) }
+        w.key("users")
+        if let usersJSON {
+            w.raw(usersJSON)
+        } else {
+            w.beginArray()
+            for entry in list.users { user(entry, &w) }
+            w.endArray()
+        }
+        if let next = list.next { w.key("next"); w.string(next) }
+        return reply(&w, re)
+    }
+
+    /// The JSON array of `users` as `encode` writes it in a `users` message.
+    public static func encodeUserArray(_ users: [ChatUser]) -> [UInt8] {
+        var w = JSONWriter(capacity: 2 + users.count * 48)
+        w.beginArray()
+        for entry in users { user(entry, &w) }
+        w.endArray()
+        return w.bytes
     }
 
     private static func reply(_ w: inout JSONWriter, _ re: RequestID?) -> [UInt8] {

@@ -165,6 +165,13 @@ public final class OutboundMessage: Sendable {
         self.json = ProtocolV1.encode(message)
     }
 
+    /// `json` must be what `ProtocolV1.encode(message)` gives, put together from parts
+    /// encoded before (see `ProtocolV1.encodeUsers`).
+    public init(_ message: ServerMessage, json: [UInt8]) {
+        self.message = message
+        self.json = json
+    }
+
     /// The JSON as a String (tests, logs).
     public var text: String { String(decoding: json, as: UTF8.self) }
 }

@@ -101,6 +101,28 @@ import Testing
         h.check()
     }
 
+    @Test func joinersOfALargeRoomSeeTheFirstPageAsItIsNow() {
+        var h = Harness(Self.crowd(max: 3))
+        for c in 1...52 { h.connect(ConnectionID(c), name: "U\(c)") }
+        func firstPage(of connection: ConnectionID) -> (names: [String], next: String?) {
+            let users = h.connect(connection, name: "U\(connection)").delivered(to: connection).first { $0.type == "users" }
+            return (names(users?["users"]), users?.string("next"))
+        }
+        // `names` sorts; the sets say who is on the page.
+        let first = firstPage(of: 53)
+        #expect(Set(first.names) == Set((1...50).map { "U\($0)" }) && first.next != nil)
+        #expect(firstPage(of: 54).names == first.names)
+        h.request(7, ["type": "name", "name": "Seven"])
+        let renamed = Set(firstPage(of: 55).names)
+        #expect(renamed.contains("Seven") && !renamed.contains("U7"))
+        h.goodbye(2)
+        #expect(Set(firstPage(of: 56).names) == Set(["U1", "Seven"] + (3...51).filter { $0 != 7 }.map { "U\($0)" }))
+        for c in 51...56 { h.goodbye(ConnectionID(c)) }  // nobody after the page now
+        let last = firstPage(of: 57)
+        #expect(last.names.count == 50 && last.names.contains("U57") && last.next == nil)
+        h.check()
+    }
+
     @Test func lookupFindsOneNameInAnyRoomSize() {
         var h = Harness(Self.crowd(max: 3))
         h.connect(1, name: "Ann"); h.connect(2, name: "Bob"); h.connect(3); h.connect(4)
@@ -165,6 +187,31 @@ import Testing
         #expect(Set(seen).count == seen.count)
         #expect(log.count == log.all.count)
         #expect(log.all == log.all.sorted())
+    }
+
+    @Test func theFirstPageIsEncodedOnceWhileOnlyJoinsComeAfterIt() {
+        var log = MemberLog()
+        for key in 1...4 as ClosedRange<SessionKey> { log.insert(key) }
+        var encoded = 0
+        func page(_ changes: UInt64 = 0) -> MemberLog.FirstPage {
+            log.firstPage(limit: 3, userChanges: changes) { keys in encoded += 1; return keys.map { UInt8($0) } }
+        }
+        #expect(page().keys == [1, 2, 3] && page().next == 3 && encoded == 1)
+        log.insert(5)                                   // joins after a closed page: kept
+        #expect(page().keys == [1, 2, 3] && encoded == 1)
+        _ = page(1)                                     // a rename somewhere: made again
+        #expect(encoded == 2)
+        log.remove(2)                                   // one on the page leaves
+        #expect(page(1).keys == [1, 3, 4] && encoded == 3)
+        log.remove(5)                                   // the last after the page leaves: no next now
+        #expect(page(1).next == nil && encoded == 4)
+        log.insert(6)                                   // a join while it is the only page
+        #expect(page(1).next == 4 && encoded == 5)
+        log.replace(1, with: 7)                         // another device takes a listed place
+        #expect(page(1).keys == [7, 3, 4] && encoded == 6)
+        log.remove(6)
+        #expect(page(1).next == nil && encoded == 7)
+        #expect(page(1).keys == [7, 3, 4] && encoded == 7)
     }
 
     @Test func joinAndLeaveStayCheapAtAnySize() {
