@@ -16,10 +16,10 @@ extension ChatCore {
         let token = request.resumeToken.flatMap(ResumeToken.init)
         if let account = request.account {
             let devices = localDevices(of: account.id)
-            if let token, let key = tokenOwners[token], devices.contains(key) { return key }
+            if let token, let key = owner(of: token), devices.contains(key) { return key }
             return devices.first { sessions[$0]?.connection == nil }
         }
-        guard let token, let key = tokenOwners[token], sessions[key] != nil, accountOf[key] == nil else { return nil }
+        guard let token, let key = owner(of: token), accountOf[key] == nil else { return nil }
         return key
     }
 

@@ -236,7 +236,7 @@ extension ChatCore {
         cluster?.remoteCount -= 1
         graceDeadlines.removeValue(forKey: key)
         connections[connection] = key
-        tokenOwners[session.token] = key
+        tokenOwners.register(session.token, for: key)
         for roomID in session.rooms { rooms[roomID]?.addConnection(connection) }
         let listing = member(session)
         announce({ .moved(node: $0, member: listing, from: from) }, &effects)
@@ -272,7 +272,7 @@ extension ChatCore {
             watchers.remove(old)
             for roomID in session.rooms { rooms[roomID]?.removeConnection(old) }
         }
-        tokenOwners.removeValue(forKey: session.token)
+        tokenOwners.remove(session.token, of: key)
         session.token = .unissued
         session.connection = nil
         session.node = node

@@ -12,13 +12,13 @@ extension ChatCore {
             if Set(session.rooms).count != session.rooms.count { problems.append("session \(key) joined a room twice") }
             if session.isRemote {
                 // Another node's user: listed, but connected, resumed and timed out over there.
-                if session.connection != nil || tokenOwners[session.token] != nil { problems.append("remote \(key) has local state") }
+                if session.connection != nil || self.owner(of: session.token) != nil { problems.append("remote \(key) has local state") }
             } else {
                 let owner = nameOwners[session.nameKey]
                 if owner != key && !siblings(of: key).contains(where: { $0 == owner }) {
                     problems.append("name \(session.name) not owned by \(key) or its account")
                 }
-                if tokenOwners[session.token] != key { problems.append("token of \(key) not registered") }
+                if self.owner(of: session.token) != key || tokenOwners.candidate(for: session.token) != key { problems.append("token of \(key) not registered") }
                 if let connection = session.connection {
                     if connections[connection] != key { problems.append("connection \(connection) not mapped to \(key)") }
                     if graceDeadlines[key] != nil { problems.append("connected session \(key) has a grace deadline") }

@@ -88,7 +88,7 @@ extension ChatCore {
         // Another device's (or another node's copy's) name is this one's too, unless another
         // node's user shows it here as well (two nodes granted it while apart): ours wins here.
         if device == nil || !siblingsOwn(session.nameKey, key) { nameOwners[session.nameKey] = key }
-        tokenOwners[session.token] = key
+        tokenOwners.register(session.token, for: key)
         if cluster != nil && account == nil {
             cluster?.users[session.userID] = key
             effects.append(.cluster(.storeToken(session.token.string, userID: session.userID)))
@@ -131,9 +131,9 @@ extension ChatCore {
                                  now: Int64, _ effects: inout [ChatEffect]) {
         guard var session = sessions[key] else { return }
         // Single use: the presented token is void from now on.
-        tokenOwners.removeValue(forKey: session.token)
+        tokenOwners.remove(session.token, of: key)
         session.token = newToken()
-        tokenOwners[session.token] = key
+        tokenOwners.register(session.token, for: key)
         if let old = session.connection {
             // The server has not noticed the old connection's death yet (or the client opened a
             // second tab with the token): the newest connection wins.

@@ -11,7 +11,7 @@ struct ChatCore {
     var sessions = SessionTable()
     var connections: [ConnectionID: SessionKey] = [:]
     var nameOwners: [String: SessionKey] = [:]
-    var tokenOwners: [ResumeToken: SessionKey] = [:]
+    var tokenOwners = TokenIndex()
     let userIDs: UserIDs
     var rooms: [RoomID: Room] = [:]
     var roomByKey: [String: RoomID] = [:]
@@ -159,8 +159,13 @@ struct ChatCore {
     /// 192 random bits: unguessable, URL-safe.
     mutating func newToken() -> ResumeToken {
         while true {
-            if let token = ResumeToken(Tokens.random(words: 3, using: &random)), tokenOwners[token] == nil { return token }
+            if let token = ResumeToken(Tokens.random(words: 3, using: &random)), !tokenOwners.isTaken(token) { return token }
         }
+    }
+
+    /// The session whose resume token this is: the whole token compared, not its digest.
+    func owner(of token: ResumeToken) -> SessionKey? {
+        tokenOwners.candidate(for: token).flatMap { sessions[$0]?.token == token ? $0 : nil }
     }
 
     func send(_ message: ServerMessage, to connection: ConnectionID, _ effects: inout [ChatEffect]) {
@@ -241,7 +246,7 @@ struct ChatCore {
             watchers.remove(connection)
         }
         if nameOwners[session.nameKey] == key { nameOwners[session.nameKey] = heir }
-        tokenOwners.removeValue(forKey: session.token)
+        tokenOwners.remove(session.token, of: key)
         graceDeadlines.removeValue(forKey: key)
         for roomID in session.rooms {
             removeFromRoom(key, connection: session.connection, roomID: roomID, user: session.user, &effects)

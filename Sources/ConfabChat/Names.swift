@@ -125,7 +125,7 @@ enum Tokens {
 }
 
 /// A resume token: 32 URL-safe characters (192 random bits), kept as their 32 ASCII bytes in
-/// four words, so a session holds it inline and `tokenOwners` hashes it without a String.
+/// four words, so a session holds it inline and `tokenOwners` indexes it without a String.
 struct ResumeToken: Hashable {
     private var words: (UInt64, UInt64, UInt64, UInt64)
     static let length = 32
@@ -135,6 +135,11 @@ struct ResumeToken: Hashable {
     static let unissued = ResumeToken(words: (0, 0, 0, 0))
 
     private init(words: (UInt64, UInt64, UInt64, UInt64)) { self.words = words }
+
+    /// 64 bits of the token for `TokenIndex` (every word mixed in, so no byte is ignored).
+    var digest: UInt64 {
+        (words.0 &* 0x9E37_79B9_7F4A_7C15) ^ (words.1 &* 0xC2B2_AE3D_27D4_EB4F) ^ (words.2 &* 0x1656_67B1_9E37_79F9) ^ words.3
+    }
 
     init?(_ text: String) {
         let bytes = Array(text.utf8)

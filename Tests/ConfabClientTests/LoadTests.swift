@@ -360,7 +360,7 @@ import Glibc
         #expect(server.peakRSSKiB == 20_480)
         #expect(server.rssGrowthPerConnectionKiB(connections: 4) == 3)
         let table = report(delivered(), server: server).table()
-        #expect(table.contains("server memory    VmRSS 10.0 MiB before, 10.0 MiB all connected: 3.0 KiB per connection; peak 20.0 MiB"))
+        #expect(table.contains("server memory    VmRSS 10.0 MiB before, 10.0 MiB all connected: 3.00 KiB per connection; peak 20.0 MiB"))
         #expect(table.contains("server CPU       2.50 s connecting (over 2.0 s), 0.50 s until the deliveries were in (over 0.5 s)"))
         let json = report(delivered(), server: server).json()
         #expect(json.contains("\"server\":{\"pid\":7,\"start\":{\"rss_kib\":10240,\"cpu_s\":0.000,\"at_s\":0.000}"))

@@ -211,7 +211,7 @@ public struct LoadReport: Sendable {
         if let connected = server.connected {
             memory += ", \(Self.mib(connected.rssKiB)) all connected"
             if let growth = server.rssGrowthPerConnectionKiB(connections: stats.connected) {
-                memory += ": \(Self.fixed(growth, 1)) KiB per connection"
+                memory += ": \(Self.fixed(growth, 2)) KiB per connection"
             }
         }
         memory += "; peak \(Self.mib(server.peakRSSKiB))"
